@@ -1,0 +1,74 @@
+//! `/healthz` and `/readyz`: public, no token.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Health status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+    /// Service version.
+    pub version: String,
+}
+
+/// Readiness status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: String,
+    /// Number of schema migrations applied.
+    pub migrations_applied: usize,
+}
+
+/// Liveness: the process is up.
+#[utoipa::path(
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "The process is up.", body = Health))
+)]
+#[get("/healthz")]
+pub async fn get_healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// Readiness: the database is reachable and every migration of this build is applied.
+#[utoipa::path(
+    tag = "health",
+    security(()),
+    responses(
+        (status = 200, description = "Ready to serve.", body = Readiness),
+        (status = 503, description = "The database is unreachable or migrations are pending.",
+         body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+    )
+)]
+#[get("/readyz")]
+pub async fn get_readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let applied = crate::db::applied_migrations(&mut conn)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("cannot read migrations: {e}")))?;
+    let pending: Vec<&String> = state
+        .expected_migrations
+        .iter()
+        .filter(|v| !applied.contains(v))
+        .collect();
+    if !pending.is_empty() {
+        return Err(ApiError::Unavailable(format!(
+            "{} migration(s) pending: run `buyerpath migrate`",
+            pending.len()
+        )));
+    }
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready".into(),
+        migrations_applied: applied.len(),
+    }))
+}

@@ -1,0 +1,175 @@
+//! The HTTP API: one module per resource; this module wires the routes and builds the OpenAPI
+//! document. `routes` is the single place where operations are registered.
+
+pub mod accounts;
+pub mod contacts;
+pub mod health;
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
+
+use crate::error::PROBLEM_JSON;
+
+/// Registers every operation. Used by `build_app` and by `openapi()` alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::get_healthz)
+        .service(health::get_readyz)
+        .service(accounts::create_account)
+        .service(accounts::list_accounts)
+        .service(accounts::get_account)
+        .service(accounts::patch_account)
+        .service(accounts::delete_account)
+        .service(accounts::restore_account)
+        .service(contacts::create_contact)
+        .service(contacts::list_contacts)
+        .service(contacts::get_contact)
+        .service(contacts::patch_contact)
+        .service(contacts::delete_contact)
+        .service(contacts::restore_contact)
+        .service(contacts::get_org_chart);
+}
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer_auth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT with claims `sub`, `tenant` (UUID), `roles` (viewer, rep, manager, \
+                         admin) and `exp`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "buyerpath",
+        description = "Models the customer's purchase process in six stages for B2B IT-solution \
+                       sales teams: accounts and their org chart, survey records, opportunities \
+                       and evidence-based stage assessments.\n\nErrors are RFC 9457 \
+                       `application/problem+json` documents with a stable `code`. Lists use \
+                       keyset pagination (`limit`, `cursor`). Mutable resources carry a \
+                       `version`, exposed as `ETag`; `PATCH` and `DELETE` honour `If-Match`. \
+                       Integers must be written as JSON integers (`3`, not `3.0`).",
+        license(name = "Proprietary"),
+    ),
+    servers((url = "/", description = "This server")),
+    tags(
+        (name = "accounts", description = "Customer accounts (客户)"),
+        (name = "contacts", description = "People at the customer and the org chart (组织结构)"),
+        (name = "health", description = "Liveness and readiness probes; no token needed"),
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::auth::Role)),
+    modifiers(&SecurityAddon)
+)]
+pub struct ApiDoc;
+
+/// The complete OpenAPI document, as served at `/openapi.json` and printed by
+/// `buyerpath openapi`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_app, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    finalize(api)
+}
+
+fn problem(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+fn is_secured(op: &Operation) -> bool {
+    serde_json::to_value(&op.security)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .is_some_and(|reqs| {
+            reqs.iter()
+                .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+        })
+}
+
+/// Documents the error responses every operation can give, from the shape of the operation:
+/// the errors come from shared layers (auth, extractors, pool), so they are added in one place.
+pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for item in api.paths.paths.values_mut() {
+        let ops = [
+            ("GET", item.get.as_mut()),
+            ("POST", item.post.as_mut()),
+            ("PUT", item.put.as_mut()),
+            ("PATCH", item.patch.as_mut()),
+            ("DELETE", item.delete.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let params: Vec<ParameterIn> = op
+                .parameters
+                .iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    RefOr::T(p) => Some(p.parameter_in.clone()),
+                    RefOr::Ref(_) => None,
+                })
+                .collect();
+            let has_path = params.iter().any(|p| matches!(p, ParameterIn::Path));
+            let has_query = params.iter().any(|p| matches!(p, ParameterIn::Query));
+            let has_body = op.request_body.is_some();
+            let secured = is_secured(op);
+            let mut add = |status: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem(description).into());
+            };
+            if secured {
+                add("401", "Missing, malformed, expired or otherwise invalid bearer token.");
+                add("403", "The token's roles do not allow this operation.");
+                add("500", "Unexpected error; details are only in the server log (see X-Request-Id).");
+                add("503", "The database is unavailable; retry after `Retry-After` seconds.");
+            }
+            if has_path {
+                add("400", "A path parameter is malformed (e.g. not a UUID).");
+                add("404", "Not found, or it belongs to another tenant.");
+            }
+            if has_query {
+                add("400", "A query parameter is malformed or unknown.");
+                add("422", "A query parameter is out of range (`errors` names it).");
+            }
+            if has_body {
+                add("400", "The body is not well-formed JSON.");
+                add("413", "The body exceeds the configured limit.");
+                add("415", "The body is not JSON.");
+                add("422", "The body is invalid; `errors` lists each field and what is wrong.");
+            }
+            if method == "PATCH" || method == "DELETE" {
+                add("412", "`If-Match` does not match the current ETag.");
+            }
+            if has_path && method != "GET" {
+                add("409", "The resource (or its account) is archived.");
+            }
+        }
+    }
+    api
+}

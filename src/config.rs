@@ -1,0 +1,364 @@
+//! Typed configuration, read once from the environment.
+//!
+//! Every variable is documented here and in the README table. A bad value fails start-up with one
+//! line naming the variable; secrets are never echoed back.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+
+/// Where JWT verification keys come from.
+#[derive(Clone)]
+pub enum JwtKeySource {
+    /// `BUYERPATH_JWT_SECRET`: HS256 with a shared secret of at least 32 bytes.
+    Secret(Vec<u8>),
+    /// `BUYERPATH_JWT_PUBLIC_KEY` (a PEM file) with `BUYERPATH_JWT_ALGORITHM` (RS256, ES256 or EdDSA).
+    PublicKey { algorithm: Algorithm, pem: Vec<u8> },
+    /// Neither is set and `DATABASE_URL` is unset: the embedded default keeps a generated HS256
+    /// secret in the data directory.
+    DataDir,
+}
+
+impl fmt::Debug for JwtKeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JwtKeySource::Secret(_) => f.write_str("Secret(<redacted>)"),
+            JwtKeySource::PublicKey { algorithm, .. } => write!(f, "PublicKey({algorithm:?})"),
+            JwtKeySource::DataDir => f.write_str("DataDir"),
+        }
+    }
+}
+
+/// JWT verification settings.
+#[derive(Clone, Debug)]
+pub struct JwtConfig {
+    pub key: JwtKeySource,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway_secs: u64,
+}
+
+/// The whole service configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`; `None` means the embedded default cluster.
+    pub database_url: Option<String>,
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub jwt: JwtConfig,
+    pub db_pool_size: usize,
+    pub db_pool_timeout: Duration,
+    pub db_statement_timeout: Duration,
+    pub body_limit: usize,
+    pub migrate_on_start: bool,
+    pub cors_origins: Vec<String>,
+    pub shutdown_timeout_secs: u64,
+    pub workers: Option<usize>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<set, redacted>"),
+            )
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("jwt", &self.jwt)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("db_pool_timeout", &self.db_pool_timeout)
+            .field("db_statement_timeout", &self.db_statement_timeout)
+            .field("body_limit", &self.body_limit)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .field("cors_origins", &self.cors_origins)
+            .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+/// A configuration error: the variable and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}: {}", self.var, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./.buyerpath";
+pub const MIN_HS_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("DATABASE_URL");
+        let bind = get("BUYERPATH_BIND").unwrap_or_else(|| DEFAULT_BIND.to_string());
+        if bind.parse::<std::net::SocketAddr>().is_err() && !bind.contains(':') {
+            return Err(err("BUYERPATH_BIND", "expected host:port, e.g. 127.0.0.1:8080"));
+        }
+        let data_dir = PathBuf::from(
+            get("BUYERPATH_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_string()),
+        );
+
+        let secret = get("BUYERPATH_JWT_SECRET");
+        let public_key = get("BUYERPATH_JWT_PUBLIC_KEY");
+        let algorithm = get("BUYERPATH_JWT_ALGORITHM");
+        let key = match (secret, public_key) {
+            (Some(_), Some(_)) => {
+                return Err(err(
+                    "BUYERPATH_JWT_SECRET",
+                    "set either BUYERPATH_JWT_SECRET or BUYERPATH_JWT_PUBLIC_KEY, not both",
+                ))
+            }
+            (Some(secret), None) => {
+                if let Some(a) = algorithm.as_deref() {
+                    if a != "HS256" {
+                        return Err(err(
+                            "BUYERPATH_JWT_ALGORITHM",
+                            "a shared secret is only used with HS256",
+                        ));
+                    }
+                }
+                if secret.len() < MIN_HS_SECRET_BYTES {
+                    return Err(err(
+                        "BUYERPATH_JWT_SECRET",
+                        format!("must be at least {MIN_HS_SECRET_BYTES} bytes"),
+                    ));
+                }
+                JwtKeySource::Secret(secret.into_bytes())
+            }
+            (None, Some(path)) => {
+                let algorithm = match algorithm.as_deref() {
+                    Some("RS256") => Algorithm::RS256,
+                    Some("ES256") => Algorithm::ES256,
+                    Some("EdDSA") => Algorithm::EdDSA,
+                    Some(_) => {
+                        return Err(err(
+                            "BUYERPATH_JWT_ALGORITHM",
+                            "with a public key, expected RS256, ES256 or EdDSA",
+                        ))
+                    }
+                    None => {
+                        return Err(err(
+                            "BUYERPATH_JWT_ALGORITHM",
+                            "required with BUYERPATH_JWT_PUBLIC_KEY: RS256, ES256 or EdDSA",
+                        ))
+                    }
+                };
+                let pem = std::fs::read(&path)
+                    .map_err(|e| err("BUYERPATH_JWT_PUBLIC_KEY", format!("cannot read {path}: {e}")))?;
+                JwtKeySource::PublicKey { algorithm, pem }
+            }
+            (None, None) => {
+                if database_url.is_some() {
+                    return Err(err(
+                        "BUYERPATH_JWT_SECRET",
+                        "set BUYERPATH_JWT_SECRET (HS256) or BUYERPATH_JWT_PUBLIC_KEY when DATABASE_URL is set",
+                    ));
+                }
+                JwtKeySource::DataDir
+            }
+        };
+
+        let jwt = JwtConfig {
+            key,
+            issuer: get("BUYERPATH_JWT_ISSUER"),
+            audience: get("BUYERPATH_JWT_AUDIENCE"),
+            leeway_secs: parse_num(&get, "BUYERPATH_JWT_LEEWAY_SECS", 30, 0, 300)?,
+        };
+
+        let db_pool_size = parse_num(&get, "BUYERPATH_DB_POOL_SIZE", 10, 1, 1000)? as usize;
+        let db_pool_timeout = Duration::from_millis(parse_num(
+            &get,
+            "BUYERPATH_DB_POOL_TIMEOUT_MS",
+            3000,
+            10,
+            600_000,
+        )?);
+        let db_statement_timeout = Duration::from_millis(parse_num(
+            &get,
+            "BUYERPATH_DB_STATEMENT_TIMEOUT_MS",
+            5000,
+            10,
+            3_600_000,
+        )?);
+        let body_limit = parse_num(&get, "BUYERPATH_BODY_LIMIT", 1_048_576, 1024, 1 << 30)? as usize;
+        let migrate_on_start = match get("BUYERPATH_MIGRATE_ON_START").as_deref() {
+            None | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(_) => return Err(err("BUYERPATH_MIGRATE_ON_START", "expected true or false")),
+        };
+        let cors_origins = match get("BUYERPATH_CORS_ORIGINS") {
+            None => Vec::new(),
+            Some(list) => {
+                let mut origins = Vec::new();
+                for o in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                    let ok = (o.starts_with("http://") || o.starts_with("https://"))
+                        && !o.ends_with('/')
+                        && !o.contains(char::is_whitespace);
+                    if !ok {
+                        return Err(err(
+                            "BUYERPATH_CORS_ORIGINS",
+                            format!("'{o}' is not an origin like https://crm.example.com"),
+                        ));
+                    }
+                    origins.push(o.to_string());
+                }
+                origins
+            }
+        };
+        let shutdown_timeout_secs = parse_num(&get, "BUYERPATH_SHUTDOWN_TIMEOUT_SECS", 30, 1, 3600)?;
+        let workers = match get("BUYERPATH_WORKERS") {
+            None => None,
+            Some(_) => Some(parse_num(&get, "BUYERPATH_WORKERS", 1, 1, 256)? as usize),
+        };
+
+        Ok(Config {
+            database_url,
+            bind,
+            data_dir,
+            jwt,
+            db_pool_size,
+            db_pool_timeout,
+            db_statement_timeout,
+            body_limit,
+            migrate_on_start,
+            cors_origins,
+            shutdown_timeout_secs,
+            workers,
+        })
+    }
+}
+
+fn parse_num(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(err(
+                var,
+                format!("expected a whole number from {min} to {max}"),
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_use_embedded_database_and_data_dir_secret() {
+        let c = cfg(&[]).unwrap();
+        assert!(c.database_url.is_none());
+        assert_eq!(c.bind, DEFAULT_BIND);
+        assert!(matches!(c.jwt.key, JwtKeySource::DataDir));
+        assert_eq!(c.db_statement_timeout, Duration::from_secs(5));
+        assert!(c.migrate_on_start);
+        assert!(c.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn database_url_requires_jwt_config() {
+        let e = cfg(&[("DATABASE_URL", "postgres://x/y")]).err().unwrap();
+        assert_eq!(e.var, "BUYERPATH_JWT_SECRET");
+    }
+
+    #[test]
+    fn short_secret_is_rejected_without_echoing_it() {
+        let e = cfg(&[("BUYERPATH_JWT_SECRET", "hunter2")]).err().unwrap();
+        assert_eq!(e.var, "BUYERPATH_JWT_SECRET");
+        assert!(!e.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn public_key_needs_algorithm() {
+        let e = cfg(&[("BUYERPATH_JWT_PUBLIC_KEY", "/nonexistent.pem")])
+            .err()
+            .unwrap();
+        assert_eq!(e.var, "BUYERPATH_JWT_ALGORITHM");
+        let e = cfg(&[
+            ("BUYERPATH_JWT_PUBLIC_KEY", "/nonexistent.pem"),
+            ("BUYERPATH_JWT_ALGORITHM", "RS256"),
+        ])
+        .err()
+        .unwrap();
+        assert_eq!(e.var, "BUYERPATH_JWT_PUBLIC_KEY");
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        let e = cfg(&[("BUYERPATH_DB_POOL_SIZE", "0")]).err().unwrap();
+        assert_eq!(e.var, "BUYERPATH_DB_POOL_SIZE");
+        let e = cfg(&[("BUYERPATH_BODY_LIMIT", "lots")]).err().unwrap();
+        assert_eq!(e.var, "BUYERPATH_BODY_LIMIT");
+        let c = cfg(&[("BUYERPATH_BODY_LIMIT", "2048")]).unwrap();
+        assert_eq!(c.body_limit, 2048);
+    }
+
+    #[test]
+    fn cors_origins_are_validated() {
+        let c = cfg(&[(
+            "BUYERPATH_CORS_ORIGINS",
+            "https://crm.example.com, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(c.cors_origins.len(), 2);
+        let e = cfg(&[("BUYERPATH_CORS_ORIGINS", "crm.example.com")])
+            .err()
+            .unwrap();
+        assert_eq!(e.var, "BUYERPATH_CORS_ORIGINS");
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = cfg(&[
+            ("BUYERPATH_JWT_SECRET", "0123456789abcdef0123456789abcdef-secret"),
+            ("DATABASE_URL", "postgres://user:pw@host/db"),
+        ])
+        .unwrap();
+        let s = format!("{c:?}");
+        assert!(!s.contains("secret"), "{s}");
+        assert!(!s.contains("pw@"), "{s}");
+    }
+}

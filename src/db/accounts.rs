@@ -1,0 +1,183 @@
+//! Queries for accounts.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::accounts;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = accounts, check_for_backend(diesel::pg::Pg))]
+pub struct Account {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub size_band: Option<String>,
+    pub website: Option<String>,
+    pub tags: Vec<Option<String>>,
+    pub notes: Option<String>,
+    pub owner: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub size_band: Option<String>,
+    pub website: Option<String>,
+    pub tags: Vec<Option<String>>,
+    pub notes: Option<String>,
+    pub owner: String,
+    pub created_by: String,
+}
+
+/// A partial update: `None` leaves a column alone, `Some(None)` clears a nullable one.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = accounts)]
+pub struct AccountChanges {
+    pub name: Option<String>,
+    pub industry: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub size_band: Option<Option<String>>,
+    pub website: Option<Option<String>>,
+    pub tags: Option<Vec<Option<String>>>,
+    pub notes: Option<Option<String>>,
+    pub owner: Option<String>,
+}
+
+/// List filters.
+#[derive(Debug, Default, Clone)]
+pub struct AccountFilter {
+    pub q: Option<String>,
+    pub owner: Option<String>,
+    pub industry: Option<String>,
+    pub tag: Option<String>,
+    pub include_archived: bool,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: NewAccount) -> QueryResult<Account> {
+    diesel::insert_into(accounts::table)
+        .values(new)
+        .returning(Account::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, tenant: Uuid, id: Uuid) -> QueryResult<Option<Account>> {
+    accounts::table
+        .filter(accounts::tenant_id.eq(tenant))
+        .filter(accounts::id.eq(id))
+        .select(Account::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Loads the account and locks its row until the transaction ends (serialises writers of the
+/// account and its org chart).
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Account>> {
+    accounts::table
+        .filter(accounts::tenant_id.eq(tenant))
+        .filter(accounts::id.eq(id))
+        .select(Account::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// One page in id order (ids are time-ordered), after `after`; `limit` rows at most.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    filter: &AccountFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Account>> {
+    let mut query = accounts::table
+        .filter(accounts::tenant_id.eq(tenant))
+        .select(Account::as_select())
+        .order(accounts::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(accounts::id.gt(after));
+    }
+    if !filter.include_archived {
+        query = query.filter(accounts::archived_at.is_null());
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(accounts::name.ilike(format!("%{}%", crate::db::like_escape(q))));
+    }
+    if let Some(owner) = &filter.owner {
+        query = query.filter(accounts::owner.eq(owner.clone()));
+    }
+    if let Some(industry) = &filter.industry {
+        query = query.filter(accounts::industry.eq(industry.clone()));
+    }
+    if let Some(tag) = &filter.tag {
+        query = query.filter(accounts::tags.contains(vec![Some(tag.clone())]));
+    }
+    query.load(conn).await
+}
+
+/// Applies `changes`, bumps the version and `updated_at`.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    changes: AccountChanges,
+) -> QueryResult<Account> {
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant))
+            .filter(accounts::id.eq(id)),
+    )
+    .set((
+        changes,
+        accounts::version.eq(accounts::version + 1),
+        accounts::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Account::as_returning())
+    .get_result(conn)
+    .await
+}
+
+/// Archives (`archived = true`) or restores the account.
+pub async fn set_archived(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    archived: bool,
+) -> QueryResult<Account> {
+    let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
+    diesel::update(
+        accounts::table
+            .filter(accounts::tenant_id.eq(tenant))
+            .filter(accounts::id.eq(id)),
+    )
+    .set((
+        accounts::archived_at.eq(archived_at),
+        accounts::version.eq(accounts::version + 1),
+        accounts::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Account::as_returning())
+    .get_result(conn)
+    .await
+}

@@ -1,0 +1,193 @@
+//! Queries for contacts (the org chart of an account).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::contacts;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = contacts, check_for_backend(diesel::pg::Pg))]
+pub struct Contact {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    pub name: String,
+    pub title: Option<String>,
+    pub department: String,
+    pub methodology_role: Option<String>,
+    pub reports_to: Option<Uuid>,
+    pub attitude: String,
+    pub relationship: String,
+    pub influence: Option<String>,
+    pub key_person: bool,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = contacts)]
+pub struct NewContact {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    pub name: String,
+    pub title: Option<String>,
+    pub department: String,
+    pub methodology_role: Option<String>,
+    pub reports_to: Option<Uuid>,
+    pub attitude: String,
+    pub relationship: String,
+    pub influence: Option<String>,
+    pub key_person: bool,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A partial update: `None` leaves a column alone, `Some(None)` clears a nullable one.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = contacts)]
+pub struct ContactChanges {
+    pub name: Option<String>,
+    pub title: Option<Option<String>>,
+    pub department: Option<String>,
+    pub methodology_role: Option<Option<String>>,
+    pub reports_to: Option<Option<Uuid>>,
+    pub attitude: Option<String>,
+    pub relationship: Option<String>,
+    pub influence: Option<Option<String>>,
+    pub key_person: Option<bool>,
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+}
+
+fn scoped(tenant: Uuid, account: Uuid) -> contacts::BoxedQuery<'static, diesel::pg::Pg> {
+    contacts::table
+        .filter(contacts::tenant_id.eq(tenant))
+        .filter(contacts::account_id.eq(account))
+        .into_boxed()
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: NewContact) -> QueryResult<Contact> {
+    diesel::insert_into(contacts::table)
+        .values(new)
+        .returning(Contact::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    account: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Contact>> {
+    scoped(tenant, account)
+        .filter(contacts::id.eq(id))
+        .select(Contact::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    account: Uuid,
+    include_archived: bool,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Contact>> {
+    let mut query = scoped(tenant, account)
+        .select(Contact::as_select())
+        .order(contacts::id.asc())
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(contacts::id.gt(after));
+    }
+    if !include_archived {
+        query = query.filter(contacts::archived_at.is_null());
+    }
+    query.load(conn).await
+}
+
+/// Every active (not archived) contact of the account: the org chart.
+pub async fn active_for_account(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    account: Uuid,
+) -> QueryResult<Vec<Contact>> {
+    scoped(tenant, account)
+        .filter(contacts::archived_at.is_null())
+        .select(Contact::as_select())
+        .order(contacts::id.asc())
+        .load(conn)
+        .await
+}
+
+/// `(id, reports_to)` of every contact of the account, archived ones included (cycle checks).
+pub async fn edges(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    account: Uuid,
+) -> QueryResult<Vec<(Uuid, Option<Uuid>)>> {
+    scoped(tenant, account)
+        .select((contacts::id, contacts::reports_to))
+        .load(conn)
+        .await
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    account: Uuid,
+    id: Uuid,
+    changes: ContactChanges,
+) -> QueryResult<Contact> {
+    diesel::update(
+        contacts::table
+            .filter(contacts::tenant_id.eq(tenant))
+            .filter(contacts::account_id.eq(account))
+            .filter(contacts::id.eq(id)),
+    )
+    .set((
+        changes,
+        contacts::version.eq(contacts::version + 1),
+        contacts::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Contact::as_returning())
+    .get_result(conn)
+    .await
+}
+
+pub async fn set_archived(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    account: Uuid,
+    id: Uuid,
+    archived: bool,
+) -> QueryResult<Contact> {
+    let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
+    diesel::update(
+        contacts::table
+            .filter(contacts::tenant_id.eq(tenant))
+            .filter(contacts::account_id.eq(account))
+            .filter(contacts::id.eq(id)),
+    )
+    .set((
+        contacts::archived_at.eq(archived_at),
+        contacts::version.eq(contacts::version + 1),
+        contacts::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Contact::as_returning())
+    .get_result(conn)
+    .await
+}

@@ -1,0 +1,48 @@
+//! Database access: the pool, migrations, the embedded cluster and one module of queries per
+//! aggregate. Every query function takes the tenant first; a row of another tenant is not found.
+
+pub mod accounts;
+pub mod contacts;
+pub mod embedded_pg;
+pub mod migrate;
+pub mod pool;
+pub mod schema;
+
+pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
+
+use diesel::sql_types::Text;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// Escapes `%`, `_` and `\` for a LIKE/ILIKE pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Versions recorded in diesel's migration table, for the readiness check.
+pub async fn applied_migrations(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Vec<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.version).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_escape_escapes_wildcards() {
+        assert_eq!(super::like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(super::like_escape("华为"), "华为");
+    }
+}

@@ -1,0 +1,51 @@
+//! The connection pool: deadpool + diesel-async, with a wait timeout and a statement timeout so
+//! the database never hangs a request.
+
+use std::time::Duration;
+
+use diesel::ConnectionError;
+use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures_util::FutureExt;
+
+pub type Pool = DeadPool<AsyncPgConnection>;
+pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
+pub type PooledConn = Object<AsyncPgConnection>;
+
+/// Pool settings (from `Config`).
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: usize,
+    pub wait_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+/// Builds the pool. Connections are opened lazily; each new one gets the statement timeout.
+pub fn build_pool(url: &str, settings: &PoolSettings) -> Result<Pool, String> {
+    let statement_timeout_ms = settings.statement_timeout.as_millis();
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(move |url: &str| {
+        let url = url.to_string();
+        async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(&format!(
+                "SET statement_timeout = {statement_timeout_ms}; SET lock_timeout = {statement_timeout_ms}; \
+                 SET application_name = 'buyerpath'"
+            ))
+            .await
+            .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    DeadPool::builder(manager)
+        .max_size(settings.max_size)
+        .wait_timeout(Some(settings.wait_timeout))
+        .create_timeout(Some(settings.wait_timeout))
+        .recycle_timeout(Some(settings.wait_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,45 @@
+//! Pure domain code: no I/O, no actix, no diesel. Decisions live here; handlers gather facts
+//! and call in.
+
+pub mod org_chart;
+
+/// Declares a closed vocabulary stored as text: a serde/utoipa enum with `as_str`/`parse`.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(
+    /// The size band of a customer organisation (by headcount: micro < 10, small < 100,
+    /// medium < 1,000, large < 10,000, enterprise 10,000+).
+    SizeBand {
+        Micro => "micro",
+        Small => "small",
+        Medium => "medium",
+        Large => "large",
+        Enterprise => "enterprise",
+    }
+);

@@ -1,0 +1,9 @@
+//! Cross-cutting HTTP: request ids, extractor error handlers, the 404/405 fallback, pagination,
+//! ETag/If-Match, JSON merge patch and input validation helpers.
+
+pub mod etag;
+pub mod extract;
+pub mod pagination;
+pub mod patch;
+pub mod request_id;
+pub mod validate;

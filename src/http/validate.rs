@@ -1,0 +1,165 @@
+//! Input validation helpers that collect every field error of a request at once.
+
+use crate::error::{ApiError, FieldError};
+
+/// Collects field errors; `finish` turns them into one 422.
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+fn has_forbidden_chars(s: &str) -> bool {
+    s.chars()
+        .any(|c| c == '\0' || (c.is_control() && c != '\n' && c != '\r' && c != '\t'))
+}
+
+impl Checker {
+    pub fn new() -> Checker {
+        Checker::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// A required text: trimmed, 1..=max characters, no NUL or control characters.
+    pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let v = value.trim();
+        if v.is_empty() {
+            self.add(field, "must not be empty");
+        } else {
+            self.check_text(field, v, max);
+        }
+        v.to_string()
+    }
+
+    /// An optional text: trimmed; empty becomes absent.
+    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+        self.check_text(field, v, max);
+        Some(v.to_string())
+    }
+
+    fn check_text(&mut self, field: &str, v: &str, max: usize) {
+        if v.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+        if has_forbidden_chars(v) {
+            self.add(field, "must not contain NUL or control characters");
+        }
+    }
+
+    /// An optional http(s) URL.
+    pub fn optional_url(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let v = self.optional_text(field, value, 500)?;
+        let rest = v
+            .strip_prefix("https://")
+            .or_else(|| v.strip_prefix("http://"));
+        match rest {
+            Some(host) if !host.is_empty() && !v.contains(char::is_whitespace) => {}
+            _ => self.add(field, "must be an http:// or https:// URL"),
+        }
+        Some(v)
+    }
+
+    /// An optional e-mail address (a plausibility check, not RFC 5322).
+    pub fn optional_email(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let v = self.optional_text(field, value, 320)?;
+        let ok = match v.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+                    && !v.contains(char::is_whitespace)
+            }
+            None => false,
+        };
+        if !ok {
+            self.add(field, "must be an e-mail address");
+        }
+        Some(v)
+    }
+
+    /// An optional phone number: digits and + - ( ) . / space, with at least 3 digits.
+    pub fn optional_phone(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let v = self.optional_text(field, value, 50)?;
+        let allowed = v
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().#/xext".contains(c));
+        if !allowed || v.chars().filter(char::is_ascii_digit).count() < 3 {
+            self.add(field, "must be a phone number (digits, spaces, + - ( ))");
+        }
+        Some(v)
+    }
+
+    /// Tags: trimmed, deduplicated (order kept), 1..=50 characters each, at most 50.
+    pub fn tags(&mut self, field: &str, tags: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if tags.len() > 50 {
+            self.add(field, "at most 50 tags");
+        }
+        for (i, t) in tags.iter().enumerate() {
+            let name = format!("{field}[{i}]");
+            let t = self.required_text(&name, t, 50);
+            if !t.is_empty() && !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts() {
+        let mut c = Checker::new();
+        assert_eq!(c.required_text("name", "  华为  ", 10), "华为");
+        assert_eq!(c.optional_text("x", Some("   "), 10), None);
+        c.required_text("empty", " ", 10);
+        c.required_text("long", "abcdef", 5);
+        c.required_text("nul", "a\u{0}b", 5);
+        let Err(ApiError::Validation(errs)) = c.finish() else { panic!() };
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["empty", "long", "nul"]);
+    }
+
+    #[test]
+    fn urls_emails_phones() {
+        let mut c = Checker::new();
+        c.optional_url("ok", Some("https://example.com"));
+        c.optional_email("ok", Some("a@b.cn"));
+        c.optional_phone("ok", Some("+86 (10) 1234-5678"));
+        assert!(c.finish().is_ok());
+        let mut c = Checker::new();
+        c.optional_url("u", Some("example.com"));
+        c.optional_email("e", Some("nobody"));
+        c.optional_phone("p", Some("call me"));
+        let Err(ApiError::Validation(errs)) = c.finish() else { panic!() };
+        assert_eq!(errs.len(), 3);
+    }
+
+    #[test]
+    fn tags_dedupe_and_check() {
+        let mut c = Checker::new();
+        let t = c.tags("tags", &["a".into(), " a ".into(), "b".into()]);
+        assert_eq!(t, ["a", "b"]);
+        assert!(c.finish().is_ok());
+        let mut c = Checker::new();
+        c.tags("tags", &["ok".into(), "".into()]);
+        let Err(ApiError::Validation(errs)) = c.finish() else { panic!() };
+        assert_eq!(errs[0].field, "tags[1]");
+    }
+}

@@ -1,0 +1,153 @@
+//! buyerpath: a REST/JSON service that models the customer's purchase process for B2B
+//! IT-solution sales teams.
+//!
+//! `build_app` is the one place the HTTP application is assembled; `main` and the integration
+//! tests both use it.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod server;
+pub mod state;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{self, Condition, ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::{web, App, HttpMessage, ResponseError};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::http::extract::{self, KnownRoutes};
+use crate::http::request_id::{self, RequestId};
+use crate::state::AppState;
+
+/// Builds the application: routes, OpenAPI + Swagger UI, extractor configuration, middleware.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(api::ApiDoc::openapi())
+        .configure(api::routes)
+        .split_for_parts();
+    let api = api::finalize(api);
+    let known = web::Data::new(KnownRoutes::from_openapi(&api));
+    let cors = cors(&state.config.cors_origins);
+    let cors_enabled = !state.config.cors_origins.is_empty();
+    let metrics = state.metrics.clone();
+    let body_limit = state.config.body_limit;
+
+    app.app_data(state)
+        .app_data(known)
+        .app_data(extract::json_config(body_limit))
+        .app_data(extract::path_config())
+        .app_data(extract::query_config())
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(extract::fallback))
+        .wrap(Condition::new(cors_enabled, cors))
+        .wrap(ErrorHandlers::new().default_handler(problem_catch_all))
+        .wrap(metrics)
+        .wrap(
+            Logger::new("%{r}a \"%r\" %s %b %Dms request_id=%{request_id}xi")
+                .custom_request_replace("request_id", |req| {
+                    req.extensions()
+                        .get::<RequestId>()
+                        .map(|r| r.0.clone())
+                        .unwrap_or_default()
+                }),
+        )
+        .wrap(middleware::from_fn(request_id::middleware))
+}
+
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::HeaderName::from_static(request_id::HEADER),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(request_id::HEADER),
+        ])
+        .max_age(3600);
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    cors
+}
+
+/// Turns any error response that is not problem+json yet (actix internals, CORS rejections)
+/// into one, keeping its status.
+fn problem_catch_all<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let reason = status.canonical_reason().unwrap_or("error").to_string();
+    let err = match status.as_u16() {
+        400 => ApiError::BadRequest(reason),
+        401 => ApiError::Unauthenticated(reason),
+        403 => ApiError::Forbidden(reason),
+        404 => ApiError::NotFound(reason),
+        405 => ApiError::MethodNotAllowed {
+            allow: allow
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.split(',').map(|m| m.trim().to_string()).collect())
+                .unwrap_or_default(),
+        },
+        409 => ApiError::Conflict(reason),
+        412 => ApiError::PreconditionFailed(reason),
+        413 => ApiError::PayloadTooLarge(reason),
+        415 => ApiError::UnsupportedMediaType(reason),
+        503 => ApiError::Unavailable(reason),
+        s if s >= 500 => ApiError::Internal(reason),
+        _ => ApiError::BadRequest(reason),
+    };
+    let (req, old) = res.into_parts();
+    let mut new = err.error_response();
+    // Keep the original status (e.g. 408, 431) even when it has no dedicated error kind.
+    *new.status_mut() = status;
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            if !new.headers().contains_key(name) {
+                new.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+    }
+    new.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    let res = ServiceResponse::new(req, new).map_into_boxed_body();
+    Ok(ErrorHandlerResponse::Response(res.map_body(|_, b| EitherBody::right(b))))
+}

@@ -1,0 +1,257 @@
+//! What the CLI commands do: resolve the database (embedded default or `DATABASE_URL`),
+//! migrate, load JWT keys, serve, and shut down cleanly.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::time::Duration;
+
+use actix_web::{web, HttpServer};
+use uuid::Uuid;
+
+use crate::auth::{JwtKeys, Role};
+use crate::config::{Config, JwtKeySource, MIN_HS_SECRET_BYTES};
+use crate::db::embedded_pg::{EmbeddedPostgres, StartOptions};
+use crate::db::{self, PoolSettings};
+use crate::state::AppState;
+
+pub const EMBEDDED_DB_NAME: &str = "buyerpath";
+
+/// The database the service talks to, and the embedded cluster when it owns one.
+pub struct Database {
+    pub url: String,
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// `DATABASE_URL`, or the private cluster under `BUYERPATH_DATA_DIR/postgres`.
+    pub fn resolve(config: &Config) -> Result<Database, String> {
+        match &config.database_url {
+            Some(url) => Ok(Database {
+                url: url.clone(),
+                embedded: None,
+            }),
+            None => {
+                std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                    format!("BUYERPATH_DATA_DIR: cannot create {}: {e}", config.data_dir.display())
+                })?;
+                let pg = EmbeddedPostgres::start(
+                    &config.data_dir.join("postgres"),
+                    EMBEDDED_DB_NAME,
+                    &StartOptions::default(),
+                )
+                .map_err(|e| e.to_string())?;
+                log::info!(
+                    "embedded PostgreSQL running in {} (unix socket only)",
+                    pg.dir().display()
+                );
+                Ok(Database {
+                    url: pg.url(EMBEDDED_DB_NAME),
+                    embedded: Some(pg),
+                })
+            }
+        }
+    }
+
+    pub fn stop(&self) {
+        if let Some(pg) = &self.embedded {
+            match pg.stop() {
+                Ok(()) => log::info!("embedded PostgreSQL stopped"),
+                Err(e) => log::error!("stopping embedded PostgreSQL: {e}"),
+            }
+        }
+    }
+}
+
+/// The embedded default's secret and tenant, kept in the data directory.
+pub struct DevIdentity {
+    pub secret: Vec<u8>,
+    pub tenant: Uuid,
+}
+
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.write_all(contents)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Loads (or creates once) the development secret and tenant in `data_dir`.
+pub fn dev_identity(data_dir: &Path) -> Result<DevIdentity, String> {
+    use base64::Engine;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("BUYERPATH_DATA_DIR: cannot create {}: {e}", data_dir.display()))?;
+    let secret_path = data_dir.join("jwt-secret");
+    if !secret_path.exists() {
+        let mut bytes = [0u8; 48];
+        rand::fill(&mut bytes);
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        write_private(&secret_path, encoded.as_bytes())?;
+    }
+    let secret = std::fs::read_to_string(&secret_path)
+        .map_err(|e| format!("cannot read {}: {e}", secret_path.display()))?
+        .trim()
+        .as_bytes()
+        .to_vec();
+    if secret.len() < MIN_HS_SECRET_BYTES {
+        return Err(format!(
+            "{} holds fewer than {MIN_HS_SECRET_BYTES} bytes; delete it to regenerate",
+            secret_path.display()
+        ));
+    }
+    let tenant_path = data_dir.join("default-tenant");
+    if !tenant_path.exists() {
+        write_private(&tenant_path, Uuid::now_v7().to_string().as_bytes())?;
+    }
+    let tenant = std::fs::read_to_string(&tenant_path)
+        .map_err(|e| format!("cannot read {}: {e}", tenant_path.display()))?
+        .trim()
+        .parse::<Uuid>()
+        .map_err(|_| format!("{} does not hold a UUID", tenant_path.display()))?;
+    Ok(DevIdentity { secret, tenant })
+}
+
+/// JWT keys from the configuration (and the data directory for the embedded default).
+pub fn jwt_keys(config: &Config) -> Result<(JwtKeys, Option<DevIdentity>), String> {
+    match &config.jwt.key {
+        JwtKeySource::Secret(s) => Ok((JwtKeys::hs256(s, &config.jwt), None)),
+        JwtKeySource::PublicKey { algorithm, pem } => {
+            Ok((JwtKeys::public_key(*algorithm, pem, &config.jwt)?, None))
+        }
+        JwtKeySource::DataDir => {
+            let dev = dev_identity(&config.data_dir)?;
+            Ok((JwtKeys::hs256(&dev.secret, &config.jwt), Some(dev)))
+        }
+    }
+}
+
+/// `buyerpath migrate`.
+pub fn migrate(config: &Config) -> Result<(), String> {
+    let database = Database::resolve(config)?;
+    let result = db::migrate::run_pending(&database.url);
+    database.stop();
+    let applied = result?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    } else {
+        for v in applied {
+            println!("applied {v}");
+        }
+    }
+    Ok(())
+}
+
+/// `buyerpath token`.
+pub fn token(config: &Config, args: &crate::cli::TokenArgs) -> Result<String, String> {
+    let (keys, _) = jwt_keys(config)?;
+    let sub = args.sub.trim();
+    if sub.is_empty() || sub.len() > 200 {
+        return Err("--sub must be 1-200 characters".to_string());
+    }
+    keys.mint(
+        args.tenant,
+        sub,
+        &args.roles,
+        args.ttl,
+        config.jwt.issuer.as_deref(),
+        config.jwt.audience.as_deref(),
+    )
+}
+
+/// `buyerpath serve`.
+pub fn serve(config: Config) -> Result<(), String> {
+    let (keys, dev) = jwt_keys(&config)?;
+    let database = Database::resolve(&config)?;
+    let result = serve_with(config, keys, dev, &database);
+    database.stop();
+    result
+}
+
+fn serve_with(
+    config: Config,
+    keys: JwtKeys,
+    dev: Option<DevIdentity>,
+    database: &Database,
+) -> Result<(), String> {
+    if config.migrate_on_start {
+        let applied = db::migrate::run_pending(&database.url)?;
+        for v in &applied {
+            log::info!("applied migration {v}");
+        }
+    }
+    let settings = PoolSettings {
+        max_size: config.db_pool_size,
+        wait_timeout: config.db_pool_timeout,
+        statement_timeout: config.db_statement_timeout,
+    };
+    let bind = config.bind.clone();
+    let workers = config.workers;
+    let shutdown_timeout = config.shutdown_timeout_secs;
+    if let Some(dev) = &dev {
+        let token = keys.mint(
+            dev.tenant,
+            "admin",
+            &[Role::Admin],
+            24 * 3600,
+            config.jwt.issuer.as_deref(),
+            config.jwt.audience.as_deref(),
+        )?;
+        let shown = bind.replace("0.0.0.0", "127.0.0.1");
+        println!("buyerpath: development mode (embedded PostgreSQL, generated JWT secret)");
+        println!("buyerpath: admin token for tenant {} (valid 24 h):", dev.tenant);
+        println!("{token}");
+        println!("buyerpath: try  curl -H \"Authorization: Bearer {token}\" http://{shown}/v1/accounts");
+        println!("buyerpath: API docs at http://{shown}/docs/");
+    }
+
+    actix_web::rt::System::new().block_on(async move {
+        let pool = db::build_pool(&database.url, &settings)?;
+        let state = web::Data::new(AppState::new(config, pool.clone(), keys)?);
+        let mut server = HttpServer::new(move || crate::build_app(state.clone()))
+            .shutdown_timeout(shutdown_timeout);
+        if let Some(w) = workers {
+            server = server.workers(w);
+        }
+        let server = server
+            .bind(&bind)
+            .map_err(|e| format!("BUYERPATH_BIND: cannot listen on {bind}: {e}"))?;
+        log::info!("listening on http://{bind}");
+        let result = server.run().await;
+        log::info!("server stopped; closing the database pool");
+        pool.close();
+        result.map_err(|e| format!("server error: {e}"))
+    })
+}
+
+/// `buyerpath healthcheck`: a minimal HTTP/1.1 GET of /readyz (no client library needed).
+pub fn healthcheck(addr: &str, timeout: Duration) -> Result<(), String> {
+    let addr = addr.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    let target = addr
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {addr}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("cannot resolve {addr}"))?;
+    let mut stream = TcpStream::connect_timeout(&target, timeout)
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: buyerpath-healthcheck\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("cannot send request: {e}"))?;
+    let mut buf = [0u8; 64];
+    let n = stream.read(&mut buf).map_err(|e| format!("no answer: {e}"))?;
+    let head = String::from_utf8_lossy(&buf[..n]);
+    let status = head.split_whitespace().nth(1).unwrap_or("");
+    if status == "200" {
+        Ok(())
+    } else {
+        Err(format!("/readyz answered {status:?}"))
+    }
+}
