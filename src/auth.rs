@@ -23,7 +23,9 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 pub const MAX_LIFETIME_SECS: u64 = 366 * 24 * 3600;
 
 /// A role from the token's `roles` claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads everything in the tenant.
@@ -153,14 +155,20 @@ impl JwtKeys {
     }
 
     /// An asymmetric algorithm with a PEM public key (verification only).
-    pub fn public_key(algorithm: Algorithm, pem: &[u8], cfg: &JwtConfig) -> Result<JwtKeys, String> {
+    pub fn public_key(
+        algorithm: Algorithm,
+        pem: &[u8],
+        cfg: &JwtConfig,
+    ) -> Result<JwtKeys, String> {
         let decoding = match algorithm {
             Algorithm::RS256 => DecodingKey::from_rsa_pem(pem),
             Algorithm::ES256 => DecodingKey::from_ec_pem(pem),
             Algorithm::EdDSA => DecodingKey::from_ed_pem(pem),
             other => return Err(format!("unsupported algorithm {other:?}")),
         }
-        .map_err(|e| format!("BUYERPATH_JWT_PUBLIC_KEY: not a valid {algorithm:?} public key PEM: {e}"))?;
+        .map_err(|e| {
+            format!("BUYERPATH_JWT_PUBLIC_KEY: not a valid {algorithm:?} public key PEM: {e}")
+        })?;
         Ok(JwtKeys {
             algorithm,
             decoding,
@@ -215,8 +223,8 @@ impl JwtKeys {
         if header.crit.is_some() {
             return Err(unauth("critical header parameters are not supported"));
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(
-            |e| {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
                 match e.kind() {
                     K::ExpiredSignature => unauth("token expired"),
@@ -229,8 +237,7 @@ impl JwtKeys {
                     K::Json(_) => unauth("token claims are malformed (sub, tenant, roles, exp)"),
                     _ => unauth("invalid token"),
                 }
-            },
-        )?;
+            })?;
         let claims = data.claims;
         let now = jsonwebtoken::get_current_timestamp();
         if claims.exp > now + MAX_LIFETIME_SECS {
@@ -315,7 +322,10 @@ pub fn parse_ttl(s: &str) -> Result<u64, String> {
         _ => return Err(format!("invalid ttl unit in {s:?}; use s, m, h or d")),
     };
     if secs == 0 || secs > MAX_LIFETIME_SECS {
-        return Err(format!("ttl must be between 1s and {}d", MAX_LIFETIME_SECS / 86400));
+        return Err(format!(
+            "ttl must be between 1s and {}d",
+            MAX_LIFETIME_SECS / 86400
+        ));
     }
     Ok(secs)
 }
@@ -377,7 +387,14 @@ mod tests {
         let keys = JwtKeys::hs256(SECRET, &cfg());
         let tenant = Uuid::now_v7();
         let token = keys
-            .mint(tenant, "alice", &[Role::Rep, Role::Viewer, Role::Rep], 60, None, None)
+            .mint(
+                tenant,
+                "alice",
+                &[Role::Rep, Role::Viewer, Role::Rep],
+                60,
+                None,
+                None,
+            )
             .unwrap();
         let p = keys.verify(&token).unwrap();
         assert_eq!(p.tenant, tenant);
@@ -391,7 +408,10 @@ mod tests {
         let header = serde_json::json!({"alg": "none", "typ": "JWT"});
         let claims = serde_json::json!({"sub": "x", "tenant": Uuid::now_v7(), "roles": ["admin"], "exp": 4_000_000_000u64});
         let token = format!("{}.{}.", b64(&header), b64(&claims));
-        assert!(matches!(keys.verify(&token), Err(ApiError::Unauthenticated(_))));
+        assert!(matches!(
+            keys.verify(&token),
+            Err(ApiError::Unauthenticated(_))
+        ));
     }
 
     #[test]
@@ -401,7 +421,10 @@ mod tests {
         let token = other
             .mint(Uuid::now_v7(), "mallory", &[Role::Admin], 60, None, None)
             .unwrap();
-        assert!(matches!(keys.verify(&token), Err(ApiError::Unauthenticated(_))));
+        assert!(matches!(
+            keys.verify(&token),
+            Err(ApiError::Unauthenticated(_))
+        ));
     }
 
     #[test]
@@ -412,13 +435,29 @@ mod tests {
         let keys = JwtKeys::hs256(SECRET, &c);
         let t = Uuid::now_v7();
         let good = keys
-            .mint(t, "a", &[Role::Viewer], 60, Some("https://idp.example"), Some("buyerpath"))
+            .mint(
+                t,
+                "a",
+                &[Role::Viewer],
+                60,
+                Some("https://idp.example"),
+                Some("buyerpath"),
+            )
             .unwrap();
         assert!(keys.verify(&good).is_ok());
-        let no_iss = keys.mint(t, "a", &[Role::Viewer], 60, None, Some("buyerpath")).unwrap();
+        let no_iss = keys
+            .mint(t, "a", &[Role::Viewer], 60, None, Some("buyerpath"))
+            .unwrap();
         assert!(keys.verify(&no_iss).is_err());
         let bad_aud = keys
-            .mint(t, "a", &[Role::Viewer], 60, Some("https://idp.example"), Some("other"))
+            .mint(
+                t,
+                "a",
+                &[Role::Viewer],
+                60,
+                Some("https://idp.example"),
+                Some("other"),
+            )
             .unwrap();
         assert!(keys.verify(&bad_aud).is_err());
     }
@@ -452,9 +491,21 @@ mod tests {
     #[test]
     fn role_rules() {
         let t = Uuid::now_v7();
-        let rep = Principal { tenant: t, sub: "r".into(), roles: vec![Role::Rep] };
-        let viewer = Principal { tenant: t, sub: "v".into(), roles: vec![Role::Viewer] };
-        let manager = Principal { tenant: t, sub: "m".into(), roles: vec![Role::Manager] };
+        let rep = Principal {
+            tenant: t,
+            sub: "r".into(),
+            roles: vec![Role::Rep],
+        };
+        let viewer = Principal {
+            tenant: t,
+            sub: "v".into(),
+            roles: vec![Role::Viewer],
+        };
+        let manager = Principal {
+            tenant: t,
+            sub: "m".into(),
+            roles: vec![Role::Manager],
+        };
         assert!(rep.may_write_owned_by("r"));
         assert!(!rep.may_write_owned_by("someone"));
         assert!(!viewer.may_write_owned_by("v"));

@@ -119,7 +119,10 @@ impl Config {
         let database_url = get("DATABASE_URL");
         let bind = get("BUYERPATH_BIND").unwrap_or_else(|| DEFAULT_BIND.to_string());
         if bind.parse::<std::net::SocketAddr>().is_err() && !bind.contains(':') {
-            return Err(err("BUYERPATH_BIND", "expected host:port, e.g. 127.0.0.1:8080"));
+            return Err(err(
+                "BUYERPATH_BIND",
+                "expected host:port, e.g. 127.0.0.1:8080",
+            ));
         }
         let data_dir = PathBuf::from(
             get("BUYERPATH_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_string()),
@@ -170,8 +173,12 @@ impl Config {
                         ))
                     }
                 };
-                let pem = std::fs::read(&path)
-                    .map_err(|e| err("BUYERPATH_JWT_PUBLIC_KEY", format!("cannot read {path}: {e}")))?;
+                let pem = std::fs::read(&path).map_err(|e| {
+                    err(
+                        "BUYERPATH_JWT_PUBLIC_KEY",
+                        format!("cannot read {path}: {e}"),
+                    )
+                })?;
                 JwtKeySource::PublicKey { algorithm, pem }
             }
             (None, None) => {
@@ -207,7 +214,8 @@ impl Config {
             10,
             3_600_000,
         )?);
-        let body_limit = parse_num(&get, "BUYERPATH_BODY_LIMIT", 1_048_576, 1024, 1 << 30)? as usize;
+        let body_limit =
+            parse_num(&get, "BUYERPATH_BODY_LIMIT", 1_048_576, 1024, 1 << 30)? as usize;
         let migrate_on_start = match get("BUYERPATH_MIGRATE_ON_START").as_deref() {
             None | Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
@@ -232,7 +240,8 @@ impl Config {
                 origins
             }
         };
-        let shutdown_timeout_secs = parse_num(&get, "BUYERPATH_SHUTDOWN_TIMEOUT_SECS", 30, 1, 3600)?;
+        let shutdown_timeout_secs =
+            parse_num(&get, "BUYERPATH_SHUTDOWN_TIMEOUT_SECS", 30, 1, 3600)?;
         let workers = match get("BUYERPATH_WORKERS") {
             None => None,
             Some(_) => Some(parse_num(&get, "BUYERPATH_WORKERS", 1, 1, 256)? as usize),
@@ -353,7 +362,10 @@ mod tests {
     #[test]
     fn debug_redacts_secrets() {
         let c = cfg(&[
-            ("BUYERPATH_JWT_SECRET", "0123456789abcdef0123456789abcdef-secret"),
+            (
+                "BUYERPATH_JWT_SECRET",
+                "0123456789abcdef0123456789abcdef-secret",
+            ),
             ("DATABASE_URL", "postgres://user:pw@host/db"),
         ])
         .unwrap();

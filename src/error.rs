@@ -244,10 +244,9 @@ impl From<diesel::result::Error> for ApiError {
                         constraint_field(&constraint),
                         "refers to a resource that does not exist",
                     ),
-                    K::CheckViolation | K::NotNullViolation => ApiError::validation(
-                        constraint_field(&constraint),
-                        "value is not allowed",
-                    ),
+                    K::CheckViolation | K::NotNullViolation => {
+                        ApiError::validation(constraint_field(&constraint), "value is not allowed")
+                    }
                     K::ClosedConnection | K::UnableToSendCommand => ApiError::Unavailable(msg),
                     K::SerializationFailure => ApiError::Unavailable(msg),
                     _ if is_unavailable_message(&msg) => ApiError::Unavailable(msg),

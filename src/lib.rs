@@ -140,14 +140,17 @@ fn problem_catch_all<B: MessageBody + 'static>(
     // Keep the original status (e.g. 408, 431) even when it has no dedicated error kind.
     *new.status_mut() = status;
     for (name, value) in old.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            if !new.headers().contains_key(name) {
-                new.headers_mut().insert(name.clone(), value.clone());
-            }
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && !new.headers().contains_key(name)
+        {
+            new.headers_mut().insert(name.clone(), value.clone());
         }
     }
     new.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     let res = ServiceResponse::new(req, new).map_into_boxed_body();
-    Ok(ErrorHandlerResponse::Response(res.map_body(|_, b| EitherBody::right(b))))
+    Ok(ErrorHandlerResponse::Response(
+        res.map_body(|_, b| EitherBody::right(b)),
+    ))
 }

@@ -33,7 +33,10 @@ impl Database {
             }),
             None => {
                 std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-                    format!("BUYERPATH_DATA_DIR: cannot create {}: {e}", config.data_dir.display())
+                    format!(
+                        "BUYERPATH_DATA_DIR: cannot create {}: {e}",
+                        config.data_dir.display()
+                    )
                 })?;
                 let pg = EmbeddedPostgres::start(
                     &config.data_dir.join("postgres"),
@@ -84,8 +87,12 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
 /// Loads (or creates once) the development secret and tenant in `data_dir`.
 pub fn dev_identity(data_dir: &Path) -> Result<DevIdentity, String> {
     use base64::Engine;
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("BUYERPATH_DATA_DIR: cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        format!(
+            "BUYERPATH_DATA_DIR: cannot create {}: {e}",
+            data_dir.display()
+        )
+    })?;
     let secret_path = data_dir.join("jwt-secret");
     if !secret_path.exists() {
         let mut bytes = [0u8; 48];
@@ -203,9 +210,14 @@ fn serve_with(
         )?;
         let shown = bind.replace("0.0.0.0", "127.0.0.1");
         println!("buyerpath: development mode (embedded PostgreSQL, generated JWT secret)");
-        println!("buyerpath: admin token for tenant {} (valid 24 h):", dev.tenant);
+        println!(
+            "buyerpath: admin token for tenant {} (valid 24 h):",
+            dev.tenant
+        );
         println!("{token}");
-        println!("buyerpath: try  curl -H \"Authorization: Bearer {token}\" http://{shown}/v1/accounts");
+        println!(
+            "buyerpath: try  curl -H \"Authorization: Bearer {token}\" http://{shown}/v1/accounts"
+        );
         println!("buyerpath: API docs at http://{shown}/docs/");
     }
 
@@ -230,7 +242,9 @@ fn serve_with(
 
 /// `buyerpath healthcheck`: a minimal HTTP/1.1 GET of /readyz (no client library needed).
 pub fn healthcheck(addr: &str, timeout: Duration) -> Result<(), String> {
-    let addr = addr.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    let addr = addr
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
     let target = addr
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {addr}: {e}"))?
@@ -238,15 +252,21 @@ pub fn healthcheck(addr: &str, timeout: Duration) -> Result<(), String> {
         .ok_or_else(|| format!("cannot resolve {addr}"))?;
     let mut stream = TcpStream::connect_timeout(&target, timeout)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-    stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
     write!(
         stream,
         "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: buyerpath-healthcheck\r\nConnection: close\r\n\r\n"
     )
     .map_err(|e| format!("cannot send request: {e}"))?;
     let mut buf = [0u8; 64];
-    let n = stream.read(&mut buf).map_err(|e| format!("no answer: {e}"))?;
+    let n = stream
+        .read(&mut buf)
+        .map_err(|e| format!("no answer: {e}"))?;
     let head = String::from_utf8_lossy(&buf[..n]);
     let status = head.split_whitespace().nth(1).unwrap_or("");
     if status == "200" {

@@ -250,7 +250,11 @@ pub async fn create_account(
     let location = format!("/v1/accounts/{}", account.id);
     let mut builder = HttpResponse::Created();
     builder.insert_header((header::LOCATION, location));
-    Ok(with_etag(builder, account.version, &AccountDto::from(account)))
+    Ok(with_etag(
+        builder,
+        account.version,
+        &AccountDto::from(account),
+    ))
 }
 
 /// List accounts.
@@ -281,7 +285,14 @@ pub async fn list_accounts(
     };
     c.finish()?;
     let mut conn = state.conn().await?;
-    let rows = q::list(&mut conn, principal.tenant, &filter, page.after, page.fetch()).await?;
+    let rows = q::list(
+        &mut conn,
+        principal.tenant,
+        &filter,
+        page.after,
+        page.fetch(),
+    )
+    .await?;
     let (rows, next_cursor) = page.finish(rows, |a| a.id);
     Ok(HttpResponse::Ok().json(AccountList {
         items: rows.into_iter().map(AccountDto::from).collect(),
@@ -307,7 +318,11 @@ pub async fn get_account(
     let account = q::find(&mut conn, principal.tenant, path.into_inner())
         .await?
         .ok_or_else(|| not_found("account"))?;
-    Ok(with_etag(HttpResponse::Ok(), account.version, &AccountDto::from(account)))
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        account.version,
+        &AccountDto::from(account),
+    ))
 }
 
 /// Update an account (JSON merge patch).
@@ -383,7 +398,11 @@ pub async fn patch_account(
             Ok(q::update(conn, principal.tenant, id, changes).await?)
         })
         .await?;
-    Ok(with_etag(HttpResponse::Ok(), account.version, &AccountDto::from(account)))
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        account.version,
+        &AccountDto::from(account),
+    ))
 }
 
 /// Archive an account.
@@ -445,5 +464,9 @@ pub async fn restore_account(
             Ok(q::set_archived(conn, principal.tenant, id, false).await?)
         })
         .await?;
-    Ok(with_etag(HttpResponse::Ok(), account.version, &AccountDto::from(account)))
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        account.version,
+        &AccountDto::from(account),
+    ))
 }

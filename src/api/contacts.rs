@@ -15,8 +15,7 @@ use crate::auth::Principal;
 use crate::db::accounts as account_q;
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
 use crate::domain::org_chart::{
-    self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person,
-    Relationship,
+    self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Relationship,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::etag::IfMatch;
@@ -67,7 +66,10 @@ impl From<Contact> for ContactDto {
             name: c.name,
             title: c.title,
             department: Department::parse(&c.department).unwrap_or(Department::Other),
-            methodology_role: c.methodology_role.as_deref().and_then(MethodologyRole::parse),
+            methodology_role: c
+                .methodology_role
+                .as_deref()
+                .and_then(MethodologyRole::parse),
             reports_to: c.reports_to,
             attitude: Attitude::parse(&c.attitude).unwrap_or(Attitude::Unknown),
             relationship: Relationship::parse(&c.relationship).unwrap_or(Relationship::None),
@@ -91,7 +93,10 @@ impl From<&Contact> for Person {
             name: c.name.clone(),
             title: c.title.clone(),
             department: Department::parse(&c.department).unwrap_or(Department::Other),
-            methodology_role: c.methodology_role.as_deref().and_then(MethodologyRole::parse),
+            methodology_role: c
+                .methodology_role
+                .as_deref()
+                .and_then(MethodologyRole::parse),
             reports_to: c.reports_to,
             attitude: Attitude::parse(&c.attitude).unwrap_or(Attitude::Unknown),
             relationship: Relationship::parse(&c.relationship).unwrap_or(Relationship::None),
@@ -212,7 +217,10 @@ async fn check_reports_to(
     manager: Uuid,
 ) -> ApiResult<()> {
     if Some(manager) == contact {
-        return Err(ApiError::validation("reports_to", "a contact cannot report to itself"));
+        return Err(ApiError::validation(
+            "reports_to",
+            "a contact cannot report to itself",
+        ));
     }
     let target = q::find(conn, tenant, account, manager).await?;
     match target {
@@ -272,11 +280,19 @@ pub async fn create_contact(
         account_id,
         name,
         title,
-        department: b.department.unwrap_or(Department::Other).as_str().to_string(),
+        department: b
+            .department
+            .unwrap_or(Department::Other)
+            .as_str()
+            .to_string(),
         methodology_role: b.methodology_role.map(|r| r.as_str().to_string()),
         reports_to: b.reports_to,
         attitude: b.attitude.unwrap_or(Attitude::Unknown).as_str().to_string(),
-        relationship: b.relationship.unwrap_or(Relationship::None).as_str().to_string(),
+        relationship: b
+            .relationship
+            .unwrap_or(Relationship::None)
+            .as_str()
+            .to_string(),
         influence: b.influence.map(|i| i.as_str().to_string()),
         key_person: b.key_person,
         phone,
@@ -300,7 +316,11 @@ pub async fn create_contact(
         header::LOCATION,
         format!("/v1/accounts/{account_id}/contacts/{}", contact.id),
     ));
-    Ok(with_etag(builder, contact.version, &ContactDto::from(contact)))
+    Ok(with_etag(
+        builder,
+        contact.version,
+        &ContactDto::from(contact),
+    ))
 }
 
 async fn require_account(
@@ -368,7 +388,11 @@ pub async fn get_contact(
     let contact = q::find(&mut conn, principal.tenant, account_id, contact_id)
         .await?
         .ok_or_else(|| not_found("contact"))?;
-    Ok(with_etag(HttpResponse::Ok(), contact.version, &ContactDto::from(contact)))
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        contact.version,
+        &ContactDto::from(contact),
+    ))
 }
 
 /// Update a contact (JSON merge patch).
@@ -458,7 +482,11 @@ pub async fn patch_contact(
             Ok(q::update(conn, principal.tenant, account_id, contact_id, ch).await?)
         })
         .await?;
-    Ok(with_etag(HttpResponse::Ok(), contact.version, &ContactDto::from(contact)))
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        contact.version,
+        &ContactDto::from(contact),
+    ))
 }
 
 /// Archive a contact.
@@ -500,8 +528,20 @@ pub async fn restore_contact(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (account_id, contact_id) = path.into_inner();
-    let contact = set_archived(&state, &principal, &IfMatch::Absent, account_id, contact_id, false).await?;
-    Ok(with_etag(HttpResponse::Ok(), contact.version, &ContactDto::from(contact)))
+    let contact = set_archived(
+        &state,
+        &principal,
+        &IfMatch::Absent,
+        account_id,
+        contact_id,
+        false,
+    )
+    .await?;
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        contact.version,
+        &ContactDto::from(contact),
+    ))
 }
 
 async fn set_archived(

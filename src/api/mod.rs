@@ -144,10 +144,19 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                     .or_insert_with(|| problem(description).into());
             };
             if secured {
-                add("401", "Missing, malformed, expired or otherwise invalid bearer token.");
+                add(
+                    "401",
+                    "Missing, malformed, expired or otherwise invalid bearer token.",
+                );
                 add("403", "The token's roles do not allow this operation.");
-                add("500", "Unexpected error; details are only in the server log (see X-Request-Id).");
-                add("503", "The database is unavailable; retry after `Retry-After` seconds.");
+                add(
+                    "500",
+                    "Unexpected error; details are only in the server log (see X-Request-Id).",
+                );
+                add(
+                    "503",
+                    "The database is unavailable; retry after `Retry-After` seconds.",
+                );
             }
             if has_path {
                 add("400", "A path parameter is malformed (e.g. not a UUID).");
@@ -155,13 +164,19 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
             if has_query {
                 add("400", "A query parameter is malformed or unknown.");
-                add("422", "A query parameter is out of range (`errors` names it).");
+                add(
+                    "422",
+                    "A query parameter is out of range (`errors` names it).",
+                );
             }
             if has_body {
                 add("400", "The body is not well-formed JSON.");
                 add("413", "The body exceeds the configured limit.");
                 add("415", "The body is not JSON.");
-                add("422", "The body is invalid; `errors` lists each field and what is wrong.");
+                add(
+                    "422",
+                    "The body is invalid; `errors` lists each field and what is wrong.",
+                );
             }
             if method == "PATCH" || method == "DELETE" {
                 add("412", "`If-Match` does not match the current ETag.");

@@ -75,7 +75,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewAccount) -> QueryResul
         .await
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, tenant: Uuid, id: Uuid) -> QueryResult<Option<Account>> {
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Account>> {
     accounts::table
         .filter(accounts::tenant_id.eq(tenant))
         .filter(accounts::id.eq(id))

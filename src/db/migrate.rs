@@ -53,10 +53,7 @@ fn run_pending_on_this_thread(url: &str) -> Result<Vec<String>, String> {
 
 /// Creates `name` through a maintenance connection when it does not exist yet. Blocks.
 pub fn ensure_database(maintenance_url: &str, name: &str) -> Result<(), String> {
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!("invalid database name {name:?}"));
     }
     let url = maintenance_url.to_string();

@@ -99,7 +99,11 @@ pub struct Person {
 
 /// Would pointing `child` at `new_parent` close a loop? `edges` maps every contact of the account
 /// to its current manager.
-pub fn would_create_cycle(edges: &HashMap<Uuid, Option<Uuid>>, child: Uuid, new_parent: Uuid) -> bool {
+pub fn would_create_cycle(
+    edges: &HashMap<Uuid, Option<Uuid>>,
+    child: Uuid,
+    new_parent: Uuid,
+) -> bool {
     let mut seen = HashSet::new();
     let mut cursor = Some(new_parent);
     while let Some(current) = cursor {
@@ -232,7 +236,11 @@ pub fn build_tree(people: &[Person]) -> Vec<OrgNode> {
         .collect()
 }
 
-fn node(p: &Person, children: &HashMap<Uuid, Vec<&Person>>, visited: &mut HashSet<Uuid>) -> Option<OrgNode> {
+fn node(
+    p: &Person,
+    children: &HashMap<Uuid, Vec<&Person>>,
+    visited: &mut HashSet<Uuid>,
+) -> Option<OrgNode> {
     if !visited.insert(p.id) {
         return None;
     }
@@ -269,7 +277,8 @@ fn refs<'a>(people: impl Iterator<Item = &'a Person>) -> Vec<ContactRef> {
 /// Summarises what the org chart covers.
 pub fn coverage(people: &[Person]) -> Coverage {
     let departments: HashSet<Department> = people.iter().map(|p| p.department).collect();
-    let roles: HashSet<MethodologyRole> = people.iter().filter_map(|p| p.methodology_role).collect();
+    let roles: HashSet<MethodologyRole> =
+        people.iter().filter_map(|p| p.methodology_role).collect();
     let mut departments_mapped: Vec<Department> = departments.iter().copied().collect();
     departments_mapped.sort();
     let departments_missing = RELEVANT_DEPARTMENTS
@@ -375,10 +384,16 @@ mod tests {
         // 1 <- 2 <- 3 (3 reports to 2, 2 reports to 1)
         let edges: HashMap<Uuid, Option<Uuid>> =
             [(id(1), None), (id(2), Some(id(1))), (id(3), Some(id(2)))].into();
-        assert!(would_create_cycle(&edges, id(1), id(3)), "1 -> 3 closes a loop");
+        assert!(
+            would_create_cycle(&edges, id(1), id(3)),
+            "1 -> 3 closes a loop"
+        );
         assert!(would_create_cycle(&edges, id(1), id(1)), "self loop");
         assert!(!would_create_cycle(&edges, id(3), id(1)), "3 -> 1 is fine");
-        assert!(!would_create_cycle(&edges, id(4), id(3)), "new contact under 3");
+        assert!(
+            !would_create_cycle(&edges, id(4), id(3)),
+            "new contact under 3"
+        );
         // A pre-existing loop elsewhere does not hang the walk.
         let looped: HashMap<Uuid, Option<Uuid>> =
             [(id(5), Some(id(6))), (id(6), Some(id(5)))].into();
@@ -426,8 +441,14 @@ mod tests {
         assert_eq!(c.departments_missing.len(), 5);
         assert_eq!(c.roles_missing.len(), 4);
         assert_eq!(c.visit_order.len(), 4);
-        assert_eq!(c.next_visit.as_ref().unwrap().methodology_role, MethodologyRole::ItHead);
-        assert!(c.visit_order.iter().all(|s| s.contact_id.is_none() && !s.reached));
+        assert_eq!(
+            c.next_visit.as_ref().unwrap().methodology_role,
+            MethodologyRole::ItHead
+        );
+        assert!(c
+            .visit_order
+            .iter()
+            .all(|s| s.contact_id.is_none() && !s.reached));
     }
 
     #[test]
@@ -457,7 +478,10 @@ mod tests {
         );
         assert_eq!(
             c.roles_missing,
-            vec![MethodologyRole::TechnicalAuthority, MethodologyRole::ItStaff]
+            vec![
+                MethodologyRole::TechnicalAuthority,
+                MethodologyRole::ItStaff
+            ]
         );
         // Visit order: head reached, deputy next.
         assert!(c.visit_order[0].reached);

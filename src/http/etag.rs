@@ -41,7 +41,9 @@ impl IfMatch {
         }
         match (seen, tags.is_empty()) {
             (false, _) => Ok(IfMatch::Absent),
-            (true, true) => Err(ApiError::BadRequest("malformed If-Match header".to_string())),
+            (true, true) => Err(ApiError::BadRequest(
+                "malformed If-Match header".to_string(),
+            )),
             (true, false) => Ok(IfMatch::Tags(tags)),
         }
     }
@@ -52,7 +54,7 @@ impl IfMatch {
         let current = etag(current_version);
         match self {
             IfMatch::Absent | IfMatch::Any => Ok(()),
-            IfMatch::Tags(tags) if tags.iter().any(|t| *t == current) => Ok(()),
+            IfMatch::Tags(tags) if tags.contains(&current) => Ok(()),
             IfMatch::Tags(_) => Err(ApiError::PreconditionFailed(format!(
                 "the resource has changed; its current ETag is {current}"
             ))),
@@ -92,7 +94,10 @@ mod tests {
         ));
         assert!(with(Some("\"1\", \"3\"")).unwrap().check(3).is_ok());
         assert!(with(Some("*")).unwrap().check(9).is_ok());
-        assert!(with(Some("W/\"3\"")).unwrap().check(3).is_err(), "weak tags never match");
+        assert!(
+            with(Some("W/\"3\"")).unwrap().check(3).is_err(),
+            "weak tags never match"
+        );
         assert!(with(Some(" , ")).is_err());
     }
 }

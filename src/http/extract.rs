@@ -19,16 +19,15 @@ fn is_json_mime(mime: &mime::Mime) -> bool {
 /// Maps actix's JSON payload errors to problem+json.
 pub fn json_error(err: &JsonPayloadError) -> ApiError {
     match err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             ApiError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"))
         }
         JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
             "send JSON: Content-Type application/json (or application/merge-patch+json for PATCH)"
                 .to_string(),
         ),
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::BadRequest(format!("malformed JSON: {e}"))
-        }
+        JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
         other => ApiError::BadRequest(format!("cannot read the request body: {other}")),
     }
 }
@@ -72,26 +71,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
 /// Deserializes a JSON value, naming the offending field on failure.
 pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    let is_object = value.is_object();
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() {
+        let field = if path == "." || path.is_empty() || !is_object {
             "body".to_string()
         } else {
             path
         };
         let message = e.inner().to_string();
-        // "unknown field `x`" errors point at the parent; name the field itself.
-        let field = match message.strip_prefix("unknown field `") {
-            Some(rest) => {
-                let name = rest.split('`').next().unwrap_or_default();
-                if field == "body" {
-                    name.to_string()
-                } else {
-                    format!("{field}.{name}")
-                }
-            }
-            None => field,
-        };
         ApiError::Validation(vec![FieldError::new(field, message)])
     })
 }
@@ -140,7 +128,10 @@ impl KnownRoutes {
 }
 
 /// Default service: 405 with `Allow` on a known path, 404 otherwise.
-pub async fn fallback(req: HttpRequest, routes: web::Data<KnownRoutes>) -> Result<HttpResponse, ApiError> {
+pub async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<KnownRoutes>,
+) -> Result<HttpResponse, ApiError> {
     match routes.allowed(req.path()) {
         Some(allow) => Err(ApiError::MethodNotAllowed { allow }),
         None => Err(ApiError::NotFound(format!("no resource at {}", req.path()))),
@@ -169,27 +160,43 @@ mod tests {
 
     #[test]
     fn decode_names_fields() {
-        let e = decode::<Outer>(serde_json::json!({"name": 5})).err().unwrap();
-        let ApiError::Validation(errs) = e else { panic!() };
+        let e = decode::<Outer>(serde_json::json!({"name": 5}))
+            .err()
+            .unwrap();
+        let ApiError::Validation(errs) = e else {
+            panic!()
+        };
         assert_eq!(errs[0].field, "name");
         let e = decode::<Outer>(serde_json::json!({"name": "a", "inner": {"n": -1}}))
             .err()
             .unwrap();
-        let ApiError::Validation(errs) = e else { panic!() };
+        let ApiError::Validation(errs) = e else {
+            panic!()
+        };
         assert_eq!(errs[0].field, "inner.n");
-        let e = decode::<Outer>(serde_json::json!({"name": "a", "bogus": 1})).err().unwrap();
-        let ApiError::Validation(errs) = e else { panic!() };
+        let e = decode::<Outer>(serde_json::json!({"name": "a", "bogus": 1}))
+            .err()
+            .unwrap();
+        let ApiError::Validation(errs) = e else {
+            panic!()
+        };
         assert_eq!(errs[0].field, "bogus");
         let e = decode::<Outer>(serde_json::json!({})).err().unwrap();
-        let ApiError::Validation(errs) = e else { panic!() };
+        let ApiError::Validation(errs) = e else {
+            panic!()
+        };
         assert!(errs[0].message.contains("name"));
     }
 
     #[test]
     fn json_mime() {
         assert!(is_json_mime(&"application/json".parse().unwrap()));
-        assert!(is_json_mime(&"application/merge-patch+json".parse().unwrap()));
-        assert!(is_json_mime(&"application/json; charset=utf-8".parse().unwrap()));
+        assert!(is_json_mime(
+            &"application/merge-patch+json".parse().unwrap()
+        ));
+        assert!(is_json_mime(
+            &"application/json; charset=utf-8".parse().unwrap()
+        ));
         assert!(!is_json_mime(&"text/plain".parse().unwrap()));
     }
 }

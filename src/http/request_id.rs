@@ -37,7 +37,10 @@ pub async fn middleware(
     if res.status().is_server_error() {
         if let Some(err) = res.response().error() {
             // The only place server-side error details go: the log, with the request id.
-            log::error!("request_id={id} status={} error: {err}", res.status().as_u16());
+            log::error!(
+                "request_id={id} status={} error: {err}",
+                res.status().as_u16()
+            );
         }
     }
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -34,7 +34,12 @@ impl Checker {
     }
 
     /// An optional text: trimmed; empty becomes absent.
-    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
         let v = value.map(str::trim).filter(|v| !v.is_empty())?;
         self.check_text(field, v, max);
         Some(v.to_string())
@@ -131,7 +136,9 @@ mod tests {
         c.required_text("empty", " ", 10);
         c.required_text("long", "abcdef", 5);
         c.required_text("nul", "a\u{0}b", 5);
-        let Err(ApiError::Validation(errs)) = c.finish() else { panic!() };
+        let Err(ApiError::Validation(errs)) = c.finish() else {
+            panic!()
+        };
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["empty", "long", "nul"]);
     }
@@ -147,7 +154,9 @@ mod tests {
         c.optional_url("u", Some("example.com"));
         c.optional_email("e", Some("nobody"));
         c.optional_phone("p", Some("call me"));
-        let Err(ApiError::Validation(errs)) = c.finish() else { panic!() };
+        let Err(ApiError::Validation(errs)) = c.finish() else {
+            panic!()
+        };
         assert_eq!(errs.len(), 3);
     }
 
@@ -159,7 +168,9 @@ mod tests {
         assert!(c.finish().is_ok());
         let mut c = Checker::new();
         c.tags("tags", &["ok".into(), "".into()]);
-        let Err(ApiError::Validation(errs)) = c.finish() else { panic!() };
+        let Err(ApiError::Validation(errs)) = c.finish() else {
+            panic!()
+        };
         assert_eq!(errs[0].field, "tags[1]");
     }
 }

@@ -1,0 +1,140 @@
+//! The binary's commands.
+
+use std::process::Command;
+
+use crate::common::{TestApp, SECRET};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_buyerpath"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn");
+    c
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = bin().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "migrate", "token", "openapi", "healthcheck"] {
+        assert!(text.contains(cmd), "{cmd} missing from --help:\n{text}");
+    }
+}
+
+#[test]
+fn openapi_command_prints_the_committed_spec() {
+    let out = bin().arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let generated = serde_json::to_value(buyerpath::api::openapi()).unwrap();
+    assert_eq!(printed, generated);
+}
+
+#[test]
+fn bad_config_fails_with_one_line_naming_the_variable() {
+    let out = bin()
+        .arg("token")
+        .args([
+            "--tenant",
+            &uuid::Uuid::now_v7().to_string(),
+            "--sub",
+            "a",
+            "--role",
+            "rep",
+        ])
+        .env("BUYERPATH_JWT_SECRET", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("BUYERPATH_JWT_SECRET"), "{err}");
+    assert!(!err.contains("short"), "the secret is not echoed: {err}");
+
+    let out = bin()
+        .arg("migrate")
+        .env("BUYERPATH_DB_POOL_SIZE", "zero")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BUYERPATH_DB_POOL_SIZE"));
+}
+
+#[actix_web::test]
+async fn token_command_mints_working_tokens() {
+    let app = TestApp::spawn().await;
+    let out = bin()
+        .arg("token")
+        .args([
+            "--tenant",
+            &app.tenant.to_string(),
+            "--sub",
+            "cli-user",
+            "--role",
+            "rep",
+            "--role",
+            "viewer",
+            "--ttl",
+            "10m",
+        ])
+        .env("BUYERPATH_JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let r = app
+        .post(
+            "/v1/accounts",
+            &token,
+            serde_json::json!({"name": "via cli token"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["owner"], "cli-user");
+
+    let out = bin()
+        .arg("token")
+        .args([
+            "--tenant",
+            &app.tenant.to_string(),
+            "--sub",
+            "x",
+            "--role",
+            "god",
+        ])
+        .env("BUYERPATH_JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "unknown roles are refused");
+}
+
+#[actix_web::test]
+async fn healthcheck_command() {
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let status = tokio::task::spawn_blocking(move || {
+        bin()
+            .arg("healthcheck")
+            .args(["--addr", &addr])
+            .status()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(status.success());
+    let status = tokio::task::spawn_blocking(|| {
+        bin()
+            .arg("healthcheck")
+            .args(["--addr", "127.0.0.1:1"])
+            .status()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!status.success());
+}
