@@ -60,20 +60,18 @@ pub struct ContactDto {
 
 impl From<Contact> for ContactDto {
     fn from(c: Contact) -> Self {
+        let p = Person::from(&c);
         ContactDto {
             id: c.id,
             account_id: c.account_id,
             name: c.name,
             title: c.title,
-            department: Department::parse(&c.department).unwrap_or(Department::Other),
-            methodology_role: c
-                .methodology_role
-                .as_deref()
-                .and_then(MethodologyRole::parse),
+            department: p.department,
+            methodology_role: p.methodology_role,
             reports_to: c.reports_to,
-            attitude: Attitude::parse(&c.attitude).unwrap_or(Attitude::Unknown),
-            relationship: Relationship::parse(&c.relationship).unwrap_or(Relationship::None),
-            influence: c.influence.as_deref().and_then(Influence::parse),
+            attitude: p.attitude,
+            relationship: p.relationship,
+            influence: p.influence,
             key_person: c.key_person,
             phone: c.phone,
             email: c.email,
