@@ -1,7 +1,9 @@
 //! Pure domain code: no I/O, no actix, no diesel. Decisions live here; handlers gather facts
 //! and call in.
 
+pub mod assessment;
 pub mod org_chart;
+pub mod playbook;
 
 /// Declares a closed vocabulary stored as text: a serde/utoipa enum with `as_str`/`parse`.
 macro_rules! text_enum {
