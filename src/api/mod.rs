@@ -2,8 +2,12 @@
 //! document. `routes` is the single place where operations are registered.
 
 pub mod accounts;
+pub mod assessments;
 pub mod contacts;
 pub mod health;
+pub mod opportunities;
+pub mod pipeline;
+pub mod playbook;
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,7 +34,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(contacts::patch_contact)
         .service(contacts::delete_contact)
         .service(contacts::restore_contact)
-        .service(contacts::get_org_chart);
+        .service(contacts::get_org_chart)
+        .service(playbook::get_playbook)
+        .service(playbook::list_playbook_versions)
+        .service(playbook::get_playbook_version)
+        .service(playbook::put_playbook_stage)
+        .service(opportunities::create_opportunity)
+        .service(opportunities::list_account_opportunities)
+        .service(opportunities::list_opportunities)
+        .service(opportunities::get_opportunity)
+        .service(opportunities::patch_opportunity)
+        .service(opportunities::delete_opportunity)
+        .service(opportunities::restore_opportunity)
+        .service(opportunities::get_stage_history)
+        .service(assessments::create_stage_assessment)
+        .service(assessments::list_stage_assessments)
+        .service(assessments::get_stage_assessment)
+        .service(pipeline::get_pipeline);
 }
 
 struct SecurityAddon;
@@ -71,6 +91,10 @@ impl Modify for SecurityAddon {
     tags(
         (name = "accounts", description = "Customer accounts (客户)"),
         (name = "contacts", description = "People at the customer and the org chart (组织结构)"),
+        (name = "playbook", description = "The purchase-stage methodology (销售手册): stages, buying signals, milestones, key actions, tools"),
+        (name = "opportunities", description = "Purchase projects (采购项目) and their stage history"),
+        (name = "assessments", description = "Evidence-based stage assessments (阶段评估)"),
+        (name = "pipeline", description = "Open opportunities per purchase stage"),
         (name = "health", description = "Liveness and readiness probes; no token needed"),
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::auth::Role)),
@@ -178,11 +202,14 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                     "The body is invalid; `errors` lists each field and what is wrong.",
                 );
             }
-            if method == "PATCH" || method == "DELETE" {
+            if method == "PATCH" || method == "DELETE" || method == "PUT" {
                 add("412", "`If-Match` does not match the current ETag.");
             }
             if has_path && method != "GET" {
-                add("409", "The resource (or its account) is archived.");
+                add(
+                    "409",
+                    "The resource (or its parent) is archived, or it changed concurrently.",
+                );
             }
         }
     }

@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod contacts;
 pub mod embedded_pg;
 pub mod migrate;
+pub mod opportunities;
+pub mod playbook;
 pub mod pool;
 pub mod schema;
 

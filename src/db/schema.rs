@@ -44,4 +44,78 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, contacts,);
+diesel::table! {
+    opportunities (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        account_id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        amount_minor -> Nullable<Int8>,
+        currency -> Nullable<Text>,
+        expected_start -> Nullable<Date>,
+        deadline -> Nullable<Date>,
+        status -> Text,
+        current_stage -> Text,
+        stage_entered_at -> Timestamptz,
+        competitors -> Jsonb,
+        owner -> Text,
+        created_by -> Text,
+        last_assessed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    playbook_versions (tenant_id, version) {
+        tenant_id -> Uuid,
+        version -> Int4,
+        overlay -> Jsonb,
+        stage_code -> Text,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stage_assessments (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        opportunity_id -> Uuid,
+        playbook_version -> Int4,
+        from_stage -> Text,
+        evidence_stage -> Text,
+        lang -> Text,
+        input -> Jsonb,
+        judgement -> Jsonb,
+        applied -> Bool,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stage_history (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        opportunity_id -> Uuid,
+        from_stage -> Text,
+        to_stage -> Text,
+        changed_at -> Timestamptz,
+        changed_by -> Text,
+        reason -> Nullable<Text>,
+        assessment_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    contacts,
+    opportunities,
+    playbook_versions,
+    stage_assessments,
+    stage_history,
+);

@@ -9,15 +9,45 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 const CURSOR_VERSION: u8 = 1;
 
+/// A key a cursor can carry: the id (or number) of the last row of the previous page.
+pub trait CursorKey: Sized + Copy {
+    const TAG: u8;
+    fn to_bytes(&self) -> Vec<u8>;
+    fn from_bytes(b: &[u8]) -> Option<Self>;
+}
+
+impl CursorKey for Uuid {
+    const TAG: u8 = CURSOR_VERSION;
+    fn to_bytes(&self) -> Vec<u8> {
+        self.as_bytes().to_vec()
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        Uuid::from_slice(b).ok()
+    }
+}
+
+impl CursorKey for i64 {
+    const TAG: u8 = CURSOR_VERSION + 1;
+    fn to_bytes(&self) -> Vec<u8> {
+        self.to_be_bytes().to_vec()
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        Some(i64::from_be_bytes(b.try_into().ok()?))
+    }
+}
+
 /// A validated page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    pub after: Option<Uuid>,
+pub struct Page<K> {
+    pub after: Option<K>,
     pub limit: u32,
 }
 
-impl PageRequest {
-    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
+/// Pages keyed by time-ordered UUIDs.
+pub type PageRequest = Page<Uuid>;
+
+impl<K: CursorKey> Page<K> {
+    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Page<K>, ApiError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::Validation(vec![FieldError::new(
@@ -27,14 +57,14 @@ impl PageRequest {
         }
         let after = match cursor {
             None | Some("") => None,
-            Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            Some(c) => Some(decode_cursor::<K>(c).ok_or_else(|| {
                 ApiError::Validation(vec![FieldError::new(
                     "cursor",
                     "not a cursor returned by this API",
                 )])
             })?),
         };
-        Ok(PageRequest { after, limit })
+        Ok(Page { after, limit })
     }
 
     /// Rows to fetch: one more than the page, to know whether another page follows.
@@ -43,10 +73,10 @@ impl PageRequest {
     }
 
     /// Trims the extra row and returns the cursor of the next page, if any.
-    pub fn finish<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+    pub fn finish<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> K) -> (Vec<T>, Option<String>) {
         if rows.len() > self.limit as usize {
             rows.truncate(self.limit as usize);
-            let next = rows.last().map(|r| encode_cursor(id(r)));
+            let next = rows.last().map(|r| encode_cursor(key(r)));
             (rows, next)
         } else {
             (rows, None)
@@ -54,19 +84,18 @@ impl PageRequest {
     }
 }
 
-pub fn encode_cursor(after: Uuid) -> String {
-    let mut bytes = Vec::with_capacity(17);
-    bytes.push(CURSOR_VERSION);
-    bytes.extend_from_slice(after.as_bytes());
+pub fn encode_cursor<K: CursorKey>(after: K) -> String {
+    let mut bytes = vec![K::TAG];
+    bytes.extend_from_slice(&after.to_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub fn decode_cursor(s: &str) -> Option<Uuid> {
+pub fn decode_cursor<K: CursorKey>(s: &str) -> Option<K> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s)
         .ok()?;
     match bytes.split_first() {
-        Some((&CURSOR_VERSION, rest)) => Uuid::from_slice(rest).ok(),
+        Some((tag, rest)) if *tag == K::TAG => K::from_bytes(rest),
         _ => None,
     }
 }
@@ -78,9 +107,15 @@ mod tests {
     #[test]
     fn cursor_round_trip_and_garbage() {
         let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)), Some(id));
-        assert_eq!(decode_cursor("not-a-cursor"), None);
-        assert_eq!(decode_cursor(""), None);
+        assert_eq!(decode_cursor::<Uuid>(&encode_cursor(id)), Some(id));
+        assert_eq!(decode_cursor::<i64>(&encode_cursor(42i64)), Some(42));
+        assert_eq!(
+            decode_cursor::<i64>(&encode_cursor(id)),
+            None,
+            "keys do not mix"
+        );
+        assert_eq!(decode_cursor::<Uuid>("not-a-cursor"), None);
+        assert_eq!(decode_cursor::<Uuid>(""), None);
         assert!(PageRequest::parse(None, Some("zzz")).is_err());
     }
 
@@ -98,7 +133,7 @@ mod tests {
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         let (page, next) = p.finish(ids.clone(), |u| *u);
         assert_eq!(page, ids[..2]);
-        assert_eq!(decode_cursor(&next.unwrap()), Some(ids[1]));
+        assert_eq!(decode_cursor::<Uuid>(&next.unwrap()), Some(ids[1]));
         let (page, next) = p.finish(ids[..2].to_vec(), |u| *u);
         assert_eq!(page.len(), 2);
         assert!(next.is_none());

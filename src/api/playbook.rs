@@ -1,0 +1,431 @@
+//! `/v1/playbook`: the tenant's purchase-stage methodology, its versions and authoring.
+
+use actix_web::http::header;
+use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::api::accounts::with_etag;
+use crate::auth::{Principal, Role};
+use crate::db::playbook::{self as q, PlaybookVersion};
+use crate::domain::playbook::{
+    self, apply, author_stage, built_in, localize, Lang, Localized, Overlay, Playbook, StageInput,
+    BUILT_IN_VERSION,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::http::etag::IfMatch;
+use crate::http::extract::JsonBody;
+use crate::http::pagination::Page;
+use crate::state::AppState;
+
+/// A coded text in the asked language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemDto {
+    #[schema(example = "S1.B03")]
+    pub code: String,
+    #[serde(flatten)]
+    pub text: Localized,
+}
+
+/// A key action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionDto {
+    #[schema(example = "S1.A05")]
+    pub code: String,
+    #[serde(flatten)]
+    pub text: Localized,
+    /// Milestones this action advances.
+    pub serves: Vec<String>,
+    /// Named tools it uses (codes from `tools`).
+    pub tools: Vec<String>,
+}
+
+/// A purchase stage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageDto {
+    #[schema(example = "S1")]
+    pub code: String,
+    pub order: u8,
+    pub name: Localized,
+    pub purchase_progress_percent: u8,
+    /// True when the percentage is this product's default proposal, not the source's or the
+    /// tenant's.
+    pub progress_is_default: bool,
+    /// True when the stage has content (stage 1 from the source; others once authored).
+    pub authored: bool,
+    pub customer_goals: Vec<ItemDto>,
+    /// Observable buying signals.
+    pub customer_behaviours: Vec<ItemDto>,
+    pub sales_milestones: Vec<ItemDto>,
+    pub key_actions: Vec<ActionDto>,
+    pub notes: Vec<ItemDto>,
+}
+
+/// A contact role of the methodology.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactRoleDto {
+    pub code: String,
+    #[serde(flatten)]
+    pub text: Localized,
+    /// S1.A03 visit priority (1 = first), IT department roles only.
+    pub visit_priority: Option<u8>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactRolesDto {
+    pub it_department: Vec<ContactRoleDto>,
+    pub other_departments: Vec<ContactRoleDto>,
+}
+
+/// The playbook in one language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaybookDto {
+    /// 1 is the built-in methodology; every tenant change adds one.
+    pub version: i32,
+    /// The language asked for.
+    pub lang: Lang,
+    /// How many texts are served in the other language because the asked one is missing.
+    pub fallback_count: usize,
+    pub stages: Vec<StageDto>,
+    /// Named sales tools (《》 in the source).
+    pub tools: Vec<ItemDto>,
+    pub contact_roles: ContactRolesDto,
+    /// Sections of the customer current-state survey (客户现状调查表).
+    pub survey_sections: Vec<ItemDto>,
+}
+
+/// A playbook version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaybookVersionDto {
+    pub version: i32,
+    /// The stage the change authored; null for the built-in version.
+    pub stage_code: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaybookVersionList {
+    pub items: Vec<PlaybookVersionDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// Language of the texts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LangQuery {
+    /// `zh` (the source language, default) or `en`; overrides `Accept-Language`.
+    pub lang: Option<Lang>,
+}
+
+/// Paging of the version list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VersionsQuery {
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// `?lang`, else `Accept-Language`, else zh.
+pub fn pick_lang(asked: Option<Lang>, req: &HttpRequest) -> Lang {
+    asked
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+fn built_in_playbook() -> ApiResult<&'static Playbook> {
+    built_in().map_err(ApiError::Internal)
+}
+
+fn overlay_of(row: &PlaybookVersion) -> ApiResult<Overlay> {
+    serde_json::from_value(row.overlay.clone())
+        .map_err(|e| ApiError::internal(format!("stored playbook overlay v{}: {e}", row.version)))
+}
+
+/// The tenant's current playbook version, its number and overlay.
+pub async fn tenant_playbook(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+) -> ApiResult<(i32, Overlay, Playbook)> {
+    let base = built_in_playbook()?;
+    match q::latest(conn, tenant).await? {
+        None => Ok((BUILT_IN_VERSION, Overlay::default(), base.clone())),
+        Some(row) => {
+            let overlay = overlay_of(&row)?;
+            let p = apply(base, &overlay);
+            Ok((row.version, overlay, p))
+        }
+    }
+}
+
+/// Renders a playbook in `lang`.
+pub fn render(version: i32, p: &Playbook, lang: Lang) -> PlaybookDto {
+    let mut fallbacks = 0usize;
+    let mut loc = |zh: &Option<String>, en: &Option<String>| -> Localized {
+        let l = localize(zh, en, lang);
+        if l.fallback {
+            fallbacks += 1;
+        }
+        l
+    };
+    let items = |list: &[playbook::Item],
+                 loc: &mut dyn FnMut(&Option<String>, &Option<String>) -> Localized|
+     -> Vec<ItemDto> {
+        list.iter()
+            .map(|i| ItemDto {
+                code: i.code.clone(),
+                text: loc(&i.zh, &i.en),
+            })
+            .collect()
+    };
+    let stages = p
+        .stages
+        .iter()
+        .map(|s| StageDto {
+            code: s.code.clone(),
+            order: s.order,
+            name: loc(&s.name.zh, &s.name.en),
+            purchase_progress_percent: s.purchase_progress_percent,
+            progress_is_default: s.default,
+            authored: s.is_authored(),
+            customer_goals: items(&s.customer_goals, &mut loc),
+            customer_behaviours: items(&s.customer_behaviours, &mut loc),
+            sales_milestones: items(&s.sales_milestones, &mut loc),
+            key_actions: s
+                .key_actions
+                .iter()
+                .map(|a| ActionDto {
+                    code: a.code.clone(),
+                    text: loc(&a.zh, &a.en),
+                    serves: a.serves.clone(),
+                    tools: a.tools.clone(),
+                })
+                .collect(),
+            notes: items(&s.notes, &mut loc),
+        })
+        .collect();
+    let tools = p
+        .tools
+        .iter()
+        .map(|t| ItemDto {
+            code: t.code.clone(),
+            text: loc(&t.zh, &t.en),
+        })
+        .collect();
+    let mut roles = |list: &[playbook::ContactRoleDef]| -> Vec<ContactRoleDto> {
+        list.iter()
+            .map(|r| ContactRoleDto {
+                code: r.code.clone(),
+                text: loc(&r.zh, &r.en),
+                visit_priority: r.visit_priority,
+            })
+            .collect()
+    };
+    let contact_roles = ContactRolesDto {
+        it_department: roles(&p.contact_roles.it_department),
+        other_departments: roles(&p.contact_roles.other_departments),
+    };
+    let survey_sections = p
+        .survey_sections
+        .iter()
+        .map(|s| ItemDto {
+            code: s.code.clone(),
+            text: loc(&s.zh, &s.en),
+        })
+        .collect();
+    PlaybookDto {
+        version,
+        lang,
+        fallback_count: fallbacks,
+        stages,
+        tools,
+        contact_roles,
+        survey_sections,
+    }
+}
+
+fn respond(version: i32, p: &Playbook, lang: Lang) -> HttpResponse {
+    let mut b = HttpResponse::Ok();
+    b.insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
+        .insert_header((header::VARY, "Accept-Language"));
+    with_etag(b, version, &render(version, p, lang))
+}
+
+/// Get the current playbook.
+///
+/// Six stages; stage 1 in full from the source (goals, 14 buying signals, 10 % progress,
+/// 4 milestones, 10 key actions, note S1.N1), stages 2-6 as the tenant authored them. Texts in
+/// the language asked by `?lang` or `Accept-Language` (default zh); a missing translation falls
+/// back to the other language and says so (`fallback`).
+#[utoipa::path(
+    tag = "playbook",
+    params(LangQuery),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The current playbook.", body = PlaybookDto,
+               headers(("ETag" = String, description = "The playbook version, for If-Match on PUT"),
+                       ("Content-Language" = String, description = "The asked language"))))
+)]
+#[get("/v1/playbook")]
+pub async fn get_playbook(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<LangQuery>,
+) -> ApiResult<HttpResponse> {
+    let lang = pick_lang(query.lang, &req);
+    let mut conn = state.conn().await?;
+    let (version, _, p) = tenant_playbook(&mut conn, principal.tenant).await?;
+    Ok(respond(version, &p, lang))
+}
+
+/// List playbook versions.
+///
+/// Version 1 is the built-in methodology; each change made by an admin adds a version. Old
+/// versions stay readable.
+#[utoipa::path(
+    tag = "playbook",
+    params(VersionsQuery),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "A page of versions, oldest first.", body = PlaybookVersionList))
+)]
+#[get("/v1/playbook/versions")]
+pub async fn list_playbook_versions(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<VersionsQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = Page::<i64>::parse(query.limit, query.cursor.as_deref())?;
+    let after = page.after.unwrap_or(0);
+    let mut items = Vec::new();
+    if after < i64::from(BUILT_IN_VERSION) {
+        items.push(PlaybookVersionDto {
+            version: BUILT_IN_VERSION,
+            stage_code: None,
+            created_by: None,
+            created_at: None,
+        });
+    }
+    let mut conn = state.conn().await?;
+    let after_i32 = i32::try_from(after.max(i64::from(BUILT_IN_VERSION))).unwrap_or(i32::MAX);
+    let rows = q::list(&mut conn, principal.tenant, after_i32, page.fetch()).await?;
+    items.extend(rows.into_iter().map(|r| PlaybookVersionDto {
+        version: r.version,
+        stage_code: Some(r.stage_code),
+        created_by: Some(r.created_by),
+        created_at: Some(r.created_at),
+    }));
+    let (items, next_cursor) = page.finish(items, |v| i64::from(v.version));
+    Ok(HttpResponse::Ok().json(PlaybookVersionList { items, next_cursor }))
+}
+
+/// Get one playbook version.
+#[utoipa::path(
+    tag = "playbook",
+    params(("version" = i32, Path, description = "Playbook version (1 = built-in)"), LangQuery),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "That version of the playbook.", body = PlaybookDto,
+               headers(("Content-Language" = String, description = "The asked language"))))
+)]
+#[get("/v1/playbook/versions/{version}")]
+pub async fn get_playbook_version(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<i32>,
+    query: web::Query<LangQuery>,
+) -> ApiResult<HttpResponse> {
+    let version = path.into_inner();
+    let lang = pick_lang(query.lang, &req);
+    let base = built_in_playbook()?;
+    if version == BUILT_IN_VERSION {
+        return Ok(respond(version, base, lang));
+    }
+    let mut conn = state.conn().await?;
+    let row = q::find(&mut conn, principal.tenant, version)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("playbook version {version} not found")))?;
+    let overlay = overlay_of(&row)?;
+    Ok(respond(version, &apply(base, &overlay), lang))
+}
+
+/// Author a stage (admins).
+///
+/// Sets the stage's goals, buying signals, milestones, key actions (with `serves` and `tools`),
+/// notes and purchase-progress percentage; items without `code` are new and get the next code
+/// (codes are never reused). Stage 1's built-in items cannot be edited or removed, only added
+/// to. Every change creates a new playbook version. Send `If-Match` with the playbook ETag to
+/// avoid overwriting a concurrent change.
+#[utoipa::path(
+    tag = "playbook",
+    params(("code" = String, Path, description = "Stage code, S1-S6"),
+           ("If-Match" = Option<String>, Header, description = "ETag (version) of the playbook being changed"),
+           LangQuery),
+    request_body(content = StageInput, content_type = "application/json"),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The new playbook version.", body = PlaybookDto,
+               headers(("ETag" = String, description = "The new playbook version"))))
+)]
+#[put("/v1/playbook/stages/{code}")]
+pub async fn put_playbook_stage(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    if_match: IfMatch,
+    path: web::Path<String>,
+    query: web::Query<LangQuery>,
+    body: JsonBody<StageInput>,
+) -> ApiResult<HttpResponse> {
+    if !principal.has(Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "only tenant admins author the playbook".to_string(),
+        ));
+    }
+    let code = path.into_inner();
+    let lang = pick_lang(query.lang, &req);
+    let base = built_in_playbook()?;
+    if base.stage(&code).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "no stage {code}; stages are S1-S6"
+        )));
+    }
+    let input = body.0;
+    let mut conn = state.conn().await?;
+    let (version, playbook) = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let (current_version, overlay, _) = tenant_playbook(conn, principal.tenant).await?;
+            if_match.check(current_version)?;
+            let next = author_stage(base, &overlay, &code, &input).map_err(ApiError::Validation)?;
+            let row = q::insert(
+                conn,
+                PlaybookVersion {
+                    tenant_id: principal.tenant,
+                    version: current_version + 1,
+                    overlay: serde_json::to_value(&next).map_err(ApiError::internal)?,
+                    stage_code: code.clone(),
+                    created_by: principal.sub.clone(),
+                    created_at: Utc::now(),
+                },
+            )
+            .await
+            .map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict(_) => ApiError::Conflict(
+                    "the playbook changed concurrently; reload and retry".to_string(),
+                ),
+                other => other,
+            })?;
+            Ok((row.version, apply(base, &next)))
+        })
+        .await?;
+    Ok(respond(version, &playbook, lang))
+}

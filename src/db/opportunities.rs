@@ -1,0 +1,399 @@
+//! Queries for opportunities, their stage history and their assessments.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::{opportunities as o, stage_assessments as sa, stage_history as sh};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = o, check_for_backend(diesel::pg::Pg))]
+pub struct Opportunity {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub expected_start: Option<NaiveDate>,
+    pub deadline: Option<NaiveDate>,
+    pub status: String,
+    pub current_stage: String,
+    pub stage_entered_at: DateTime<Utc>,
+    pub competitors: serde_json::Value,
+    pub owner: String,
+    pub created_by: String,
+    pub last_assessed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = o)]
+pub struct NewOpportunity {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub expected_start: Option<NaiveDate>,
+    pub deadline: Option<NaiveDate>,
+    pub status: String,
+    pub current_stage: String,
+    pub competitors: serde_json::Value,
+    pub owner: String,
+    pub created_by: String,
+}
+
+/// A partial update: `None` leaves a column alone, `Some(None)` clears a nullable one.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = o)]
+pub struct OpportunityChanges {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub amount_minor: Option<Option<i64>>,
+    pub currency: Option<Option<String>>,
+    pub expected_start: Option<Option<NaiveDate>>,
+    pub deadline: Option<Option<NaiveDate>>,
+    pub status: Option<String>,
+    pub competitors: Option<serde_json::Value>,
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct OpportunityFilter {
+    pub account_id: Option<Uuid>,
+    pub stage: Option<String>,
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub include_archived: bool,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: NewOpportunity) -> QueryResult<Opportunity> {
+    diesel::insert_into(o::table)
+        .values(new)
+        .returning(Opportunity::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Opportunity>> {
+    o::table
+        .filter(o::tenant_id.eq(tenant))
+        .filter(o::id.eq(id))
+        .select(Opportunity::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Opportunity>> {
+    o::table
+        .filter(o::tenant_id.eq(tenant))
+        .filter(o::id.eq(id))
+        .select(Opportunity::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    filter: &OpportunityFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Opportunity>> {
+    let mut q = o::table
+        .filter(o::tenant_id.eq(tenant))
+        .select(Opportunity::as_select())
+        .order(o::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(o::id.gt(after));
+    }
+    if !filter.include_archived {
+        q = q.filter(o::archived_at.is_null());
+    }
+    if let Some(a) = filter.account_id {
+        q = q.filter(o::account_id.eq(a));
+    }
+    if let Some(s) = &filter.stage {
+        q = q.filter(o::current_stage.eq(s.clone()));
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(o::status.eq(s.clone()));
+    }
+    if let Some(owner) = &filter.owner {
+        q = q.filter(o::owner.eq(owner.clone()));
+    }
+    q.load(conn).await
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    changes: OpportunityChanges,
+) -> QueryResult<Opportunity> {
+    diesel::update(
+        o::table
+            .filter(o::tenant_id.eq(tenant))
+            .filter(o::id.eq(id)),
+    )
+    .set((
+        changes,
+        o::version.eq(o::version + 1),
+        o::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Opportunity::as_returning())
+    .get_result(conn)
+    .await
+}
+
+pub async fn set_archived(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    archived: bool,
+) -> QueryResult<Opportunity> {
+    let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
+    diesel::update(
+        o::table
+            .filter(o::tenant_id.eq(tenant))
+            .filter(o::id.eq(id)),
+    )
+    .set((
+        o::archived_at.eq(archived_at),
+        o::version.eq(o::version + 1),
+        o::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Opportunity::as_returning())
+    .get_result(conn)
+    .await
+}
+
+/// Moves the opportunity to `stage` and records the change, in the caller's transaction.
+pub async fn change_stage(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    current: &Opportunity,
+    stage: &str,
+    changed_by: &str,
+    reason: Option<String>,
+    assessment_id: Option<Uuid>,
+) -> QueryResult<Opportunity> {
+    diesel::insert_into(sh::table)
+        .values(NewStageChange {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            opportunity_id: current.id,
+            from_stage: current.current_stage.clone(),
+            to_stage: stage.to_string(),
+            changed_by: changed_by.to_string(),
+            reason,
+            assessment_id,
+        })
+        .execute(conn)
+        .await?;
+    diesel::update(
+        o::table
+            .filter(o::tenant_id.eq(tenant))
+            .filter(o::id.eq(current.id)),
+    )
+    .set((
+        o::current_stage.eq(stage),
+        o::stage_entered_at.eq(diesel::dsl::now),
+        o::version.eq(o::version + 1),
+        o::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Opportunity::as_returning())
+    .get_result(conn)
+    .await
+}
+
+pub async fn mark_assessed(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> QueryResult<usize> {
+    diesel::update(
+        o::table
+            .filter(o::tenant_id.eq(tenant))
+            .filter(o::id.eq(id)),
+    )
+    .set(o::last_assessed_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sh)]
+struct NewStageChange {
+    id: Uuid,
+    tenant_id: Uuid,
+    opportunity_id: Uuid,
+    from_stage: String,
+    to_stage: String,
+    changed_by: String,
+    reason: Option<String>,
+    assessment_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sh, check_for_backend(diesel::pg::Pg))]
+pub struct StageChangeRow {
+    pub id: Uuid,
+    pub from_stage: String,
+    pub to_stage: String,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+    pub reason: Option<String>,
+    pub assessment_id: Option<Uuid>,
+}
+
+pub async fn stage_history(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    opportunity: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<StageChangeRow>> {
+    let mut q = sh::table
+        .filter(sh::tenant_id.eq(tenant))
+        .filter(sh::opportunity_id.eq(opportunity))
+        .order(sh::id.asc())
+        .limit(limit)
+        .select(StageChangeRow::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(sh::id.gt(after));
+    }
+    q.load(conn).await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sa, check_for_backend(diesel::pg::Pg))]
+pub struct Assessment {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub opportunity_id: Uuid,
+    pub playbook_version: i32,
+    pub from_stage: String,
+    pub evidence_stage: String,
+    pub lang: String,
+    pub input: serde_json::Value,
+    pub judgement: serde_json::Value,
+    pub applied: bool,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_assessment(
+    conn: &mut AsyncPgConnection,
+    row: Assessment,
+) -> QueryResult<Assessment> {
+    diesel::insert_into(sa::table)
+        .values(row)
+        .returning(Assessment::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find_assessment(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    opportunity: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Assessment>> {
+    sa::table
+        .filter(sa::tenant_id.eq(tenant))
+        .filter(sa::opportunity_id.eq(opportunity))
+        .filter(sa::id.eq(id))
+        .select(Assessment::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Newest first, before `before`.
+pub async fn list_assessments(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    opportunity: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Assessment>> {
+    let mut q = sa::table
+        .filter(sa::tenant_id.eq(tenant))
+        .filter(sa::opportunity_id.eq(opportunity))
+        .order(sa::id.desc())
+        .limit(limit)
+        .select(Assessment::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        q = q.filter(sa::id.lt(before));
+    }
+    q.load(conn).await
+}
+
+/// One row of the pipeline aggregate: a stage and a currency.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct PipelineRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub stage: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub currency: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub open_count: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub total_minor: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub days_in_stage_sum: f64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub stalled: i64,
+}
+
+/// Open, active opportunities aggregated per stage and currency, in SQL.
+pub async fn pipeline(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    owner: Option<&str>,
+    account_id: Option<Uuid>,
+    stalled_days: i32,
+) -> QueryResult<Vec<PipelineRow>> {
+    use diesel::sql_types::{Integer, Nullable, Text, Uuid as SqlUuid};
+    diesel::sql_query(
+        "SELECT current_stage AS stage, currency, count(*) AS open_count, \
+                sum(amount_minor)::bigint AS total_minor, \
+                coalesce(sum(extract(epoch FROM now() - stage_entered_at) / 86400.0), 0)::float8 AS days_in_stage_sum, \
+                count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < now() - make_interval(days => $2)) AS stalled \
+         FROM opportunities \
+         WHERE tenant_id = $1 AND status = 'open' AND archived_at IS NULL \
+           AND ($3::text IS NULL OR owner = $3) AND ($4::uuid IS NULL OR account_id = $4) \
+         GROUP BY current_stage, currency \
+         ORDER BY current_stage, currency",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Integer, _>(stalled_days)
+    .bind::<Nullable<Text>, _>(owner)
+    .bind::<Nullable<SqlUuid>, _>(account_id)
+    .load(conn)
+    .await
+}

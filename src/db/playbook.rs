@@ -1,0 +1,74 @@
+//! Queries for tenant playbook versions.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::playbook_versions as pv;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pv, check_for_backend(diesel::pg::Pg))]
+pub struct PlaybookVersion {
+    pub tenant_id: Uuid,
+    pub version: i32,
+    pub overlay: serde_json::Value,
+    pub stage_code: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn latest(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+) -> QueryResult<Option<PlaybookVersion>> {
+    pv::table
+        .filter(pv::tenant_id.eq(tenant))
+        .order(pv::version.desc())
+        .select(PlaybookVersion::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    version: i32,
+) -> QueryResult<Option<PlaybookVersion>> {
+    pv::table
+        .filter(pv::tenant_id.eq(tenant))
+        .filter(pv::version.eq(version))
+        .select(PlaybookVersion::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Versions after `after`, oldest first.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<PlaybookVersion>> {
+    pv::table
+        .filter(pv::tenant_id.eq(tenant))
+        .filter(pv::version.gt(after))
+        .order(pv::version.asc())
+        .limit(limit)
+        .select(PlaybookVersion::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    row: PlaybookVersion,
+) -> QueryResult<PlaybookVersion> {
+    diesel::insert_into(pv::table)
+        .values(row)
+        .returning(PlaybookVersion::as_returning())
+        .get_result(conn)
+        .await
+}
