@@ -5,8 +5,11 @@
 mod common;
 
 mod accounts;
+mod assessments;
 mod auth;
 mod cli;
 mod contacts;
 mod embedded;
+mod opportunities;
 mod platform;
+mod playbook;
