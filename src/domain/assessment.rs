@@ -443,6 +443,14 @@ pub fn verification(sources: &[Source]) -> Verification {
     }
 }
 
+fn status_zh(s: ClaimStatus) -> &'static str {
+    match s {
+        ClaimStatus::Achieved => "已达成",
+        ClaimStatus::InProgress => "进行中",
+        ClaimStatus::NotStarted => "未开始",
+    }
+}
+
 fn t(lang: Lang, zh: &str, en: &str) -> String {
     match lang {
         Lang::Zh => zh.to_string(),
@@ -596,7 +604,7 @@ pub fn judge(
             }
         } else if m.status != ClaimStatus::Achieved {
             match lang {
-                Lang::Zh => format!("{}:尚未达成({})", m.code, m.status),
+                Lang::Zh => format!("{}:尚未达成({})", m.code, status_zh(m.status)),
                 Lang::En => format!("{}: not achieved yet ({})", m.code, m.status),
             }
         } else if m.verification == Verification::SingleSource {
