@@ -13,12 +13,16 @@ use uuid::Uuid;
 use crate::api::accounts::not_found;
 use crate::api::opportunities::{ensure_open_record, lock_opportunity, PageQuery};
 use crate::api::playbook::{pick_lang, tenant_playbook, LangQuery};
+use crate::api::settings::survey_threshold;
+use crate::api::survey_records::sections_of;
 use crate::auth::Principal;
 use crate::db::contacts as contact_q;
 use crate::db::opportunities::{self as q, Assessment};
+use crate::db::surveys as survey_q;
 use crate::domain::assessment::{self, AssessmentInput, Facts, Judgement, SurveyFact};
 use crate::domain::org_chart::{coverage, Person};
 use crate::domain::playbook::Lang;
+use crate::domain::survey;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::JsonBody;
 use crate::http::pagination::PageRequest;
@@ -122,9 +126,21 @@ pub async fn create_stage_assessment(
                 return Err(ApiError::Validation(unknown));
             }
             let people: Vec<Person> = contacts.iter().map(Person::from).collect();
+            let survey = match survey_q::latest(conn, principal.tenant, opp.account_id).await? {
+                None => SurveyFact::Missing,
+                Some(row) => {
+                    let c = survey::completeness(&playbook, &sections_of(&row)?);
+                    let threshold = survey_threshold(conn, principal.tenant).await?;
+                    SurveyFact::Latest {
+                        completeness_percent: c.percent,
+                        threshold_percent: u8::try_from(threshold).unwrap_or(80),
+                        missing_sections: survey::missing_names(&c, lang),
+                    }
+                }
+            };
             let facts = Facts {
                 org: coverage(&people),
-                survey: SurveyFact::NotTracked,
+                survey,
             };
             let mut judgement = assessment::judge(&playbook, current, &input, &facts, lang);
             let apply_to = match (&mut judgement.stage_change, input.apply) {

@@ -8,6 +8,8 @@ pub mod health;
 pub mod opportunities;
 pub mod pipeline;
 pub mod playbook;
+pub mod settings;
+pub mod survey_records;
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -50,7 +52,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(assessments::create_stage_assessment)
         .service(assessments::list_stage_assessments)
         .service(assessments::get_stage_assessment)
-        .service(pipeline::get_pipeline);
+        .service(pipeline::get_pipeline)
+        .service(survey_records::create_survey_record)
+        .service(survey_records::list_survey_records)
+        .service(survey_records::get_survey_record)
+        .service(survey_records::patch_survey_record)
+        .service(survey_records::delete_survey_record)
+        .service(survey_records::restore_survey_record)
+        .service(survey_records::diff_survey_records)
+        .service(survey_records::list_inventory)
+        .service(settings::get_settings)
+        .service(settings::patch_settings);
 }
 
 struct SecurityAddon;
@@ -95,6 +107,8 @@ impl Modify for SecurityAddon {
         (name = "opportunities", description = "Purchase projects (采购项目) and their stage history"),
         (name = "assessments", description = "Evidence-based stage assessments (阶段评估)"),
         (name = "pipeline", description = "Open opportunities per purchase stage"),
+        (name = "surveys", description = "Customer current-state survey records (客户现状调查表) and the installed base"),
+        (name = "settings", description = "Tenant settings"),
         (name = "health", description = "Liveness and readiness probes; no token needed"),
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::auth::Role)),

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::accounts::{ensure_active, lock_account, not_found, with_etag};
+use crate::api::survey_records::{latest_summaries, SurveySummary};
 use crate::auth::Principal;
 use crate::db::accounts as account_q;
 use crate::db::opportunities::{
@@ -86,6 +87,45 @@ pub struct OpportunityDto {
     pub archived_at: Option<DateTime<Utc>>,
     #[schema(read_only)]
     pub version: i32,
+    /// Budget and timeline from the account's latest survey, next to the opportunity's own
+    /// amount and deadline.
+    #[schema(read_only)]
+    pub latest_survey: Option<SurveySummary>,
+}
+
+/// DTOs with the latest survey of each opportunity's account (one query for all).
+async fn dtos(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    rows: Vec<Opportunity>,
+) -> ApiResult<Vec<OpportunityDto>> {
+    let mut accounts: Vec<Uuid> = rows.iter().map(|o| o.account_id).collect();
+    accounts.sort();
+    accounts.dedup();
+    let surveys = latest_summaries(conn, tenant, &accounts).await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| {
+            let survey = surveys.get(&o.account_id).cloned();
+            let mut dto = OpportunityDto::from(o);
+            dto.latest_survey = survey;
+            dto
+        })
+        .collect())
+}
+
+async fn respond(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    builder: actix_web::HttpResponseBuilder,
+    o: Opportunity,
+) -> ApiResult<HttpResponse> {
+    let version = o.version;
+    let dto = dtos(conn, tenant, vec![o])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("opportunity vanished"))?;
+    Ok(with_etag(builder, version, &dto))
 }
 
 impl From<Opportunity> for OpportunityDto {
@@ -111,6 +151,7 @@ impl From<Opportunity> for OpportunityDto {
             updated_at: o.updated_at,
             archived_at: o.archived_at,
             version: o.version,
+            latest_survey: None,
         }
     }
 }
@@ -397,7 +438,7 @@ pub async fn create_opportunity(
         .await?;
     let mut b = HttpResponse::Created();
     b.insert_header((header::LOCATION, format!("/v1/opportunities/{}", opp.id)));
-    Ok(with_etag(b, opp.version, &OpportunityDto::from(opp)))
+    respond(&mut conn, principal.tenant, b, opp).await
 }
 
 async fn list(
@@ -408,10 +449,8 @@ async fn list(
 ) -> ApiResult<HttpResponse> {
     let rows = q::list(conn, principal.tenant, &filter, page.after, page.fetch()).await?;
     let (rows, next_cursor) = page.finish(rows, |o| o.id);
-    Ok(HttpResponse::Ok().json(OpportunityList {
-        items: rows.into_iter().map(OpportunityDto::from).collect(),
-        next_cursor,
-    }))
+    let items = dtos(conn, principal.tenant, rows).await?;
+    Ok(HttpResponse::Ok().json(OpportunityList { items, next_cursor }))
 }
 
 /// List the opportunities of an account.

@@ -9,6 +9,7 @@ pub mod opportunities;
 pub mod playbook;
 pub mod pool;
 pub mod schema;
+pub mod surveys;
 
 pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
 

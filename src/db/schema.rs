@@ -111,6 +111,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    survey_inventory_items (id) {
+        id -> Int8,
+        tenant_id -> Uuid,
+        survey_id -> Uuid,
+        account_id -> Uuid,
+        position -> Int4,
+        category -> Text,
+        brand -> Text,
+        model -> Nullable<Text>,
+        quantity -> Int4,
+        deployed_year -> Nullable<Int4>,
+        end_of_support -> Nullable<Date>,
+        notes -> Nullable<Text>,
+        is_latest -> Bool,
+    }
+}
+
+diesel::table! {
+    survey_records (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        account_id -> Uuid,
+        opportunity_id -> Nullable<Uuid>,
+        surveyed_at -> Timestamptz,
+        surveyor -> Text,
+        respondents -> Array<Nullable<Uuid>>,
+        sections -> Jsonb,
+        completeness_percent -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    tenant_settings (tenant_id) {
+        tenant_id -> Uuid,
+        survey_completeness_threshold -> Int4,
+        updated_by -> Text,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     contacts,
@@ -118,4 +165,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     playbook_versions,
     stage_assessments,
     stage_history,
+    survey_inventory_items,
+    survey_records,
+    tenant_settings,
 );

@@ -645,6 +645,29 @@ pub fn judge(
             .map(|tl| loc(&tl.zh, &tl.en).text)
             .unwrap_or_else(|| code.clone()),
     };
+    // The survey tool's recommendation names what the survey still lacks.
+    let survey_note = match &facts.survey {
+        SurveyFact::Missing => Some(t(
+            lang,
+            "尚无客户现状调查记录",
+            "no current-state survey recorded yet",
+        )),
+        SurveyFact::Latest {
+            missing_sections, ..
+        } if !missing_sections.is_empty() => Some(match lang {
+            Lang::Zh => format!("现状调查缺少:{}", missing_sections.join("、")),
+            Lang::En => format!("the survey lacks: {}", missing_sections.join(", ")),
+        }),
+        _ => None,
+    };
+    let with_survey_note = |a: &crate::domain::playbook::Action, reason: String| -> String {
+        match &survey_note {
+            Some(note) if a.tools.iter().any(|t| t == "current_state_survey") => {
+                format!("{reason}; {note}")
+            }
+            _ => reason,
+        }
+    };
     let completed: HashSet<&str> = input.completed_actions.iter().map(String::as_str).collect();
     let mut scored: Vec<(usize, usize, Recommendation)> = stage
         .key_actions
@@ -664,7 +687,10 @@ pub fn judge(
                     code: a.code.clone(),
                     text: loc(&a.zh, &a.en).text,
                     tools: a.tools.iter().map(tool_ref).collect(),
-                    reason: served.iter().map(|m| gap(m)).collect::<Vec<_>>().join("; "),
+                    reason: with_survey_note(
+                        a,
+                        served.iter().map(|m| gap(m)).collect::<Vec<_>>().join("; "),
+                    ),
                 },
             ))
         })
@@ -1139,6 +1165,47 @@ mod tests {
         assert_eq!(
             run(&p, "S1", &input, &facts).milestones[1].data_check,
             DataCheck::Consistent
+        );
+    }
+
+    #[test]
+    fn s1_a05_names_the_missing_survey_sections() {
+        let p = pb();
+        let input = AssessmentInput::default();
+        let mut facts = good_facts();
+        facts.survey = SurveyFact::Latest {
+            completeness_percent: 50,
+            threshold_percent: 80,
+            missing_sections: vec!["Daily traffic".into(), "Budget".into()],
+        };
+        let j = run(&p, "S1", &input, &facts);
+        let a05 = j
+            .recommended_actions
+            .iter()
+            .find(|r| r.code == "S1.A05")
+            .unwrap();
+        assert!(
+            a05.reason.contains("S1.M2") && a05.reason.contains("Daily traffic, Budget"),
+            "{}",
+            a05.reason
+        );
+        let a01 = j
+            .recommended_actions
+            .iter()
+            .find(|r| r.code == "S1.A01")
+            .unwrap();
+        assert!(!a01.reason.contains("survey"));
+        facts.survey = SurveyFact::Missing;
+        let j = run(&p, "S1", &input, &facts);
+        let a05 = j
+            .recommended_actions
+            .iter()
+            .find(|r| r.code == "S1.A05")
+            .unwrap();
+        assert!(
+            a05.reason.contains("no current-state survey"),
+            "{}",
+            a05.reason
         );
     }
 

@@ -4,6 +4,7 @@
 pub mod assessment;
 pub mod org_chart;
 pub mod playbook;
+pub mod survey;
 
 /// Declares a closed vocabulary stored as text: a serde/utoipa enum with `as_str`/`parse`.
 macro_rules! text_enum {

@@ -36,6 +36,24 @@ impl CursorKey for i64 {
     }
 }
 
+impl CursorKey for (i64, Uuid) {
+    const TAG: u8 = CURSOR_VERSION + 2;
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut v = self.0.to_be_bytes().to_vec();
+        v.extend_from_slice(self.1.as_bytes());
+        v
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        if b.len() != 24 {
+            return None;
+        }
+        Some((
+            i64::from_be_bytes(b[..8].try_into().ok()?),
+            Uuid::from_slice(&b[8..]).ok()?,
+        ))
+    }
+}
+
 /// A validated page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page<K> {

@@ -13,9 +13,53 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
+/// Applies a JSON merge patch (RFC 7396) to `target`: objects merge member by member, `null`
+/// removes a member, anything else replaces.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    match patch {
+        Value::Object(members) => {
+            if !target.is_object() {
+                *target = Value::Object(serde_json::Map::new());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in members {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        // The example of RFC 7396 section 3.
+        let mut target = serde_json::json!({
+            "title": "Goodbye!", "author": {"givenName": "John", "familyName": "Doe"},
+            "tags": ["example", "sample"], "content": "This will be unchanged"
+        });
+        let patch = serde_json::json!({
+            "title": "Hello!", "phoneNumber": "+01-123-456-7890",
+            "author": {"familyName": null}, "tags": ["example"]
+        });
+        merge_patch(&mut target, &patch);
+        assert_eq!(
+            target,
+            serde_json::json!({
+                "title": "Hello!", "author": {"givenName": "John"}, "tags": ["example"],
+                "content": "This will be unchanged", "phoneNumber": "+01-123-456-7890"
+            })
+        );
+    }
 
     #[derive(Deserialize)]
     struct P {

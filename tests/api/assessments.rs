@@ -116,7 +116,11 @@ async fn s1_m1_with_an_empty_org_chart_is_contradicted() {
     assert_eq!(m1["status"], "achieved");
     assert_eq!(m1["verification"], "verified");
     assert_eq!(m1["data_check"], "contradicted");
-    assert_eq!(r.json["milestones"][1]["data_check"], "not_applicable");
+    assert_eq!(
+        r.json["milestones"][1]["data_check"], "consistent",
+        "S1.M2 not claimed; no survey agrees"
+    );
+    assert_eq!(r.json["milestones"][2]["data_check"], "not_applicable");
     assert_eq!(r.json["milestone_completion_percent"], 0);
     assert_eq!(r.json["ready_to_advance"], false);
     assert!(r.json["blocking_reasons"][0]
