@@ -531,11 +531,7 @@ pub async fn get_opportunity(
     let o = q::find(&mut conn, principal.tenant, path.into_inner())
         .await?
         .ok_or_else(|| not_found("opportunity"))?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        o.version,
-        &OpportunityDto::from(o),
-    ))
+    respond(&mut conn, principal.tenant, HttpResponse::Ok(), o).await
 }
 
 /// Update an opportunity (JSON merge patch).
@@ -657,11 +653,7 @@ pub async fn patch_opportunity(
             Ok(updated)
         })
         .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        opp.version,
-        &OpportunityDto::from(opp),
-    ))
+    respond(&mut conn, principal.tenant, HttpResponse::Ok(), opp).await
 }
 
 /// Archive an opportunity.
@@ -720,11 +712,7 @@ pub async fn restore_opportunity(
             Ok(q::set_archived(conn, principal.tenant, id, false).await?)
         })
         .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        opp.version,
-        &OpportunityDto::from(opp),
-    ))
+    respond(&mut conn, principal.tenant, HttpResponse::Ok(), opp).await
 }
 
 /// Get the stage history of an opportunity.

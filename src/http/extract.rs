@@ -80,6 +80,18 @@ pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiErr
             path
         };
         let message = e.inner().to_string();
+        // "missing field `x`" errors point at the parent; name the field itself.
+        let field = match message.strip_prefix("missing field `") {
+            Some(rest) => {
+                let name = rest.split('`').next().unwrap_or_default();
+                if field == "body" {
+                    name.to_string()
+                } else {
+                    format!("{field}.{name}")
+                }
+            }
+            None => field,
+        };
         ApiError::Validation(vec![FieldError::new(field, message)])
     })
 }

@@ -13,3 +13,4 @@ mod embedded;
 mod opportunities;
 mod platform;
 mod playbook;
+mod surveys;
