@@ -656,7 +656,7 @@ async fn surveys_feed_the_stage_engine_and_the_opportunity_view() {
     app.send(
         app.client
             .patch(app.url("/v1/settings"))
-            .bearer_auth(&app.manager())
+            .bearer_auth(app.manager())
             .header("content-type", "application/merge-patch+json")
             .body(r#"{"survey_completeness_threshold": 1}"#),
     )
