@@ -52,6 +52,8 @@ pub struct Config {
     pub db_pool_timeout: Duration,
     pub db_statement_timeout: Duration,
     pub body_limit: usize,
+    /// `BUYERPATH_UPLOAD_LIMIT`: the largest workbook accepted by survey import.
+    pub upload_limit: usize,
     pub migrate_on_start: bool,
     pub cors_origins: Vec<String>,
     pub shutdown_timeout_secs: u64,
@@ -72,6 +74,7 @@ impl fmt::Debug for Config {
             .field("db_pool_timeout", &self.db_pool_timeout)
             .field("db_statement_timeout", &self.db_statement_timeout)
             .field("body_limit", &self.body_limit)
+            .field("upload_limit", &self.upload_limit)
             .field("migrate_on_start", &self.migrate_on_start)
             .field("cors_origins", &self.cors_origins)
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
@@ -216,6 +219,13 @@ impl Config {
         )?);
         let body_limit =
             parse_num(&get, "BUYERPATH_BODY_LIMIT", 1_048_576, 1024, 1 << 30)? as usize;
+        let upload_limit = parse_num(
+            &get,
+            "BUYERPATH_UPLOAD_LIMIT",
+            10 * 1_048_576,
+            1024,
+            1 << 30,
+        )? as usize;
         let migrate_on_start = match get("BUYERPATH_MIGRATE_ON_START").as_deref() {
             None | Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
@@ -256,6 +266,7 @@ impl Config {
             db_pool_timeout,
             db_statement_timeout,
             body_limit,
+            upload_limit,
             migrate_on_start,
             cors_origins,
             shutdown_timeout_secs,

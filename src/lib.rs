@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod server;
 pub mod state;
+pub mod xlsx;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

@@ -716,3 +716,206 @@ pub(crate) async fn latest_summaries(
         .filter_map(|r| summary_of(r).map(|s| (r.account_id, s)))
         .collect())
 }
+
+const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn xlsx_response(bytes: Vec<u8>, filename: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, XLSX_MIME))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(bytes)
+}
+
+/// Download a blank survey form.
+///
+/// The workbook that `import` reads: one sheet per section, bilingual headers.
+#[utoipa::path(
+    tag = "surveys",
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "A blank survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
+)]
+#[get("/v1/survey-records/template.xlsx")]
+pub async fn get_survey_template(_principal: Principal) -> ApiResult<HttpResponse> {
+    let banner = crate::xlsx::Banner {
+        account_name: String::new(),
+        surveyed_at: None,
+    };
+    let bytes = crate::xlsx::export(&banner, &serde_json::json!({"sections": {}}))
+        .map_err(ApiError::internal)?;
+    Ok(xlsx_response(bytes, "survey-template.xlsx"))
+}
+
+/// Export a survey record as the survey form (XLSX).
+///
+/// One sheet per section with bilingual (zh/en) headers; the account and the survey date on
+/// top. Importing the file again gives an equal record.
+#[utoipa::path(
+    tag = "surveys",
+    params(("survey_id" = Uuid, Path, description = "Survey record id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The filled survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
+)]
+#[get("/v1/survey-records/{survey_id}/export.xlsx")]
+pub async fn export_survey_record(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let row = load(&mut conn, principal.tenant, path.into_inner()).await?;
+    let account = account_q::find(&mut conn, principal.tenant, row.account_id)
+        .await?
+        .ok_or_else(|| not_found("account"))?;
+    let record = serde_json::to_value(SurveyInput {
+        surveyed_at: row.surveyed_at,
+        surveyor: Some(row.surveyor.clone()),
+        respondents: row.respondents.iter().flatten().copied().collect(),
+        opportunity_id: row.opportunity_id,
+        sections: sections_of(&row)?,
+    })
+    .map_err(ApiError::internal)?;
+    let banner = crate::xlsx::Banner {
+        account_name: account.name,
+        surveyed_at: Some(row.surveyed_at),
+    };
+    let bytes = web::block(move || crate::xlsx::export(&banner, &record))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(xlsx_response(
+        bytes,
+        &format!(
+            "survey-{}-{}.xlsx",
+            row.surveyed_at.format("%Y%m%d"),
+            row.id
+        ),
+    ))
+}
+
+/// Reads the uploaded workbook: a raw XLSX body, or the first file of a multipart form.
+async fn read_upload(
+    req: &actix_web::HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> ApiResult<Vec<u8>> {
+    use futures_util::StreamExt;
+    let too_large = || ApiError::PayloadTooLarge(format!("the workbook exceeds {limit} bytes"));
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+        while let Some(field) = form.next().await {
+            let mut field = field
+                .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {e}")))?;
+            let is_file = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .is_some();
+            let mut buf = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk
+                    .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {e}")))?;
+                if buf.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            if is_file {
+                return Ok(buf);
+            }
+        }
+        return Err(ApiError::validation(
+            "file",
+            "the multipart form has no file",
+        ));
+    }
+    if !(content_type.starts_with(XLSX_MIME)
+        || content_type.starts_with("application/octet-stream"))
+    {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send the workbook as {XLSX_MIME} (or application/octet-stream), or as a file in multipart/form-data"
+        )));
+    }
+    let mut payload = payload;
+    let mut buf = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Points validation errors of an imported record at the cells they came from.
+fn to_cells(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Validation(errors) => ApiError::Validation(
+            errors
+                .into_iter()
+                .map(|fe| {
+                    match crate::xlsx::locate(&fe.field)
+                        .or_else(|| crate::xlsx::locate_overview(&fe.field))
+                    {
+                        Some(cell) => FieldError::new(
+                            cell.clone(),
+                            format!("{} ({}): {}", cell, fe.field, fe.message),
+                        ),
+                        None => fe,
+                    }
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Import a survey form (XLSX) as a new record.
+///
+/// Accepts the workbook of `export.xlsx` or `template.xlsx` as a raw body
+/// (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`) or as the file of a
+/// `multipart/form-data` form. Problems (wrong sheets, non-numeric quantities, unknown
+/// categories, ...) answer 422 naming sheet, row and column (`inventory!D5`); nothing
+/// half-imported is stored.
+#[utoipa::path(
+    tag = "surveys",
+    params(("account_id" = Uuid, Path, description = "Account id")),
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 description = "The workbook (or multipart/form-data with a file field)."),
+    security(("bearer_auth" = [])),
+    responses((status = 201, description = "The imported record.", body = SurveyRecordDto,
+               headers(("Location" = String, description = "URL of the record"))),
+              (status = 413, description = "The workbook exceeds the upload limit.", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 415, description = "The body is not a workbook.", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "The workbook is not a valid survey form; `errors` name the cells.", body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[post("/v1/accounts/{account_id}/survey-records/import")]
+pub async fn import_survey_record(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: actix_web::HttpRequest,
+    path: web::Path<Uuid>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let account_id = path.into_inner();
+    principal.require_create()?;
+    let bytes = read_upload(&req, payload, state.config.upload_limit).await?;
+    let json = web::block(move || crate::xlsx::import(&bytes))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::Validation)?;
+    let input: SurveyInput = decode(json).map_err(to_cells)?;
+    let row = store_new(&state, &principal, account_id, input)
+        .await
+        .map_err(to_cells)?;
+    created(row)
+}

@@ -201,9 +201,12 @@ async fn every_documented_operation_is_routed_and_complete() {
                     "{id} {status} lacks a description"
                 );
             }
-            let concrete = path
-                .replace("{account_id}", &uuid::Uuid::now_v7().to_string())
-                .replace("{contact_id}", &uuid::Uuid::now_v7().to_string());
+            // Every path parameter gets a well-formed value, so only the token is missing.
+            let mut concrete = path.replace("{version}", "1").replace("{code}", "S2");
+            while let Some(start) = concrete.find('{') {
+                let end = concrete[start..].find('}').unwrap() + start;
+                concrete.replace_range(start..=end, &uuid::Uuid::now_v7().to_string());
+            }
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = app.send(app.client.request(m, app.url(&concrete))).await;
             let public = op["security"] == json!([{}]);
@@ -215,7 +218,7 @@ async fn every_documented_operation_is_routed_and_complete() {
             }
         }
     }
-    assert!(count >= 15);
+    assert!(count >= 40, "{count} operations");
     let docs = app.send(app.client.get(app.url("/docs/"))).await;
     assert_eq!(docs.status, 200);
     assert!(

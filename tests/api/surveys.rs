@@ -702,3 +702,190 @@ async fn surveys_feed_the_stage_engine_and_the_opportunity_view() {
         "CNY"
     );
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn upload(app: &TestApp, token: &str, account: &str, bytes: Vec<u8>) -> crate::common::Resp {
+    app.send(
+        app.client
+            .post(app.url(&format!("/v1/accounts/{account}/survey-records/import")))
+            .bearer_auth(token)
+            .header("content-type", XLSX)
+            .body(bytes),
+    )
+    .await
+}
+
+async fn download(app: &TestApp, token: &str, path: &str) -> (reqwest::header::HeaderMap, Vec<u8>) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    let headers = res.headers().clone();
+    (headers, res.bytes().await.unwrap().to_vec())
+}
+
+#[actix_web::test]
+async fn xlsx_export_import_round_trip() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let acc = app.account(&admin, "华东电力设计院").await;
+    let c1 = app.contact(&admin, &acc, json!({"name": "王建国"})).await;
+    let opp = opportunity(&app, &admin, &acc, json!({"name": "Deal"})).await;
+    let original = survey(&app, &admin, &acc, json!({
+        "surveyed_at": "2026-11-20T09:30:00Z", "surveyor": "rita", "respondents": [c1], "opportunity_id": opp,
+        "sections": full_sections()
+    })).await;
+    assert_eq!(original.status, 201, "{}", original.text);
+    let (headers, bytes) = download(
+        &app,
+        &admin,
+        &format!("/v1/survey-records/{}/export.xlsx", original.id()),
+    )
+    .await;
+    assert_eq!(headers.get("content-type").unwrap(), XLSX);
+    assert!(headers
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains(".xlsx"));
+    assert_eq!(&bytes[..2], b"PK", "a zip container");
+
+    let imported = upload(&app, &admin, &acc, bytes.clone()).await;
+    assert_eq!(imported.status, 201, "{}", imported.text);
+    for key in [
+        "surveyed_at",
+        "surveyor",
+        "respondents",
+        "opportunity_id",
+        "sections",
+        "completeness",
+    ] {
+        assert_eq!(
+            imported.json[key], original.json[key],
+            "{key} survives the round trip"
+        );
+    }
+    assert_ne!(imported.id(), original.id(), "a new record");
+
+    // The same file as a multipart upload.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name("survey.xlsx")
+            .mime_str(XLSX)
+            .unwrap(),
+    );
+    let r = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/accounts/{acc}/survey-records/import")))
+                .bearer_auth(&admin)
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["sections"], original.json["sections"]);
+
+    // The blank template imports only once the date is filled in.
+    let (_, template) = download(&app, &admin, "/v1/survey-records/template.xlsx").await;
+    let r = upload(&app, &admin, &acc, template).await;
+    assert_eq!(r.error_fields(), ["overview!B4"], "surveyed_at is required");
+}
+
+#[actix_web::test]
+async fn corrupted_workbooks_name_sheet_row_and_column() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let acc = app.account(&admin, "Customer").await;
+    let banner = buyerpath::xlsx::Banner {
+        account_name: "x".into(),
+        surveyed_at: None,
+    };
+    let bad = buyerpath::xlsx::export(
+        &banner,
+        &json!({
+            "surveyed_at": "2026-11-20T00:00:00Z",
+            "sections": {"inventory": [
+                {"category": "network", "brand": "Huawei", "quantity": 2},
+                {"category": "robot", "brand": "Acme", "quantity": "many"},
+                {"category": "server", "quantity": 1}
+            ]}
+        }),
+    )
+    .unwrap();
+    let r = upload(&app, &admin, &acc, bad).await;
+    let fields = r.error_fields();
+    assert_eq!(fields, ["inventory!A5", "inventory!D5", "inventory!B6"]);
+    assert!(r.json["errors"][1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("sheet inventory, row 5, column D (quantity)"));
+
+    // Values that parse but do not validate point at their cells too.
+    let invalid = buyerpath::xlsx::export(&banner, &json!({
+        "surveyed_at": "2026-11-20T00:00:00Z",
+        "sections": {"timeline": {"earliest_start": "2027-05-01", "deadline": "2027-01-01"},
+                     "inventory": [{"category": "server", "brand": "x", "quantity": 1, "deployed_year": 1900}]}
+    })).unwrap();
+    let r = upload(&app, &admin, &acc, invalid).await;
+    assert_eq!(r.error_fields(), ["inventory!E4", "timeline!B5"]);
+
+    // A workbook with the wrong sheets.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet().set_name("Sheet1").unwrap();
+    let r = upload(&app, &admin, &acc, wb.save_to_buffer().unwrap()).await;
+    let fields = r.error_fields();
+    assert!(
+        fields.contains(&"overview!A1".to_string()) && fields.contains(&"Sheet1!A1".to_string()),
+        "{fields:?}"
+    );
+
+    // Not a workbook at all, the wrong content type, too large.
+    assert_eq!(
+        upload(&app, &admin, &acc, b"PK\x03\x04garbage".to_vec())
+            .await
+            .error_fields(),
+        ["workbook"]
+    );
+    app.send(
+        app.client
+            .post(app.url(&format!("/v1/accounts/{acc}/survey-records/import")))
+            .bearer_auth(&admin)
+            .header("content-type", "text/csv")
+            .body("a,b"),
+    )
+    .await
+    .assert_problem(415, "unsupported_media_type");
+    let small = TestApp::spawn_with(&[("BUYERPATH_UPLOAD_LIMIT", "2048")]).await;
+    let acc2 = small.account(&small.admin(), "Customer").await;
+    upload(&small, &small.admin(), &acc2, vec![0u8; 5000])
+        .await
+        .assert_problem(413, "payload_too_large");
+
+    // Nothing half-imported was stored.
+    let list = app
+        .get(&format!("/v1/accounts/{acc}/survey-records"), &admin)
+        .await;
+    assert_eq!(list.json["items"], json!([]));
+    // Viewers cannot import; other tenants get 404.
+    upload(&app, &app.viewer(), &acc, vec![])
+        .await
+        .assert_problem(403, "forbidden");
+    let intruder = app.token_for(Uuid::now_v7(), "x", &[buyerpath::auth::Role::Admin]);
+    let (_, template) = download(&app, &admin, "/v1/survey-records/template.xlsx").await;
+    let _ = template;
+    let good = buyerpath::xlsx::export(
+        &banner,
+        &json!({"surveyed_at": "2026-11-20T00:00:00Z", "sections": {}}),
+    )
+    .unwrap();
+    upload(&app, &intruder, &acc, good)
+        .await
+        .assert_problem(404, "not_found");
+}
