@@ -228,3 +228,46 @@ async fn every_documented_operation_is_routed_and_complete() {
     let redirect = app.send(app.client.get(app.url("/docs"))).await;
     assert!(redirect.status == 307 || redirect.status == 308 || redirect.status == 301);
 }
+
+#[actix_web::test]
+async fn a_locked_row_answers_503_instead_of_hanging() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let app = TestApp::spawn_with(&[("BUYERPATH_DB_STATEMENT_TIMEOUT_MS", "300")]).await;
+    let admin = app.admin();
+    let id = app.account(&admin, "Locked").await;
+    // Another session holds the row lock.
+    let mut other = AsyncPgConnection::establish(&crate::common::database_url())
+        .await
+        .unwrap();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM accounts WHERE id = '{id}' FOR UPDATE"
+        ))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let r = app
+        .patch(
+            &format!("/v1/accounts/{id}"),
+            &admin,
+            json!({"region": "x"}),
+            None,
+        )
+        .await;
+    r.assert_problem(503, "unavailable");
+    assert!(r.header("retry-after").is_some());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "answered within the timeout"
+    );
+    other.batch_execute("ROLLBACK").await.unwrap();
+    let r = app
+        .patch(
+            &format!("/v1/accounts/{id}"),
+            &admin,
+            json!({"region": "x"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
