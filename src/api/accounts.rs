@@ -104,7 +104,7 @@ pub struct CreateAccount {
 #[serde(deny_unknown_fields)]
 pub struct PatchAccount {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -127,7 +127,7 @@ pub struct PatchAccount {
     pub notes: Option<Option<String>>,
     /// Managers and admins only.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String)]
     pub owner: Option<Option<String>>,
 }
 

@@ -141,7 +141,7 @@ pub struct CreateContact {
 #[serde(deny_unknown_fields)]
 pub struct PatchContact {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]

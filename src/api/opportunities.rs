@@ -194,7 +194,7 @@ pub struct CreateOpportunity {
 #[serde(deny_unknown_fields)]
 pub struct PatchOpportunity {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -212,17 +212,17 @@ pub struct PatchOpportunity {
     #[schema(value_type = Option<NaiveDate>)]
     pub deadline: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<OpportunityStatus>)]
+    #[schema(value_type = OpportunityStatus)]
     pub status: Option<Option<OpportunityStatus>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Vec<Competitor>>)]
     pub competitors: Option<Option<Vec<Competitor>>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String)]
     pub owner: Option<Option<String>>,
     /// Move the opportunity to this stage (S1-S6); recorded in the stage history.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String)]
     pub current_stage: Option<Option<String>>,
     /// Why the stage changed (with `current_stage`).
     pub stage_reason: Option<String>,
@@ -234,6 +234,7 @@ pub struct PatchOpportunity {
 #[into_params(parameter_in = Query)]
 pub struct ListOpportunitiesQuery {
     /// Only opportunities in this stage (S1-S6).
+    #[param(pattern = "^S[1-6]$")]
     pub stage: Option<String>,
     pub status: Option<OpportunityStatus>,
     pub owner: Option<String>,

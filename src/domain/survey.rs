@@ -59,7 +59,7 @@ text_enum!(
 pub struct Topology {
     pub summary: Option<String>,
     /// Number of sites.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub sites: Option<u32>,
     /// Network layers, e.g. core, aggregation, access.
     #[serde(default)]
@@ -75,7 +75,7 @@ pub struct InventoryItem {
     pub category: InventoryCategory,
     pub brand: String,
     pub model: Option<String>,
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub quantity: u32,
     #[schema(minimum = 1950, maximum = 2100)]
     pub deployed_year: Option<i32>,
@@ -90,7 +90,7 @@ pub struct Application {
     /// Application type, e.g. ERP, OA, billing.
     #[serde(rename = "type")]
     pub app_type: Option<String>,
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub users: Option<u32>,
     pub criticality: Option<Level>,
 }
@@ -123,8 +123,11 @@ pub struct SecurityMeasure {
     pub product: Option<String>,
 }
 
+/// A problem or pain point of the customer (named `SurveyProblem` in the OpenAPI document, as
+/// `Problem` is the error document).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SurveyProblem)]
 pub struct Problem {
     pub description: String,
     pub impact: Option<String>,
@@ -210,6 +213,8 @@ pub const SECTION_CODES: [&str; 12] = [
 ];
 
 const MAX_ITEMS: usize = 10_000;
+const MAX_SITES: u32 = 1_000_000;
+const MAX_COUNT: u32 = 1_000_000_000;
 const MAX_TEXT: usize = 2000;
 
 struct V {
@@ -254,6 +259,16 @@ impl V {
         }
     }
 
+    fn at_most(&mut self, field: String, v: Option<u32>, max: u32) -> Option<u32> {
+        if let Some(x) = v {
+            if x > max {
+                self.errors
+                    .push(FieldError::new(field, format!("must be at most {max}")));
+            }
+        }
+        v
+    }
+
     fn list_len<T>(&mut self, field: &str, list: &[T]) {
         if list.len() > MAX_ITEMS {
             self.errors.push(FieldError::new(
@@ -274,7 +289,7 @@ pub fn validate(sections: &Sections) -> Result<Sections, Vec<FieldError>> {
     if let Some(t) = &sections.topology {
         out.topology = Some(Topology {
             summary: v.text(format!("{p}.topology.summary"), &t.summary, 10_000),
-            sites: t.sites,
+            sites: v.at_most(format!("{p}.topology.sites"), t.sites, MAX_SITES),
             network_layers: t
                 .network_layers
                 .iter()
@@ -299,7 +314,9 @@ pub fn validate(sections: &Sections) -> Result<Sections, Vec<FieldError>> {
             category: it.category,
             brand: v.required(format!("{f}.brand"), &it.brand, 100),
             model: v.text(format!("{f}.model"), &it.model, 100),
-            quantity: it.quantity,
+            quantity: v
+                .at_most(format!("{f}.quantity"), Some(it.quantity), MAX_COUNT)
+                .unwrap_or(0),
             deployed_year: it.deployed_year,
             end_of_support: it.end_of_support,
             notes: v.text(format!("{f}.notes"), &it.notes, MAX_TEXT),
@@ -311,7 +328,7 @@ pub fn validate(sections: &Sections) -> Result<Sections, Vec<FieldError>> {
         out.applications.push(Application {
             name: v.required(format!("{f}.name"), &a.name, 200),
             app_type: v.text(format!("{f}.type"), &a.app_type, 100),
-            users: a.users,
+            users: v.at_most(format!("{f}.users"), a.users, MAX_COUNT),
             criticality: a.criticality,
         });
     }

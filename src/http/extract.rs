@@ -124,8 +124,11 @@ impl KnownRoutes {
     /// Methods allowed on `path`, when it is a known resource.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let mut allowed: Vec<String> = Vec::new();
+        // A static path (`/v1/survey-records/template.xlsx`) is its own resource even where a
+        // pattern (`/v1/survey-records/{survey_id}`) would match it too.
+        let exact = self.0.iter().any(|(def, _)| def.pattern() == Some(path));
         for (def, methods) in &self.0 {
-            if def.is_match(path) {
+            if def.is_match(path) && (!exact || def.pattern() == Some(path)) {
                 allowed.extend(methods.iter().cloned());
             }
         }

@@ -55,6 +55,16 @@ async fn unknown_routes_and_wrong_methods() {
     assert_eq!(r.header("allow"), Some("DELETE, GET, PATCH"));
     let r = app.send(app.client.delete(app.url("/healthz"))).await;
     r.assert_problem(405, "method_not_allowed");
+    // A static path is not swallowed by the pattern next to it.
+    let r = app
+        .send(
+            app.client
+                .patch(app.url("/v1/survey-records/template.xlsx"))
+                .bearer_auth(app.admin()),
+        )
+        .await;
+    r.assert_problem(405, "method_not_allowed");
+    assert_eq!(r.header("allow"), Some("GET"));
 }
 
 #[actix_web::test]
@@ -219,6 +229,13 @@ async fn every_documented_operation_is_routed_and_complete() {
         }
     }
     assert!(count >= 40, "{count} operations");
+    // Schema names are unique: the error document is not shadowed by a same-named type.
+    let problem = &spec["components"]["schemas"]["Problem"];
+    assert_eq!(
+        problem["required"],
+        json!(["type", "title", "status", "detail", "code"]),
+        "{problem}"
+    );
     let docs = app.send(app.client.get(app.url("/docs/"))).await;
     assert_eq!(docs.status, 200);
     assert!(
