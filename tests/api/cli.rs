@@ -138,3 +138,85 @@ async fn healthcheck_command() {
     .unwrap();
     assert!(!status.success());
 }
+
+/// The README's run command, end to end: embedded default from an empty data directory, the
+/// printed token works, SIGTERM stops the service and the cluster cleanly.
+#[actix_web::test]
+async fn serve_on_the_embedded_default_and_stop_on_sigterm() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let dir = tempfile::Builder::new()
+        .prefix("bp-serve-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    // As root the cluster runs as `postgres`, which must reach the directory.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = bin()
+        .arg("serve")
+        .env("BUYERPATH_DATA_DIR", dir.path())
+        .env("BUYERPATH_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if line.contains("admin token") {
+                if let Some(Ok(token)) = lines.next() {
+                    let _ = tx.send(token);
+                }
+            }
+        }
+    });
+    let token =
+        tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(60)))
+            .await
+            .unwrap()
+            .expect("the service prints an admin token");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            if r.status() == 200 {
+                ready = true;
+                break;
+            }
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "/readyz answers 200");
+    let r = client
+        .get(format!("{base}/v1/accounts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the printed token works");
+    assert!(dir.path().join("jwt-secret").exists());
+    assert!(dir.path().join("postgres/pgdata/postmaster.pid").exists());
+
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "clean exit on SIGTERM: {status}");
+    assert!(
+        !dir.path().join("postgres/pgdata/postmaster.pid").exists(),
+        "the embedded cluster is stopped"
+    );
+}
