@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::api::{ensure_not_archived, not_found, with_etag};
 use crate::auth::Principal;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
 use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
-use crate::http::etag::{etag, IfMatch};
+use crate::http::etag::IfMatch;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::PageRequest;
 use crate::http::patch::double_option;
@@ -153,22 +154,6 @@ pub struct ListAccountsQuery {
     pub cursor: Option<String>,
 }
 
-/// A response carrying a resource, its ETag and (for creations) its Location.
-pub(crate) fn with_etag<T: Serialize>(
-    mut builder: actix_web::HttpResponseBuilder,
-    version: i32,
-    body: &T,
-) -> HttpResponse {
-    builder
-        .insert_header((header::ETAG, etag(version)))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .json(body)
-}
-
-pub(crate) fn not_found(what: &str) -> ApiError {
-    ApiError::NotFound(format!("{what} not found"))
-}
-
 /// Loads the account (locked for the transaction) or answers 404.
 pub(crate) async fn lock_account(
     conn: &mut diesel_async::AsyncPgConnection,
@@ -181,13 +166,7 @@ pub(crate) async fn lock_account(
 }
 
 pub(crate) fn ensure_active(account: &Account) -> ApiResult<()> {
-    if account.archived_at.is_some() {
-        Err(ApiError::Conflict(
-            "the account is archived; restore it first".to_string(),
-        ))
-    } else {
-        Ok(())
-    }
+    ensure_not_archived(account.archived_at, "account")
 }
 
 fn check_owner(c: &mut Checker, field: &str, owner: &str) -> String {

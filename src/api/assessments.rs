@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::accounts::not_found;
+use crate::api::not_found;
 use crate::api::opportunities::{ensure_open_record, lock_opportunity, PageQuery};
 use crate::api::playbook::{pick_lang, tenant_playbook, LangQuery};
 use crate::api::settings::survey_threshold;

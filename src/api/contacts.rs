@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::accounts::{ensure_active, lock_account, not_found, with_etag};
+use crate::api::accounts::{ensure_active, lock_account};
+use crate::api::{ensure_not_archived, not_found, with_etag};
 use crate::auth::Principal;
 use crate::db::accounts as account_q;
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
@@ -466,11 +467,7 @@ pub async fn patch_contact(
             principal.require_write_owned_by(&account.owner)?;
             if_match.check(current.version)?;
             ensure_active(&account)?;
-            if current.archived_at.is_some() {
-                return Err(ApiError::Conflict(
-                    "the contact is archived; restore it first".to_string(),
-                ));
-            }
+            ensure_not_archived(current.archived_at, "contact")?;
             if let Some(Some(m)) = ch.reports_to {
                 if Some(m) != current.reports_to {
                     check_reports_to(conn, principal.tenant, account_id, Some(contact_id), m)

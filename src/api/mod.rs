@@ -18,7 +18,36 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::error::PROBLEM_JSON;
+use crate::error::{ApiError, ApiResult, PROBLEM_JSON};
+
+/// A response carrying a resource and its ETag (add `Location` to the builder for creations).
+pub(crate) fn with_etag<T: serde::Serialize>(
+    mut builder: actix_web::HttpResponseBuilder,
+    version: i32,
+    body: &T,
+) -> actix_web::HttpResponse {
+    builder
+        .insert_header((
+            actix_web::http::header::ETAG,
+            crate::http::etag::etag(version),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
+        .json(body)
+}
+
+pub(crate) fn not_found(what: &str) -> ApiError {
+    ApiError::NotFound(format!("{what} not found"))
+}
+
+/// Archived resources are read-only until restored: a write answers 409.
+pub(crate) fn ensure_not_archived<T>(archived_at: Option<T>, what: &str) -> ApiResult<()> {
+    match archived_at {
+        Some(_) => Err(ApiError::Conflict(format!(
+            "the {what} is archived; restore it first"
+        ))),
+        None => Ok(()),
+    }
+}
 
 /// Registers every operation. Used by `build_app` and by `openapi()` alike.
 pub fn routes(cfg: &mut ServiceConfig) {

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::accounts::{ensure_active, lock_account, not_found, with_etag};
+use crate::api::accounts::{ensure_active, lock_account};
 use crate::api::survey_records::{latest_summaries, SurveySummary};
+use crate::api::{ensure_not_archived, not_found, with_etag};
 use crate::auth::Principal;
 use crate::db::accounts as account_q;
 use crate::db::opportunities::{
@@ -344,13 +345,7 @@ pub(crate) async fn lock_opportunity(
 }
 
 pub(crate) fn ensure_open_record(o: &Opportunity) -> ApiResult<()> {
-    if o.archived_at.is_some() {
-        Err(ApiError::Conflict(
-            "the opportunity is archived; restore it first".to_string(),
-        ))
-    } else {
-        Ok(())
-    }
+    ensure_not_archived(o.archived_at, "opportunity")
 }
 
 /// Create an opportunity for an account.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::accounts::with_etag;
+use crate::api::with_etag;
 use crate::auth::{Principal, Role};
 use crate::db::playbook::{self as q, PlaybookVersion};
 use crate::domain::playbook::{

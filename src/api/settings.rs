@@ -6,7 +6,7 @@ use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::accounts::with_etag;
+use crate::api::with_etag;
 use crate::auth::{Principal, Role};
 use crate::db::surveys::{self as q, DEFAULT_SURVEY_THRESHOLD};
 use crate::error::{ApiError, ApiResult};

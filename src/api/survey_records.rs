@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::accounts::{ensure_active, lock_account, not_found, with_etag};
+use crate::api::accounts::{ensure_active, lock_account};
+use crate::api::{ensure_not_archived, not_found, with_etag};
 use crate::auth::Principal;
 use crate::db::accounts as account_q;
 use crate::db::contacts as contact_q;
@@ -495,11 +496,7 @@ pub async fn patch_survey_record(
             principal.require_write_owned_by(&account.owner)?;
             if_match.check(current.version)?;
             ensure_active(&account)?;
-            if current.archived_at.is_some() {
-                return Err(ApiError::Conflict(
-                    "the survey record is archived; restore it first".to_string(),
-                ));
-            }
+            ensure_not_archived(current.archived_at, "survey record")?;
             let mut doc = serde_json::to_value(SurveyInput {
                 surveyed_at: current.surveyed_at,
                 surveyor: Some(current.surveyor.clone()),
