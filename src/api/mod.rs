@@ -51,13 +51,6 @@ pub(crate) fn ensure_not_archived<T>(archived_at: Option<T>, what: &str) -> ApiR
 
 /// Registers every operation. Used by `build_app` and by `openapi()` alike.
 pub fn routes(cfg: &mut ServiceConfig) {
-    // Other methods on this static path must not fall through to `/v1/survey-records/{id}`.
-    cfg.route(
-        "/v1/survey-records/template.xlsx",
-        actix_web::web::route()
-            .guard(actix_web::guard::Not(actix_web::guard::Get()))
-            .to(crate::http::extract::fallback),
-    );
     cfg.service(health::get_healthz)
         .service(health::get_readyz)
         .service(accounts::create_account)

@@ -40,9 +40,20 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
         .error_handler(|err, _req| json_error(&err).into())
 }
 
+/// A path parameter that does not parse is a 400, unless the path is a documented static
+/// resource that a pattern route happened to match (`PATCH /v1/survey-records/template.xlsx`
+/// reaching `/v1/survey-records/{survey_id}`): then the method is what is wrong, a 405.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err: PathError, _req| {
-        ApiError::BadRequest(format!("invalid path parameter: {err}")).into()
+    web::PathConfig::default().error_handler(|err: PathError, req| {
+        let static_methods = req
+            .app_data::<web::Data<KnownRoutes>>()
+            .and_then(|routes| routes.static_allowed(req.path()));
+        match static_methods {
+            Some(allow) if !allow.iter().any(|m| m == req.method().as_str()) => {
+                ApiError::MethodNotAllowed { allow }.into()
+            }
+            _ => ApiError::BadRequest(format!("invalid path parameter: {err}")).into(),
+        }
     })
 }
 
@@ -119,6 +130,14 @@ impl KnownRoutes {
             routes.push((actix_web::dev::ResourceDef::new(path.as_str()), methods));
         }
         KnownRoutes(routes)
+    }
+
+    /// Methods of the documented static path equal to `path`, if there is one.
+    pub fn static_allowed(&self, path: &str) -> Option<Vec<String>> {
+        self.0
+            .iter()
+            .find(|(def, _)| def.pattern() == Some(path))
+            .map(|(_, methods)| methods.clone())
     }
 
     /// Methods allowed on `path`, when it is a known resource.
