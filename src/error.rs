@@ -282,10 +282,18 @@ fn constraint_field(constraint: &str) -> String {
         .trim_end_matches("_fkey")
         .trim_end_matches("_check")
         .trim_end_matches("_not_null");
-    for table in ["accounts_", "contacts_"] {
-        if let Some(rest) = trimmed.strip_prefix(table) {
-            return rest.to_string();
-        }
+    // Postgres names constraints `<table>_<column>_<kind>`; the longest matching table wins
+    // (`survey_inventory_items_` over a shorter prefix).
+    let table = crate::db::TABLES
+        .iter()
+        .filter(|t| {
+            trimmed.len() > t.len()
+                && trimmed.starts_with(*t)
+                && trimmed.as_bytes()[t.len()] == b'_'
+        })
+        .max_by_key(|t| t.len());
+    if let Some(t) = table {
+        return trimmed[t.len() + 1..].to_string();
     }
     if trimmed.is_empty() {
         "body".to_string()
@@ -364,6 +372,18 @@ mod tests {
     fn constraint_names_map_to_fields() {
         assert_eq!(constraint_field("contacts_reports_to_fkey"), "reports_to");
         assert_eq!(constraint_field("accounts_name_check"), "name");
+        assert_eq!(
+            constraint_field("survey_records_surveyor_check"),
+            "surveyor"
+        );
+        assert_eq!(
+            constraint_field("survey_inventory_items_quantity_check"),
+            "quantity"
+        );
+        assert_eq!(
+            constraint_field("opportunities_tenant_id_account_id_fkey"),
+            "tenant_id_account_id"
+        );
         assert_eq!(constraint_field(""), "body");
     }
 }

@@ -16,6 +16,19 @@ pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+/// Every table of `schema.rs` (a test keeps the two in step), for naming constraint errors.
+pub const TABLES: &[&str] = &[
+    "accounts",
+    "contacts",
+    "opportunities",
+    "playbook_versions",
+    "stage_assessments",
+    "stage_history",
+    "survey_inventory_items",
+    "survey_records",
+    "tenant_settings",
+];
+
 /// Escapes `%`, `_` and `\` for a LIKE/ILIKE pattern.
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -43,6 +56,18 @@ pub async fn applied_migrations(conn: &mut AsyncPgConnection) -> diesel::QueryRe
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tables_match_the_schema() {
+        let schema = include_str!("schema.rs");
+        let mut found: Vec<&str> = schema
+            .split("diesel::table! {")
+            .skip(1)
+            .filter_map(|block| block.split_whitespace().next())
+            .collect();
+        found.sort();
+        assert_eq!(found, super::TABLES);
+    }
+
     #[test]
     fn like_escape_escapes_wildcards() {
         assert_eq!(super::like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
