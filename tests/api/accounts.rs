@@ -503,7 +503,7 @@ async fn other_tenants_see_404() {
     let app = TestApp::spawn().await;
     let id = app.account(&app.admin(), "Tenant A's").await;
     let path = format!("/v1/accounts/{id}");
-    let other = app.token_for(Uuid::now_v7(), "intruder", &[buyerpath::auth::Role::Admin]);
+    let other = app.other_tenant(buyerpath::auth::Role::Admin);
     app.get(&path, &other)
         .await
         .assert_problem(404, "not_found");

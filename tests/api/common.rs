@@ -165,6 +165,11 @@ impl TestApp {
             .expect("mint")
     }
 
+    /// A token of a fresh, unrelated tenant: everything of this test's tenant must be 404 to it.
+    pub fn other_tenant(&self, role: Role) -> String {
+        self.token_for(Uuid::now_v7(), "other-tenant-user", &[role])
+    }
+
     pub fn token(&self, sub: &str, roles: &[Role]) -> String {
         self.token_for(self.tenant, sub, roles)
     }

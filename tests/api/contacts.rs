@@ -238,7 +238,7 @@ async fn contact_roles_and_tenants() {
         201
     );
 
-    let other = app.token_for(Uuid::now_v7(), "x", &[buyerpath::auth::Role::Admin]);
+    let other = app.other_tenant(buyerpath::auth::Role::Admin);
     app.get(&format!("{base}/{c}"), &other)
         .await
         .assert_problem(404, "not_found");

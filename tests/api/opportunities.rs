@@ -1,7 +1,6 @@
 //! Opportunities, stage history and the pipeline.
 
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::common::TestApp;
 
@@ -223,7 +222,7 @@ async fn opportunity_roles_and_tenants() {
         200
     );
 
-    let other = app.token_for(Uuid::now_v7(), "x", &[buyerpath::auth::Role::Admin]);
+    let other = app.other_tenant(buyerpath::auth::Role::Admin);
     app.get(&path, &other)
         .await
         .assert_problem(404, "not_found");
@@ -383,7 +382,7 @@ async fn pipeline_per_stage() {
             .error_fields(),
         ["stalled_days"]
     );
-    let other = app.token_for(Uuid::now_v7(), "x", &[buyerpath::auth::Role::Viewer]);
+    let other = app.other_tenant(buyerpath::auth::Role::Viewer);
     assert_eq!(
         app.get("/v1/pipeline", &other).await.json["stages"][0]["open_count"],
         0

@@ -201,7 +201,7 @@ async fn admins_author_stage_two_with_new_codes_and_versions() {
     assert_eq!(app.get("/v1/playbook", &admin).await.json["version"], 3);
 
     // Other tenants still see the built-in playbook.
-    let other = app.token_for(uuid::Uuid::now_v7(), "x", &[buyerpath::auth::Role::Viewer]);
+    let other = app.other_tenant(buyerpath::auth::Role::Viewer);
     assert_eq!(app.get("/v1/playbook", &other).await.json["version"], 1);
     app.get("/v1/playbook/versions/2", &other)
         .await

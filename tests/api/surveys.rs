@@ -247,7 +247,7 @@ async fn references_must_belong_to_the_account() {
     .await;
     assert_eq!(ok.status, 201, "{}", ok.text);
     // Another tenant sees nothing.
-    let intruder = app.token_for(Uuid::now_v7(), "x", &[buyerpath::auth::Role::Admin]);
+    let intruder = app.other_tenant(buyerpath::auth::Role::Admin);
     app.get(&format!("/v1/survey-records/{}", ok.id()), &intruder)
         .await
         .assert_problem(404, "not_found");
@@ -490,7 +490,7 @@ async fn installed_base_across_accounts_never_leaks() {
     survey(&app, &admin, &b, json!({"surveyed_at": "2026-03-01T00:00:00Z", "sections": {"inventory": [
         {"category": "network", "brand": "huawei", "model": "s12700", "quantity": 4, "deployed_year": 2014}]}})).await;
     // Another tenant with the same kit.
-    let other = app.token_for(Uuid::now_v7(), "o", &[buyerpath::auth::Role::Admin]);
+    let other = app.other_tenant(buyerpath::auth::Role::Admin);
     let oacc = app.account(&other, "Other tenant's").await;
     survey(
         &app,
@@ -877,7 +877,7 @@ async fn corrupted_workbooks_name_sheet_row_and_column() {
     upload(&app, &app.viewer(), &acc, vec![])
         .await
         .assert_problem(403, "forbidden");
-    let intruder = app.token_for(Uuid::now_v7(), "x", &[buyerpath::auth::Role::Admin]);
+    let intruder = app.other_tenant(buyerpath::auth::Role::Admin);
     let (_, template) = download(&app, &admin, "/v1/survey-records/template.xlsx").await;
     let _ = template;
     let good = buyerpath::xlsx::export(
