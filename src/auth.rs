@@ -177,10 +177,6 @@ impl JwtKeys {
         })
     }
 
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
     /// Mints a token (shared-secret configurations only).
     pub fn mint(
         &self,

@@ -240,13 +240,6 @@ impl Playbook {
             .flat_map(|s| s.key_actions.iter())
             .find(|a| a.code == code)
     }
-
-    pub fn milestone(&self, code: &str) -> Option<&Item> {
-        self.stages
-            .iter()
-            .flat_map(|s| s.sales_milestones.iter())
-            .find(|m| m.code == code)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
