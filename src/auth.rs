@@ -7,110 +7,20 @@
 
 use std::future::{ready, Ready};
 
+use crate::domain::ids::TenantId;
 use actix_web::{web, FromRequest, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::config::JwtConfig;
 use crate::error::ApiError;
-use crate::state::AppState;
+pub use crate::service::principal::{Principal, Role};
 
 /// Tokens larger than this are rejected before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// `exp` further in the future than this is rejected (one year and a day).
 pub const MAX_LIFETIME_SECS: u64 = 366 * 24 * 3600;
-
-/// A role from the token's `roles` claim.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Reads everything in the tenant.
-    Viewer,
-    /// Reads everything; writes the accounts it owns and their contacts.
-    Rep,
-    /// Writes everything in the tenant and reassigns owners.
-    Manager,
-    /// A manager who also manages tenant settings.
-    Admin,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "viewer" => Some(Role::Viewer),
-            "rep" => Some(Role::Rep),
-            "manager" => Some(Role::Manager),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Rep => "rep",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-/// The authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub tenant: Uuid,
-    pub sub: String,
-    pub roles: Vec<Role>,
-}
-
-impl Principal {
-    pub fn has(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
-    /// Managers and admins write everything in the tenant.
-    pub fn writes_all(&self) -> bool {
-        self.has(Role::Manager) || self.has(Role::Admin)
-    }
-
-    /// May this caller write a resource owned by `owner`?
-    pub fn may_write_owned_by(&self, owner: &str) -> bool {
-        self.writes_all() || (self.has(Role::Rep) && self.sub == owner)
-    }
-
-    /// May this caller create resources at all (reps, managers, admins)?
-    pub fn may_create(&self) -> bool {
-        self.writes_all() || self.has(Role::Rep)
-    }
-
-    pub fn require_create(&self) -> Result<(), ApiError> {
-        if self.may_create() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(
-                "your roles allow reading only".to_string(),
-            ))
-        }
-    }
-
-    pub fn require_write_owned_by(&self, owner: &str) -> Result<(), ApiError> {
-        if self.may_write_owned_by(owner) {
-            Ok(())
-        } else if self.has(Role::Rep) {
-            Err(ApiError::Forbidden(
-                "reps may change only the accounts they own".to_string(),
-            ))
-        } else {
-            Err(ApiError::Forbidden(
-                "your roles allow reading only".to_string(),
-            ))
-        }
-    }
-}
 
 /// The claims buyerpath reads. Unknown claims are ignored; duplicate keys fail.
 #[derive(Debug, Serialize, Deserialize)]
@@ -266,7 +176,7 @@ impl JwtKeys {
         roles.sort();
         roles.dedup();
         Ok(Principal {
-            tenant,
+            tenant: TenantId::new(tenant),
             sub: sub.to_string(),
             roles,
         })
@@ -327,9 +237,9 @@ pub fn parse_ttl(s: &str) -> Result<u64, String> {
 }
 
 fn principal_from_request(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    let keys = req
+        .app_data::<web::Data<JwtKeys>>()
+        .ok_or_else(|| ApiError::internal("JWT keys missing from the application"))?;
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -345,7 +255,7 @@ fn principal_from_request(req: &HttpRequest) -> Result<Principal, ApiError> {
         .ok_or_else(|| {
             ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'".to_string())
         })?;
-    state.jwt.verify(token)
+    keys.verify(token)
 }
 
 impl FromRequest for Principal {
@@ -393,7 +303,7 @@ mod tests {
             )
             .unwrap();
         let p = keys.verify(&token).unwrap();
-        assert_eq!(p.tenant, tenant);
+        assert_eq!(p.tenant.get(), tenant);
         assert_eq!(p.sub, "alice");
         assert_eq!(p.roles, vec![Role::Viewer, Role::Rep]);
     }
@@ -486,7 +396,7 @@ mod tests {
 
     #[test]
     fn role_rules() {
-        let t = Uuid::now_v7();
+        let t = TenantId::new(Uuid::now_v7());
         let rep = Principal {
             tenant: t,
             sub: "r".into(),

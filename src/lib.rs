@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod server;
+pub mod service;
 pub mod state;
 pub mod xlsx;
 
@@ -53,8 +54,10 @@ pub fn build_app(
     let cors_enabled = !state.config.cors_origins.is_empty();
     let metrics = state.metrics.clone();
     let body_limit = state.config.body_limit;
+    let jwt = web::Data::from(state.jwt.clone());
 
     app.app_data(state)
+        .app_data(jwt)
         .app_data(known)
         .app_data(extract::json_config(body_limit))
         .app_data(extract::path_config())

@@ -9,7 +9,7 @@ use crate::db::Pool;
 pub struct AppState {
     pub pool: Pool,
     pub config: Config,
-    pub jwt: JwtKeys,
+    pub jwt: std::sync::Arc<JwtKeys>,
     pub metrics: PrometheusMetrics,
     /// Migration versions embedded in this binary; `/readyz` checks they are all applied.
     pub expected_migrations: Vec<String>,
@@ -26,7 +26,7 @@ impl AppState {
         Ok(AppState {
             pool,
             config,
-            jwt,
+            jwt: std::sync::Arc::new(jwt),
             metrics,
             expected_migrations: crate::db::migrate::embedded_versions(),
         })

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde_json::{json, Map, Value};
 
-use crate::error::FieldError;
+use crate::domain::validate::Violation;
 
 /// The kind of a cell.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -356,9 +356,9 @@ pub fn cell_ref(sheet: &str, row: u32, col: u32) -> String {
     format!("{sheet}!{}{}", col_letter(col), row + 1)
 }
 
-fn problem(sheet: &str, row: u32, col: u32, fd: Option<&Field>, msg: &str) -> FieldError {
+fn problem(sheet: &str, row: u32, col: u32, fd: Option<&Field>, msg: &str) -> Violation {
     let what = fd.map(|f| format!(" ({})", f.key)).unwrap_or_default();
-    FieldError::new(
+    Violation::new(
         cell_ref(sheet, row, col),
         format!(
             "sheet {sheet}, row {}, column {}{what}: {msg}",
@@ -456,9 +456,9 @@ fn excel_serial_date(x: f64) -> Option<NaiveDate> {
 
 /// Reads a workbook in the form's layout into the JSON of a survey input. Every problem names
 /// its sheet, row and column.
-pub fn import(bytes: &[u8]) -> Result<Value, Vec<FieldError>> {
+pub fn import(bytes: &[u8]) -> Result<Value, Vec<Violation>> {
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| {
-        vec![FieldError::new(
+        vec![Violation::new(
             "workbook",
             format!("not a readable .xlsx workbook: {e}"),
         )]
@@ -469,7 +469,7 @@ pub fn import(bytes: &[u8]) -> Result<Value, Vec<FieldError>> {
     expected.extend(SHEETS.iter().map(|s| s.code));
     for name in &expected {
         if !names.iter().any(|n| n == name) {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 format!("{name}!A1"),
                 format!("sheet {name} is missing; use the template from /v1/survey-records/template.xlsx"),
             ));
@@ -477,7 +477,7 @@ pub fn import(bytes: &[u8]) -> Result<Value, Vec<FieldError>> {
     }
     for n in &names {
         if !expected.contains(&n.as_str()) {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 format!("{n}!A1"),
                 format!("sheet {n} is not part of the survey form"),
             ));
@@ -494,13 +494,13 @@ pub fn import(bytes: &[u8]) -> Result<Value, Vec<FieldError>> {
     let read_record = |wb: &mut Xlsx<Cursor<Vec<u8>>>,
                        sheet: &str,
                        fields: &[Field],
-                       errors: &mut Vec<FieldError>|
+                       errors: &mut Vec<Violation>|
      -> Map<String, Value> {
         let mut out = Map::new();
         let range = match wb.worksheet_range(sheet) {
             Ok(r) => r,
             Err(e) => {
-                errors.push(FieldError::new(
+                errors.push(Violation::new(
                     format!("{sheet}!A1"),
                     format!("sheet {sheet} cannot be read: {e}"),
                 ));
@@ -553,7 +553,7 @@ pub fn import(bytes: &[u8]) -> Result<Value, Vec<FieldError>> {
                 let range = match wb.worksheet_range(sheet.code) {
                     Ok(r) => r,
                     Err(e) => {
-                        errors.push(FieldError::new(
+                        errors.push(Violation::new(
                             format!("{}!A1", sheet.code),
                             format!("sheet cannot be read: {e}"),
                         ));
@@ -734,7 +734,7 @@ mod tests {
     #[test]
     fn garbage_is_rejected() {
         let e = import(b"not a zip").unwrap_err();
-        assert_eq!(e[0].field, "workbook");
+        assert_eq!(e[0].path, "workbook");
     }
 
     #[test]

@@ -3,21 +3,18 @@
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::{ensure_not_archived, not_found, with_etag};
-use crate::auth::Principal;
-use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
+use crate::api::with_etag;
+use crate::db::accounts::Account;
 use crate::domain::SizeBand;
-use crate::error::{ApiError, ApiResult};
-use crate::http::etag::IfMatch;
+use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::PageRequest;
-use crate::http::patch::double_option;
-use crate::http::validate::Checker;
+use crate::service::accounts::{self as svc, CreateAccount, ListAccounts, PatchAccount};
+use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
 /// A customer account.
@@ -70,66 +67,20 @@ impl From<Account> for AccountDto {
     }
 }
 
+fn ok(account: Account) -> HttpResponse {
+    with_etag(
+        HttpResponse::Ok(),
+        account.version,
+        &AccountDto::from(account),
+    )
+}
+
 /// A page of accounts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountList {
     pub items: Vec<AccountDto>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// Creates an account.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateAccount {
-    /// 1-200 characters.
-    #[schema(example = "华东电力设计院")]
-    pub name: String,
-    #[schema(example = "energy")]
-    pub industry: Option<String>,
-    #[schema(example = "华东")]
-    pub region: Option<String>,
-    pub size_band: Option<SizeBand>,
-    /// An http(s) URL.
-    pub website: Option<String>,
-    /// Up to 50 tags of 1-50 characters; duplicates are dropped.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    pub notes: Option<String>,
-    /// Defaults to the caller. Only managers and admins may name someone else.
-    pub owner: Option<String>,
-}
-
-/// A JSON merge patch (RFC 7396) of an account: absent members stay, `null` clears.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatchAccount {
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String)]
-    pub name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub industry: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub region: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<SizeBand>)]
-    pub size_band: Option<Option<SizeBand>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub website: Option<Option<String>>,
-    /// Replaces the whole list; `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub tags: Option<Option<Vec<String>>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub notes: Option<Option<String>>,
-    /// Managers and admins only.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String)]
-    pub owner: Option<Option<String>>,
 }
 
 /// Filters and paging of the account list.
@@ -154,25 +105,6 @@ pub struct ListAccountsQuery {
     pub cursor: Option<String>,
 }
 
-/// Loads the account (locked for the transaction) or answers 404.
-pub(crate) async fn lock_account(
-    conn: &mut diesel_async::AsyncPgConnection,
-    tenant: Uuid,
-    id: Uuid,
-) -> ApiResult<Account> {
-    q::find_for_update(conn, tenant, id)
-        .await?
-        .ok_or_else(|| not_found("account"))
-}
-
-pub(crate) fn ensure_active(account: &Account) -> ApiResult<()> {
-    ensure_not_archived(account.archived_at, "account")
-}
-
-fn check_owner(c: &mut Checker, field: &str, owner: &str) -> String {
-    c.required_text(field, owner, 200)
-}
-
 /// Create an account.
 ///
 /// The caller becomes the owner unless a manager or admin names another `owner`.
@@ -192,43 +124,10 @@ pub async fn create_account(
     principal: Principal,
     body: JsonBody<CreateAccount>,
 ) -> ApiResult<HttpResponse> {
-    principal.require_create()?;
-    let b = body.0;
-    let mut c = Checker::new();
-    let name = c.required_text("name", &b.name, 200);
-    let industry = c.optional_text("industry", b.industry.as_deref(), 100);
-    let region = c.optional_text("region", b.region.as_deref(), 100);
-    let website = c.optional_url("website", b.website.as_deref());
-    let tags = c.tags("tags", &b.tags);
-    let notes = c.optional_text("notes", b.notes.as_deref(), 10_000);
-    let owner = match &b.owner {
-        Some(o) => check_owner(&mut c, "owner", o),
-        None => principal.sub.clone(),
-    };
-    c.finish()?;
-    if owner != principal.sub && !principal.writes_all() {
-        return Err(ApiError::Forbidden(
-            "only managers and admins may create accounts for another owner".to_string(),
-        ));
-    }
-    let new = NewAccount {
-        id: Uuid::now_v7(),
-        tenant_id: principal.tenant,
-        name,
-        industry,
-        region,
-        size_band: b.size_band.map(|s| s.as_str().to_string()),
-        website,
-        tags: tags.into_iter().map(Some).collect(),
-        notes,
-        owner,
-        created_by: principal.sub.clone(),
-    };
     let mut conn = state.conn().await?;
-    let account = q::insert(&mut conn, new).await?;
-    let location = format!("/v1/accounts/{}", account.id);
+    let account = svc::create(&mut conn, &principal, body.0).await?;
     let mut builder = HttpResponse::Created();
-    builder.insert_header((header::LOCATION, location));
+    builder.insert_header((header::LOCATION, format!("/v1/accounts/{}", account.id)));
     Ok(with_etag(
         builder,
         account.version,
@@ -254,24 +153,15 @@ pub async fn list_accounts(
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut c = Checker::new();
-    let filter = AccountFilter {
-        q: c.optional_text("q", query.q.as_deref(), 200),
-        owner: c.optional_text("owner", query.owner.as_deref(), 200),
-        industry: c.optional_text("industry", query.industry.as_deref(), 100),
-        tag: c.optional_text("tag", query.tag.as_deref(), 50),
+    let filter = ListAccounts {
+        q: query.q,
+        owner: query.owner,
+        industry: query.industry,
+        tag: query.tag,
         include_archived: query.include_archived.unwrap_or(false),
     };
-    c.finish()?;
     let mut conn = state.conn().await?;
-    let rows = q::list(
-        &mut conn,
-        principal.tenant,
-        &filter,
-        page.after,
-        page.fetch(),
-    )
-    .await?;
+    let rows = svc::list(&mut conn, &principal, filter, page.after, page.fetch()).await?;
     let (rows, next_cursor) = page.finish(rows, |a| a.id);
     Ok(HttpResponse::Ok().json(AccountList {
         items: rows.into_iter().map(AccountDto::from).collect(),
@@ -294,14 +184,8 @@ pub async fn get_account(
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
-    let account = q::find(&mut conn, principal.tenant, path.into_inner())
-        .await?
-        .ok_or_else(|| not_found("account"))?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        account.version,
-        &AccountDto::from(account),
-    ))
+    let account = svc::get(&mut conn, &principal, path.into_inner()).await?;
+    Ok(ok(account))
 }
 
 /// Update an account (JSON merge patch).
@@ -321,67 +205,13 @@ pub async fn get_account(
 pub async fn patch_account(
     state: web::Data<AppState>,
     principal: Principal,
-    if_match: IfMatch,
+    if_match: Precondition,
     path: web::Path<Uuid>,
     body: JsonBody<PatchAccount>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    let p = body.0;
-    let mut c = Checker::new();
-    let mut changes = AccountChanges::default();
-    match &p.name {
-        Some(Some(n)) => changes.name = Some(c.required_text("name", n, 200)),
-        Some(None) => c.add("name", "is required and cannot be removed"),
-        None => {}
-    }
-    if let Some(v) = &p.industry {
-        changes.industry = Some(c.optional_text("industry", v.as_deref(), 100));
-    }
-    if let Some(v) = &p.region {
-        changes.region = Some(c.optional_text("region", v.as_deref(), 100));
-    }
-    if let Some(v) = p.size_band {
-        changes.size_band = Some(v.map(|s| s.as_str().to_string()));
-    }
-    if let Some(v) = &p.website {
-        changes.website = Some(c.optional_url("website", v.as_deref()));
-    }
-    if let Some(v) = &p.tags {
-        let tags = c.tags("tags", v.as_deref().unwrap_or_default());
-        changes.tags = Some(tags.into_iter().map(Some).collect());
-    }
-    if let Some(v) = &p.notes {
-        changes.notes = Some(c.optional_text("notes", v.as_deref(), 10_000));
-    }
-    match &p.owner {
-        Some(Some(o)) => changes.owner = Some(check_owner(&mut c, "owner", o)),
-        Some(None) => c.add("owner", "is required and cannot be removed"),
-        None => {}
-    }
-    c.finish()?;
-
     let mut conn = state.conn().await?;
-    let account = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let current = lock_account(conn, principal.tenant, id).await?;
-            principal.require_write_owned_by(&current.owner)?;
-            if_match.check(current.version)?;
-            ensure_active(&current)?;
-            if let Some(owner) = &changes.owner {
-                if *owner != current.owner && !principal.writes_all() {
-                    return Err(ApiError::Forbidden(
-                        "only managers and admins may reassign owners".to_string(),
-                    ));
-                }
-            }
-            Ok(q::update(conn, principal.tenant, id, changes).await?)
-        })
-        .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        account.version,
-        &AccountDto::from(account),
-    ))
+    let account = svc::update(&mut conn, &principal, path.into_inner(), &if_match, body.0).await?;
+    Ok(ok(account))
 }
 
 /// Archive an account.
@@ -399,21 +229,11 @@ pub async fn patch_account(
 pub async fn delete_account(
     state: web::Data<AppState>,
     principal: Principal,
-    if_match: IfMatch,
+    if_match: Precondition,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
     let mut conn = state.conn().await?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = lock_account(conn, principal.tenant, id).await?;
-        principal.require_write_owned_by(&current.owner)?;
-        if_match.check(current.version)?;
-        if current.archived_at.is_none() {
-            q::set_archived(conn, principal.tenant, id, true).await?;
-        }
-        Ok(())
-    })
-    .await?;
+    svc::archive(&mut conn, &principal, path.into_inner(), &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -431,21 +251,7 @@ pub async fn restore_account(
     principal: Principal,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
     let mut conn = state.conn().await?;
-    let account = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let current = lock_account(conn, principal.tenant, id).await?;
-            principal.require_write_owned_by(&current.owner)?;
-            if current.archived_at.is_none() {
-                return Ok(current);
-            }
-            Ok(q::set_archived(conn, principal.tenant, id, false).await?)
-        })
-        .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        account.version,
-        &AccountDto::from(account),
-    ))
+    let account = svc::restore(&mut conn, &principal, path.into_inner()).await?;
+    Ok(ok(account))
 }

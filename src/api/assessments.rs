@@ -1,31 +1,20 @@
 //! `/v1/opportunities/{id}/stage-assessments`: evidence in, judgement out. Append-only.
 
-use std::collections::HashSet;
-
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::not_found;
-use crate::api::opportunities::{ensure_open_record, lock_opportunity, PageQuery};
-use crate::api::playbook::{pick_lang, tenant_playbook, LangQuery};
-use crate::api::settings::survey_threshold;
-use crate::api::survey_records::sections_of;
-use crate::auth::Principal;
-use crate::db::contacts as contact_q;
-use crate::db::opportunities::{self as q, Assessment};
-use crate::db::surveys as survey_q;
-use crate::domain::assessment::{self, AssessmentInput, Facts, Judgement, SurveyFact};
-use crate::domain::org_chart::{coverage, Person};
+use crate::domain::assessment::{AssessmentInput, Judgement};
 use crate::domain::playbook::Lang;
-use crate::domain::survey;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
-use crate::http::pagination::PageRequest;
+use crate::http::lang::{pick_lang, LangQuery};
+use crate::http::pagination::{PageQuery, PageRequest};
+use crate::service::assessments::{self as svc, AssessmentView};
+use crate::service::Principal;
 use crate::state::AppState;
 
 /// A recorded stage assessment: what the seller knew and the engine's judgement.
@@ -53,18 +42,20 @@ pub struct AssessmentList {
     pub next_cursor: Option<String>,
 }
 
-fn to_dto(row: Assessment) -> ApiResult<AssessmentDto> {
-    Ok(AssessmentDto {
-        id: row.id,
-        opportunity_id: row.opportunity_id,
-        playbook_version: row.playbook_version,
-        opportunity_stage: row.from_stage,
-        lang: Lang::parse(&row.lang).unwrap_or_default(),
-        created_by: row.created_by,
-        created_at: row.created_at,
-        input: serde_json::from_value(row.input).map_err(ApiError::internal)?,
-        judgement: serde_json::from_value(row.judgement).map_err(ApiError::internal)?,
-    })
+impl From<AssessmentView> for AssessmentDto {
+    fn from(v: AssessmentView) -> Self {
+        AssessmentDto {
+            id: v.row.id,
+            opportunity_id: v.row.opportunity_id,
+            playbook_version: v.row.playbook_version,
+            opportunity_stage: v.row.from_stage,
+            lang: v.lang,
+            created_by: v.row.created_by,
+            created_at: v.row.created_at,
+            input: v.input,
+            judgement: v.judgement,
+        }
+    }
 }
 
 /// Assess an opportunity's purchase stage.
@@ -95,101 +86,13 @@ pub async fn create_stage_assessment(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let lang = pick_lang(query.lang, &req);
-    let input = body.0;
     let mut conn = state.conn().await?;
-    let row = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let opp = lock_opportunity(conn, principal.tenant, id).await?;
-            principal.require_write_owned_by(&opp.owner)?;
-            ensure_open_record(&opp)?;
-            let (version, _, playbook) = tenant_playbook(conn, principal.tenant).await?;
-            let current = playbook.stage(&opp.current_stage).ok_or_else(|| {
-                ApiError::internal(format!("stage {} missing from playbook", opp.current_stage))
-            })?;
-            assessment::validate(&playbook, current, &input).map_err(ApiError::Validation)?;
-
-            // Facts: the account's org chart; contact sources must be its contacts.
-            let contacts =
-                contact_q::active_for_account(conn, principal.tenant, opp.account_id).await?;
-            let known: HashSet<Uuid> = contacts.iter().map(|c| c.id).collect();
-            let unknown: Vec<FieldError> = assessment::contact_sources(&input)
-                .into_iter()
-                .filter(|(_, cid)| !known.contains(cid))
-                .map(|(field, _)| {
-                    FieldError::new(
-                        field,
-                        "must be an active contact of the opportunity's account",
-                    )
-                })
-                .collect();
-            if !unknown.is_empty() {
-                return Err(ApiError::Validation(unknown));
-            }
-            let people: Vec<Person> = contacts.iter().map(Person::from).collect();
-            let survey = match survey_q::latest(conn, principal.tenant, opp.account_id).await? {
-                None => SurveyFact::Missing,
-                Some(row) => {
-                    let c = survey::completeness(&playbook, &sections_of(&row)?);
-                    let threshold = survey_threshold(conn, principal.tenant).await?;
-                    SurveyFact::Latest {
-                        completeness_percent: c.percent,
-                        threshold_percent: u8::try_from(threshold).unwrap_or(80),
-                        missing_sections: survey::missing_names(&c, lang),
-                    }
-                }
-            };
-            let facts = Facts {
-                org: coverage(&people),
-                survey,
-            };
-            let mut judgement = assessment::judge(&playbook, current, &input, &facts, lang);
-            let apply_to = match (&mut judgement.stage_change, input.apply) {
-                (Some(change), true) => {
-                    change.applied = true;
-                    Some(change.to.clone())
-                }
-                _ => None,
-            };
-            let row = q::insert_assessment(
-                conn,
-                Assessment {
-                    id: Uuid::now_v7(),
-                    tenant_id: principal.tenant,
-                    opportunity_id: opp.id,
-                    playbook_version: version,
-                    from_stage: opp.current_stage.clone(),
-                    evidence_stage: judgement.stage.code.clone(),
-                    lang: lang.as_str().to_string(),
-                    input: serde_json::to_value(&input).map_err(ApiError::internal)?,
-                    judgement: serde_json::to_value(&judgement).map_err(ApiError::internal)?,
-                    applied: apply_to.is_some(),
-                    created_by: principal.sub.clone(),
-                    created_at: Utc::now(),
-                },
-            )
-            .await?;
-            if let Some(stage) = apply_to {
-                q::change_stage(
-                    conn,
-                    principal.tenant,
-                    &opp,
-                    &stage,
-                    &principal.sub,
-                    Some(format!("applied from stage assessment {}", row.id)),
-                    Some(row.id),
-                )
-                .await?;
-            }
-            q::mark_assessed(conn, principal.tenant, opp.id).await?;
-            Ok(row)
-        })
-        .await?;
-    let location = format!("/v1/opportunities/{id}/stage-assessments/{}", row.id);
-    let dto = to_dto(row)?;
+    let v = svc::create(&mut conn, &principal, id, body.0, lang).await?;
+    let location = format!("/v1/opportunities/{id}/stage-assessments/{}", v.row.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
-        .json(dto))
+        .json(AssessmentDto::from(v)))
 }
 
 /// List the assessments of an opportunity, newest first.
@@ -206,20 +109,21 @@ pub async fn list_stage_assessments(
     path: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let mut conn = state.conn().await?;
-    q::find(&mut conn, principal.tenant, id)
-        .await?
-        .ok_or_else(|| not_found("opportunity"))?;
-    let rows =
-        q::list_assessments(&mut conn, principal.tenant, id, page.after, page.fetch()).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
-    let items = rows
-        .into_iter()
-        .map(to_dto)
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(HttpResponse::Ok().json(AssessmentList { items, next_cursor }))
+    let views = svc::list(
+        &mut conn,
+        &principal,
+        path.into_inner(),
+        page.after,
+        page.fetch(),
+    )
+    .await?;
+    let (views, next_cursor) = page.finish(views, |v| v.row.id);
+    Ok(HttpResponse::Ok().json(AssessmentList {
+        items: views.into_iter().map(AssessmentDto::from).collect(),
+        next_cursor,
+    }))
 }
 
 /// Get one assessment.
@@ -238,8 +142,7 @@ pub async fn get_stage_assessment(
 ) -> ApiResult<HttpResponse> {
     let (opp, id) = path.into_inner();
     let mut conn = state.conn().await?;
-    let row = q::find_assessment(&mut conn, principal.tenant, opp, id)
-        .await?
-        .ok_or_else(|| not_found("assessment"))?;
-    Ok(HttpResponse::Ok().json(to_dto(row)?))
+    Ok(HttpResponse::Ok().json(AssessmentDto::from(
+        svc::get(&mut conn, &principal, opp, id).await?,
+    )))
 }

@@ -1,29 +1,22 @@
 //! `/v1/accounts/{account_id}/contacts` and the org chart.
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::accounts::{ensure_active, lock_account};
-use crate::api::{ensure_not_archived, not_found, with_etag};
-use crate::auth::Principal;
-use crate::db::accounts as account_q;
-use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
+use crate::api::with_etag;
+use crate::db::contacts::Contact;
 use crate::domain::org_chart::{
-    self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Relationship,
+    Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Relationship,
 };
-use crate::error::{ApiError, ApiResult};
-use crate::http::etag::IfMatch;
+use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::PageRequest;
-use crate::http::patch::double_option;
-use crate::http::validate::Checker;
+use crate::service::contacts::{self as svc, CreateContact, PatchContact};
+use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
 /// A person at the customer.
@@ -85,24 +78,12 @@ impl From<Contact> for ContactDto {
     }
 }
 
-impl From<&Contact> for Person {
-    fn from(c: &Contact) -> Self {
-        Person {
-            id: c.id,
-            name: c.name.clone(),
-            title: c.title.clone(),
-            department: Department::parse(&c.department).unwrap_or(Department::Other),
-            methodology_role: c
-                .methodology_role
-                .as_deref()
-                .and_then(MethodologyRole::parse),
-            reports_to: c.reports_to,
-            attitude: Attitude::parse(&c.attitude).unwrap_or(Attitude::Unknown),
-            relationship: Relationship::parse(&c.relationship).unwrap_or(Relationship::None),
-            influence: c.influence.as_deref().and_then(Influence::parse),
-            key_person: c.key_person,
-        }
-    }
+fn ok(contact: Contact) -> HttpResponse {
+    with_etag(
+        HttpResponse::Ok(),
+        contact.version,
+        &ContactDto::from(contact),
+    )
 }
 
 /// A page of contacts.
@@ -111,76 +92,6 @@ pub struct ContactList {
     pub items: Vec<ContactDto>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// Creates a contact.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateContact {
-    #[schema(example = "王建国")]
-    pub name: String,
-    pub title: Option<String>,
-    /// Defaults to `other`.
-    pub department: Option<Department>,
-    pub methodology_role: Option<MethodologyRole>,
-    /// A contact of the same account; loops are rejected.
-    pub reports_to: Option<Uuid>,
-    /// Defaults to `unknown`.
-    pub attitude: Option<Attitude>,
-    /// Defaults to `none`.
-    pub relationship: Option<Relationship>,
-    pub influence: Option<Influence>,
-    #[serde(default)]
-    pub key_person: bool,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub notes: Option<String>,
-}
-
-/// A JSON merge patch (RFC 7396) of a contact: absent members stay, `null` clears.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatchContact {
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String)]
-    pub name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub title: Option<Option<String>>,
-    /// `null` resets to `other`.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Department>)]
-    pub department: Option<Option<Department>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<MethodologyRole>)]
-    pub methodology_role: Option<Option<MethodologyRole>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Uuid>)]
-    pub reports_to: Option<Option<Uuid>>,
-    /// `null` resets to `unknown`.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Attitude>)]
-    pub attitude: Option<Option<Attitude>>,
-    /// `null` resets to `none`.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Relationship>)]
-    pub relationship: Option<Option<Relationship>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Influence>)]
-    pub influence: Option<Option<Influence>>,
-    /// `null` resets to false.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<bool>)]
-    pub key_person: Option<Option<bool>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub notes: Option<Option<String>>,
 }
 
 /// Paging of the contact list.
@@ -207,46 +118,6 @@ pub struct OrgChart {
     pub coverage: Coverage,
 }
 
-/// Checks a new manager for `contact` (None for a contact being created).
-async fn check_reports_to(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    account: Uuid,
-    contact: Option<Uuid>,
-    manager: Uuid,
-) -> ApiResult<()> {
-    if Some(manager) == contact {
-        return Err(ApiError::validation(
-            "reports_to",
-            "a contact cannot report to itself",
-        ));
-    }
-    let target = q::find(conn, tenant, account, manager).await?;
-    match target {
-        None => Err(ApiError::validation(
-            "reports_to",
-            "must be a contact of the same account",
-        )),
-        Some(t) if t.archived_at.is_some() => Err(ApiError::validation(
-            "reports_to",
-            "refers to an archived contact",
-        )),
-        Some(_) => {
-            if let Some(contact) = contact {
-                let edges: HashMap<Uuid, Option<Uuid>> =
-                    q::edges(conn, tenant, account).await?.into_iter().collect();
-                if org_chart::would_create_cycle(&edges, contact, manager) {
-                    return Err(ApiError::validation(
-                        "reports_to",
-                        "would create a reporting loop",
-                    ));
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
 /// Create a contact.
 #[utoipa::path(
     tag = "contacts",
@@ -265,51 +136,8 @@ pub async fn create_contact(
     body: JsonBody<CreateContact>,
 ) -> ApiResult<HttpResponse> {
     let account_id = path.into_inner();
-    let b = body.0;
-    let mut c = Checker::new();
-    let name = c.required_text("name", &b.name, 200);
-    let title = c.optional_text("title", b.title.as_deref(), 200);
-    let phone = c.optional_phone("phone", b.phone.as_deref());
-    let email = c.optional_email("email", b.email.as_deref());
-    let notes = c.optional_text("notes", b.notes.as_deref(), 10_000);
-    c.finish()?;
-    let new = NewContact {
-        id: Uuid::now_v7(),
-        tenant_id: principal.tenant,
-        account_id,
-        name,
-        title,
-        department: b
-            .department
-            .unwrap_or(Department::Other)
-            .as_str()
-            .to_string(),
-        methodology_role: b.methodology_role.map(|r| r.as_str().to_string()),
-        reports_to: b.reports_to,
-        attitude: b.attitude.unwrap_or(Attitude::Unknown).as_str().to_string(),
-        relationship: b
-            .relationship
-            .unwrap_or(Relationship::None)
-            .as_str()
-            .to_string(),
-        influence: b.influence.map(|i| i.as_str().to_string()),
-        key_person: b.key_person,
-        phone,
-        email,
-        notes,
-    };
     let mut conn = state.conn().await?;
-    let contact = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let account = lock_account(conn, principal.tenant, account_id).await?;
-            principal.require_write_owned_by(&account.owner)?;
-            ensure_active(&account)?;
-            if let Some(m) = new.reports_to {
-                check_reports_to(conn, principal.tenant, account_id, None, m).await?;
-            }
-            Ok(q::insert(conn, new).await?)
-        })
-        .await?;
+    let contact = svc::create(&mut conn, &principal, account_id, body.0).await?;
     let mut builder = HttpResponse::Created();
     builder.insert_header((
         header::LOCATION,
@@ -320,16 +148,6 @@ pub async fn create_contact(
         contact.version,
         &ContactDto::from(contact),
     ))
-}
-
-async fn require_account(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    account_id: Uuid,
-) -> ApiResult<crate::db::accounts::Account> {
-    account_q::find(conn, tenant, account_id)
-        .await?
-        .ok_or_else(|| not_found("account"))
 }
 
 /// List the contacts of an account.
@@ -350,10 +168,9 @@ pub async fn list_contacts(
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let mut conn = state.conn().await?;
-    require_account(&mut conn, principal.tenant, account_id).await?;
-    let rows = q::list(
+    let rows = svc::list(
         &mut conn,
-        principal.tenant,
+        &principal,
         account_id,
         query.include_archived.unwrap_or(false),
         page.after,
@@ -384,13 +201,8 @@ pub async fn get_contact(
 ) -> ApiResult<HttpResponse> {
     let (account_id, contact_id) = path.into_inner();
     let mut conn = state.conn().await?;
-    let contact = q::find(&mut conn, principal.tenant, account_id, contact_id)
-        .await?
-        .ok_or_else(|| not_found("contact"))?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        contact.version,
-        &ContactDto::from(contact),
+    Ok(ok(
+        svc::get(&mut conn, &principal, account_id, contact_id).await?
     ))
 }
 
@@ -409,79 +221,17 @@ pub async fn get_contact(
 pub async fn patch_contact(
     state: web::Data<AppState>,
     principal: Principal,
-    if_match: IfMatch,
+    if_match: Precondition,
     path: web::Path<(Uuid, Uuid)>,
     body: JsonBody<PatchContact>,
 ) -> ApiResult<HttpResponse> {
     let (account_id, contact_id) = path.into_inner();
-    let p = body.0;
-    let mut c = Checker::new();
-    let mut ch = ContactChanges::default();
-    match &p.name {
-        Some(Some(n)) => ch.name = Some(c.required_text("name", n, 200)),
-        Some(None) => c.add("name", "is required and cannot be removed"),
-        None => {}
-    }
-    if let Some(v) = &p.title {
-        ch.title = Some(c.optional_text("title", v.as_deref(), 200));
-    }
-    if let Some(v) = p.department {
-        ch.department = Some(v.unwrap_or(Department::Other).as_str().to_string());
-    }
-    if let Some(v) = p.methodology_role {
-        ch.methodology_role = Some(v.map(|r| r.as_str().to_string()));
-    }
-    if let Some(v) = p.reports_to {
-        ch.reports_to = Some(v);
-    }
-    if let Some(v) = p.attitude {
-        ch.attitude = Some(v.unwrap_or(Attitude::Unknown).as_str().to_string());
-    }
-    if let Some(v) = p.relationship {
-        ch.relationship = Some(v.unwrap_or(Relationship::None).as_str().to_string());
-    }
-    if let Some(v) = p.influence {
-        ch.influence = Some(v.map(|i| i.as_str().to_string()));
-    }
-    if let Some(v) = p.key_person {
-        ch.key_person = Some(v.unwrap_or(false));
-    }
-    if let Some(v) = &p.phone {
-        ch.phone = Some(c.optional_phone("phone", v.as_deref()));
-    }
-    if let Some(v) = &p.email {
-        ch.email = Some(c.optional_email("email", v.as_deref()));
-    }
-    if let Some(v) = &p.notes {
-        ch.notes = Some(c.optional_text("notes", v.as_deref(), 10_000));
-    }
-    c.finish()?;
-
     let mut conn = state.conn().await?;
-    let contact = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let account = lock_account(conn, principal.tenant, account_id).await?;
-            let current = q::find(conn, principal.tenant, account_id, contact_id)
-                .await?
-                .ok_or_else(|| not_found("contact"))?;
-            principal.require_write_owned_by(&account.owner)?;
-            if_match.check(current.version)?;
-            ensure_active(&account)?;
-            ensure_not_archived(current.archived_at, "contact")?;
-            if let Some(Some(m)) = ch.reports_to {
-                if Some(m) != current.reports_to {
-                    check_reports_to(conn, principal.tenant, account_id, Some(contact_id), m)
-                        .await?;
-                }
-            }
-            Ok(q::update(conn, principal.tenant, account_id, contact_id, ch).await?)
-        })
-        .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        contact.version,
-        &ContactDto::from(contact),
-    ))
+    let contact = svc::update(
+        &mut conn, &principal, account_id, contact_id, &if_match, body.0,
+    )
+    .await?;
+    Ok(ok(contact))
 }
 
 /// Archive a contact.
@@ -499,11 +249,12 @@ pub async fn patch_contact(
 pub async fn delete_contact(
     state: web::Data<AppState>,
     principal: Principal,
-    if_match: IfMatch,
+    if_match: Precondition,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (account_id, contact_id) = path.into_inner();
-    set_archived(&state, &principal, &if_match, account_id, contact_id, true).await?;
+    let mut conn = state.conn().await?;
+    svc::archive(&mut conn, &principal, account_id, contact_id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -523,45 +274,11 @@ pub async fn restore_contact(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (account_id, contact_id) = path.into_inner();
-    let contact = set_archived(
-        &state,
-        &principal,
-        &IfMatch::Absent,
-        account_id,
-        contact_id,
-        false,
-    )
-    .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        contact.version,
-        &ContactDto::from(contact),
-    ))
-}
-
-async fn set_archived(
-    state: &AppState,
-    principal: &Principal,
-    if_match: &IfMatch,
-    account_id: Uuid,
-    contact_id: Uuid,
-    archived: bool,
-) -> ApiResult<Contact> {
     let mut conn = state.conn().await?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let account = lock_account(conn, principal.tenant, account_id).await?;
-        let current = q::find(conn, principal.tenant, account_id, contact_id)
-            .await?
-            .ok_or_else(|| not_found("contact"))?;
-        principal.require_write_owned_by(&account.owner)?;
-        if_match.check(current.version)?;
-        ensure_active(&account)?;
-        if current.archived_at.is_some() == archived {
-            return Ok(current);
-        }
-        Ok(q::set_archived(conn, principal.tenant, account_id, contact_id, archived).await?)
-    })
-    .await
+    Ok(ok(svc::restore(
+        &mut conn, &principal, account_id, contact_id,
+    )
+    .await?))
 }
 
 /// Get the org chart of an account.
@@ -584,12 +301,10 @@ pub async fn get_org_chart(
 ) -> ApiResult<HttpResponse> {
     let account_id = path.into_inner();
     let mut conn = state.conn().await?;
-    require_account(&mut conn, principal.tenant, account_id).await?;
-    let contacts = q::active_for_account(&mut conn, principal.tenant, account_id).await?;
-    let people: Vec<Person> = contacts.iter().map(Person::from).collect();
+    let (roots, coverage) = svc::org_chart(&mut conn, &principal, account_id).await?;
     Ok(HttpResponse::Ok().json(OrgChart {
         account_id,
-        roots: org_chart::build_tree(&people),
-        coverage: org_chart::coverage(&people),
+        roots,
+        coverage,
     }))
 }

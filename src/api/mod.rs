@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::error::{ApiError, ApiResult, PROBLEM_JSON};
+use crate::error::PROBLEM_JSON;
 
 /// A response carrying a resource and its ETag (add `Location` to the builder for creations).
 pub(crate) fn with_etag<T: serde::Serialize>(
@@ -33,20 +33,6 @@ pub(crate) fn with_etag<T: serde::Serialize>(
         ))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
         .json(body)
-}
-
-pub(crate) fn not_found(what: &str) -> ApiError {
-    ApiError::NotFound(format!("{what} not found"))
-}
-
-/// Archived resources are read-only until restored: a write answers 409.
-pub(crate) fn ensure_not_archived<T>(archived_at: Option<T>, what: &str) -> ApiResult<()> {
-    match archived_at {
-        Some(_) => Err(ApiError::Conflict(format!(
-            "the {what} is archived; restore it first"
-        ))),
-        None => Ok(()),
-    }
 }
 
 /// Registers every operation. Used by `build_app` and by `openapi()` alike.
@@ -143,7 +129,7 @@ impl Modify for SecurityAddon {
         (name = "settings", description = "Tenant settings"),
         (name = "health", description = "Liveness and readiness probes; no token needed"),
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError, crate::auth::Role)),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::AmountInput)),
     modifiers(&SecurityAddon)
 )]
 pub struct ApiDoc;

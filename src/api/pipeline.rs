@@ -1,18 +1,16 @@
 //! `/v1/pipeline`: open opportunities per purchase stage.
 
-use std::collections::BTreeMap;
-
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::opportunities::minor_to_amount;
-use crate::api::playbook::{pick_lang, tenant_playbook};
-use crate::auth::Principal;
-use crate::db::opportunities as q;
+use crate::domain::money::format_minor;
 use crate::domain::playbook::{localize, Lang};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::http::lang::pick_lang;
+use crate::service::pipeline::{self as svc};
+use crate::service::Principal;
 use crate::state::AppState;
 
 /// Filters of the pipeline.
@@ -35,9 +33,12 @@ pub struct PipelineQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CurrencyAmount {
     pub currency: String,
-    pub total: f64,
-    /// Total × the stage's purchase-progress percentage.
-    pub weighted: f64,
+    /// A decimal string with the currency's minor digits.
+    #[schema(example = "1200000.00", pattern = r"^[0-9]+(\.[0-9]+)?$")]
+    pub total: String,
+    /// Total × the stage's purchase-progress percentage, rounded half up to the minor unit.
+    #[schema(example = "120000.00", pattern = r"^[0-9]+(\.[0-9]+)?$")]
+    pub weighted: String,
 }
 
 /// One stage of the pipeline.
@@ -83,61 +84,39 @@ pub async fn get_pipeline(
     query: web::Query<PipelineQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let stalled_days = query.stalled_days.unwrap_or(30);
-    if !(1..=3650).contains(&stalled_days) {
-        return Err(ApiError::validation(
-            "stalled_days",
-            "must be between 1 and 3650",
-        ));
-    }
     let lang = pick_lang(query.lang, &req);
+    let filter = svc::PipelineQuery {
+        owner: query.owner,
+        account_id: query.account_id,
+        stalled_days: query.stalled_days,
+    };
     let mut conn = state.conn().await?;
-    let (version, _, playbook) = tenant_playbook(&mut conn, principal.tenant).await?;
-    let rows = q::pipeline(
-        &mut conn,
-        principal.tenant,
-        query.owner.as_deref(),
-        query.account_id,
-        stalled_days as i32,
-    )
-    .await?;
-    let stages = playbook
+    let p = svc::get(&mut conn, &principal, filter).await?;
+    let stages = p
         .stages
-        .iter()
-        .map(|s| {
-            let mine: Vec<&q::PipelineRow> = rows.iter().filter(|r| r.stage == s.code).collect();
-            let open_count: i64 = mine.iter().map(|r| r.open_count).sum();
-            let days: f64 = mine.iter().map(|r| r.days_in_stage_sum).sum();
-            let mut by_currency: BTreeMap<String, i64> = BTreeMap::new();
-            for r in &mine {
-                if let (Some(c), Some(t)) = (&r.currency, r.total_minor) {
-                    *by_currency.entry(c.clone()).or_default() += t;
-                }
-            }
-            let pct = i128::from(s.purchase_progress_percent);
-            PipelineStage {
-                code: s.code.clone(),
-                order: s.order,
-                name: localize(&s.name.zh, &s.name.en, lang).text,
-                purchase_progress_percent: s.purchase_progress_percent,
-                open_count,
-                amounts: by_currency
-                    .into_iter()
-                    .map(|(currency, total)| CurrencyAmount {
-                        currency,
-                        total: minor_to_amount(total),
-                        weighted: minor_to_amount(((i128::from(total) * pct + 50) / 100) as i64),
-                    })
-                    .collect(),
-                average_days_in_stage: (open_count > 0)
-                    .then(|| (days / open_count as f64 * 10.0).round() / 10.0),
-                stalled: mine.iter().map(|r| r.stalled).sum(),
-            }
+        .into_iter()
+        .map(|t| PipelineStage {
+            name: localize(&t.stage.name.zh, &t.stage.name.en, lang).text,
+            code: t.stage.code,
+            order: t.stage.order,
+            purchase_progress_percent: t.stage.purchase_progress_percent,
+            open_count: t.open_count,
+            amounts: t
+                .amounts
+                .into_iter()
+                .map(|a| CurrencyAmount {
+                    total: format_minor(a.total_minor, &a.currency),
+                    weighted: format_minor(a.weighted_minor, &a.currency),
+                    currency: a.currency.as_str().to_string(),
+                })
+                .collect(),
+            average_days_in_stage: t.average_days_in_stage,
+            stalled: t.stalled,
         })
         .collect();
     Ok(HttpResponse::Ok().json(Pipeline {
-        playbook_version: version,
-        stalled_days,
+        playbook_version: p.playbook_version,
+        stalled_days: p.stalled_days,
         stages,
     }))
 }

@@ -3,22 +3,17 @@
 use actix_web::http::header;
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::api::with_etag;
-use crate::auth::{Principal, Role};
-use crate::db::playbook::{self as q, PlaybookVersion};
-use crate::domain::playbook::{
-    self, apply, author_stage, built_in, localize, Lang, Localized, Overlay, Playbook, StageInput,
-    BUILT_IN_VERSION,
-};
-use crate::error::{ApiError, ApiResult};
-use crate::http::etag::IfMatch;
+use crate::domain::playbook::{self, localize, Lang, Localized, Playbook, StageInput};
+use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
+use crate::http::lang::{pick_lang, LangQuery};
 use crate::http::pagination::Page;
+use crate::service::playbook as svc;
+use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
 /// A coded text in the asked language.
@@ -113,15 +108,6 @@ pub struct PlaybookVersionList {
     pub next_cursor: Option<String>,
 }
 
-/// Language of the texts.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct LangQuery {
-    /// `zh` (the source language, default) or `en`; overrides `Accept-Language`.
-    pub lang: Option<Lang>,
-}
-
 /// Paging of the version list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -130,43 +116,6 @@ pub struct VersionsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-}
-
-/// `?lang`, else `Accept-Language`, else zh.
-pub fn pick_lang(asked: Option<Lang>, req: &HttpRequest) -> Lang {
-    asked
-        .or_else(|| {
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
-        })
-        .unwrap_or_default()
-}
-
-fn built_in_playbook() -> ApiResult<&'static Playbook> {
-    built_in().map_err(ApiError::Internal)
-}
-
-fn overlay_of(row: &PlaybookVersion) -> ApiResult<Overlay> {
-    serde_json::from_value(row.overlay.clone())
-        .map_err(|e| ApiError::internal(format!("stored playbook overlay v{}: {e}", row.version)))
-}
-
-/// The tenant's current playbook version, its number and overlay.
-pub async fn tenant_playbook(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-) -> ApiResult<(i32, Overlay, Playbook)> {
-    let base = built_in_playbook()?;
-    match q::latest(conn, tenant).await? {
-        None => Ok((BUILT_IN_VERSION, Overlay::default(), base.clone())),
-        Some(row) => {
-            let overlay = overlay_of(&row)?;
-            let p = apply(base, &overlay);
-            Ok((row.version, overlay, p))
-        }
-    }
 }
 
 /// Renders a playbook in `lang`.
@@ -285,7 +234,7 @@ pub async fn get_playbook(
 ) -> ApiResult<HttpResponse> {
     let lang = pick_lang(query.lang, &req);
     let mut conn = state.conn().await?;
-    let (version, _, p) = tenant_playbook(&mut conn, principal.tenant).await?;
+    let (version, p) = svc::current(&mut conn, &principal).await?;
     Ok(respond(version, &p, lang))
 }
 
@@ -306,27 +255,21 @@ pub async fn list_playbook_versions(
     query: web::Query<VersionsQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::<i64>::parse(query.limit, query.cursor.as_deref())?;
-    let after = page.after.unwrap_or(0);
-    let mut items = Vec::new();
-    if after < i64::from(BUILT_IN_VERSION) {
-        items.push(PlaybookVersionDto {
-            version: BUILT_IN_VERSION,
-            stage_code: None,
-            created_by: None,
-            created_at: None,
-        });
-    }
     let mut conn = state.conn().await?;
-    let after_i32 = i32::try_from(after.max(i64::from(BUILT_IN_VERSION))).unwrap_or(i32::MAX);
-    let rows = q::list(&mut conn, principal.tenant, after_i32, page.fetch()).await?;
-    items.extend(rows.into_iter().map(|r| PlaybookVersionDto {
-        version: r.version,
-        stage_code: Some(r.stage_code),
-        created_by: Some(r.created_by),
-        created_at: Some(r.created_at),
-    }));
-    let (items, next_cursor) = page.finish(items, |v| i64::from(v.version));
-    Ok(HttpResponse::Ok().json(PlaybookVersionList { items, next_cursor }))
+    let rows = svc::versions(&mut conn, &principal, page.after.unwrap_or(0), page.fetch()).await?;
+    let (rows, next_cursor) = page.finish(rows, |v| i64::from(v.version));
+    Ok(HttpResponse::Ok().json(PlaybookVersionList {
+        items: rows
+            .into_iter()
+            .map(|v| PlaybookVersionDto {
+                version: v.version,
+                stage_code: v.stage_code,
+                created_by: v.created_by,
+                created_at: v.created_at,
+            })
+            .collect(),
+        next_cursor,
+    }))
 }
 
 /// Get one playbook version.
@@ -347,16 +290,9 @@ pub async fn get_playbook_version(
 ) -> ApiResult<HttpResponse> {
     let version = path.into_inner();
     let lang = pick_lang(query.lang, &req);
-    let base = built_in_playbook()?;
-    if version == BUILT_IN_VERSION {
-        return Ok(respond(version, base, lang));
-    }
     let mut conn = state.conn().await?;
-    let row = q::find(&mut conn, principal.tenant, version)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("playbook version {version} not found")))?;
-    let overlay = overlay_of(&row)?;
-    Ok(respond(version, &apply(base, &overlay), lang))
+    let p = svc::version(&mut conn, &principal, version).await?;
+    Ok(respond(version, &p, lang))
 }
 
 /// Author a stage (admins).
@@ -381,51 +317,14 @@ pub async fn put_playbook_stage(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    if_match: IfMatch,
+    if_match: Precondition,
     path: web::Path<String>,
     query: web::Query<LangQuery>,
     body: JsonBody<StageInput>,
 ) -> ApiResult<HttpResponse> {
-    if !principal.has(Role::Admin) {
-        return Err(ApiError::Forbidden(
-            "only tenant admins author the playbook".to_string(),
-        ));
-    }
-    let code = path.into_inner();
     let lang = pick_lang(query.lang, &req);
-    let base = built_in_playbook()?;
-    if base.stage(&code).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "no stage {code}; stages are S1-S6"
-        )));
-    }
-    let input = body.0;
     let mut conn = state.conn().await?;
-    let (version, playbook) = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let (current_version, overlay, _) = tenant_playbook(conn, principal.tenant).await?;
-            if_match.check(current_version)?;
-            let next = author_stage(base, &overlay, &code, &input).map_err(ApiError::Validation)?;
-            let row = q::insert(
-                conn,
-                PlaybookVersion {
-                    tenant_id: principal.tenant,
-                    version: current_version + 1,
-                    overlay: serde_json::to_value(&next).map_err(ApiError::internal)?,
-                    stage_code: code.clone(),
-                    created_by: principal.sub.clone(),
-                    created_at: Utc::now(),
-                },
-            )
-            .await
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict(_) => ApiError::Conflict(
-                    "the playbook changed concurrently; reload and retry".to_string(),
-                ),
-                other => other,
-            })?;
-            Ok((row.version, apply(base, &next)))
-        })
-        .await?;
-    Ok(respond(version, &playbook, lang))
+    let (version, p) =
+        svc::author(&mut conn, &principal, &path.into_inner(), &if_match, body.0).await?;
+    Ok(respond(version, &p, lang))
 }

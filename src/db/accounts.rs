@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::domain::ids::TenantId;
+
 use crate::db::schema::accounts;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -77,11 +79,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewAccount) -> QueryResul
 
 pub async fn find(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
 ) -> QueryResult<Option<Account>> {
     accounts::table
-        .filter(accounts::tenant_id.eq(tenant))
+        .filter(accounts::tenant_id.eq(tenant.get()))
         .filter(accounts::id.eq(id))
         .select(Account::as_select())
         .first(conn)
@@ -93,11 +95,11 @@ pub async fn find(
 /// account and its org chart).
 pub async fn find_for_update(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
 ) -> QueryResult<Option<Account>> {
     accounts::table
-        .filter(accounts::tenant_id.eq(tenant))
+        .filter(accounts::tenant_id.eq(tenant.get()))
         .filter(accounts::id.eq(id))
         .select(Account::as_select())
         .for_update()
@@ -109,13 +111,13 @@ pub async fn find_for_update(
 /// One page in id order (ids are time-ordered), after `after`; `limit` rows at most.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     filter: &AccountFilter,
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Account>> {
     let mut query = accounts::table
-        .filter(accounts::tenant_id.eq(tenant))
+        .filter(accounts::tenant_id.eq(tenant.get()))
         .select(Account::as_select())
         .order(accounts::id.asc())
         .limit(limit)
@@ -144,13 +146,13 @@ pub async fn list(
 /// Applies `changes`, bumps the version and `updated_at`.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
     changes: AccountChanges,
 ) -> QueryResult<Account> {
     diesel::update(
         accounts::table
-            .filter(accounts::tenant_id.eq(tenant))
+            .filter(accounts::tenant_id.eq(tenant.get()))
             .filter(accounts::id.eq(id)),
     )
     .set((
@@ -166,14 +168,14 @@ pub async fn update(
 /// Archives (`archived = true`) or restores the account.
 pub async fn set_archived(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
     archived: bool,
 ) -> QueryResult<Account> {
     let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
     diesel::update(
         accounts::table
-            .filter(accounts::tenant_id.eq(tenant))
+            .filter(accounts::tenant_id.eq(tenant.get()))
             .filter(accounts::id.eq(id)),
     )
     .set((

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::domain::ids::TenantId;
+
 use crate::db::schema::contacts;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -69,9 +71,9 @@ pub struct ContactChanges {
     pub notes: Option<Option<String>>,
 }
 
-fn scoped(tenant: Uuid, account: Uuid) -> contacts::BoxedQuery<'static, diesel::pg::Pg> {
+fn scoped(tenant: TenantId, account: Uuid) -> contacts::BoxedQuery<'static, diesel::pg::Pg> {
     contacts::table
-        .filter(contacts::tenant_id.eq(tenant))
+        .filter(contacts::tenant_id.eq(tenant.get()))
         .filter(contacts::account_id.eq(account))
         .into_boxed()
 }
@@ -86,7 +88,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewContact) -> QueryResul
 
 pub async fn find(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<Contact>> {
@@ -100,7 +102,7 @@ pub async fn find(
 
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
     include_archived: bool,
     after: Option<Uuid>,
@@ -122,7 +124,7 @@ pub async fn list(
 /// Every active (not archived) contact of the account: the org chart.
 pub async fn active_for_account(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
 ) -> QueryResult<Vec<Contact>> {
     scoped(tenant, account)
@@ -136,7 +138,7 @@ pub async fn active_for_account(
 /// `(id, reports_to)` of every contact of the account, archived ones included (cycle checks).
 pub async fn edges(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
 ) -> QueryResult<Vec<(Uuid, Option<Uuid>)>> {
     scoped(tenant, account)
@@ -147,14 +149,14 @@ pub async fn edges(
 
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
     id: Uuid,
     changes: ContactChanges,
 ) -> QueryResult<Contact> {
     diesel::update(
         contacts::table
-            .filter(contacts::tenant_id.eq(tenant))
+            .filter(contacts::tenant_id.eq(tenant.get()))
             .filter(contacts::account_id.eq(account))
             .filter(contacts::id.eq(id)),
     )
@@ -170,7 +172,7 @@ pub async fn update(
 
 pub async fn set_archived(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
     id: Uuid,
     archived: bool,
@@ -178,7 +180,7 @@ pub async fn set_archived(
     let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
     diesel::update(
         contacts::table
-            .filter(contacts::tenant_id.eq(tenant))
+            .filter(contacts::tenant_id.eq(tenant.get()))
             .filter(contacts::account_id.eq(account))
             .filter(contacts::id.eq(id)),
     )

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod contacts;
 pub mod embedded_pg;
+pub mod error;
 pub mod migrate;
 pub mod opportunities;
 pub mod playbook;

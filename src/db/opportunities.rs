@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::domain::ids::TenantId;
+
 use crate::db::schema::{opportunities as o, stage_assessments as sa, stage_history as sh};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -85,11 +87,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewOpportunity) -> QueryR
 
 pub async fn find(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
 ) -> QueryResult<Option<Opportunity>> {
     o::table
-        .filter(o::tenant_id.eq(tenant))
+        .filter(o::tenant_id.eq(tenant.get()))
         .filter(o::id.eq(id))
         .select(Opportunity::as_select())
         .first(conn)
@@ -99,11 +101,11 @@ pub async fn find(
 
 pub async fn find_for_update(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
 ) -> QueryResult<Option<Opportunity>> {
     o::table
-        .filter(o::tenant_id.eq(tenant))
+        .filter(o::tenant_id.eq(tenant.get()))
         .filter(o::id.eq(id))
         .select(Opportunity::as_select())
         .for_update()
@@ -114,13 +116,13 @@ pub async fn find_for_update(
 
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     filter: &OpportunityFilter,
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Opportunity>> {
     let mut q = o::table
-        .filter(o::tenant_id.eq(tenant))
+        .filter(o::tenant_id.eq(tenant.get()))
         .select(Opportunity::as_select())
         .order(o::id.asc())
         .limit(limit)
@@ -148,13 +150,13 @@ pub async fn list(
 
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
     changes: OpportunityChanges,
 ) -> QueryResult<Opportunity> {
     diesel::update(
         o::table
-            .filter(o::tenant_id.eq(tenant))
+            .filter(o::tenant_id.eq(tenant.get()))
             .filter(o::id.eq(id)),
     )
     .set((
@@ -169,14 +171,14 @@ pub async fn update(
 
 pub async fn set_archived(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
     archived: bool,
 ) -> QueryResult<Opportunity> {
     let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
     diesel::update(
         o::table
-            .filter(o::tenant_id.eq(tenant))
+            .filter(o::tenant_id.eq(tenant.get()))
             .filter(o::id.eq(id)),
     )
     .set((
@@ -192,7 +194,7 @@ pub async fn set_archived(
 /// Moves the opportunity to `stage` and records the change, in the caller's transaction.
 pub async fn change_stage(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     current: &Opportunity,
     stage: &str,
     changed_by: &str,
@@ -202,7 +204,7 @@ pub async fn change_stage(
     diesel::insert_into(sh::table)
         .values(NewStageChange {
             id: Uuid::now_v7(),
-            tenant_id: tenant,
+            tenant_id: tenant.get(),
             opportunity_id: current.id,
             from_stage: current.current_stage.clone(),
             to_stage: stage.to_string(),
@@ -214,7 +216,7 @@ pub async fn change_stage(
         .await?;
     diesel::update(
         o::table
-            .filter(o::tenant_id.eq(tenant))
+            .filter(o::tenant_id.eq(tenant.get()))
             .filter(o::id.eq(current.id)),
     )
     .set((
@@ -230,12 +232,12 @@ pub async fn change_stage(
 
 pub async fn mark_assessed(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
 ) -> QueryResult<usize> {
     diesel::update(
         o::table
-            .filter(o::tenant_id.eq(tenant))
+            .filter(o::tenant_id.eq(tenant.get()))
             .filter(o::id.eq(id)),
     )
     .set(o::last_assessed_at.eq(diesel::dsl::now))
@@ -270,13 +272,13 @@ pub struct StageChangeRow {
 
 pub async fn stage_history(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     opportunity: Uuid,
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<StageChangeRow>> {
     let mut q = sh::table
-        .filter(sh::tenant_id.eq(tenant))
+        .filter(sh::tenant_id.eq(tenant.get()))
         .filter(sh::opportunity_id.eq(opportunity))
         .order(sh::id.asc())
         .limit(limit)
@@ -318,12 +320,12 @@ pub async fn insert_assessment(
 
 pub async fn find_assessment(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     opportunity: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<Assessment>> {
     sa::table
-        .filter(sa::tenant_id.eq(tenant))
+        .filter(sa::tenant_id.eq(tenant.get()))
         .filter(sa::opportunity_id.eq(opportunity))
         .filter(sa::id.eq(id))
         .select(Assessment::as_select())
@@ -335,13 +337,13 @@ pub async fn find_assessment(
 /// Newest first, before `before`.
 pub async fn list_assessments(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     opportunity: Uuid,
     before: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Assessment>> {
     let mut q = sa::table
-        .filter(sa::tenant_id.eq(tenant))
+        .filter(sa::tenant_id.eq(tenant.get()))
         .filter(sa::opportunity_id.eq(opportunity))
         .order(sa::id.desc())
         .limit(limit)
@@ -373,7 +375,7 @@ pub struct PipelineRow {
 /// Open, active opportunities aggregated per stage and currency, in SQL.
 pub async fn pipeline(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     owner: Option<&str>,
     account_id: Option<Uuid>,
     stalled_days: i32,
@@ -390,7 +392,7 @@ pub async fn pipeline(
          GROUP BY current_stage, currency \
          ORDER BY current_stage, currency",
     )
-    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(tenant.get())
     .bind::<Integer, _>(stalled_days)
     .bind::<Nullable<Text>, _>(owner)
     .bind::<Nullable<SqlUuid>, _>(account_id)

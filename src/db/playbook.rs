@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::domain::ids::TenantId;
+
 use crate::db::schema::playbook_versions as pv;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -20,10 +22,10 @@ pub struct PlaybookVersion {
 
 pub async fn latest(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
 ) -> QueryResult<Option<PlaybookVersion>> {
     pv::table
-        .filter(pv::tenant_id.eq(tenant))
+        .filter(pv::tenant_id.eq(tenant.get()))
         .order(pv::version.desc())
         .select(PlaybookVersion::as_select())
         .first(conn)
@@ -33,11 +35,11 @@ pub async fn latest(
 
 pub async fn find(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     version: i32,
 ) -> QueryResult<Option<PlaybookVersion>> {
     pv::table
-        .filter(pv::tenant_id.eq(tenant))
+        .filter(pv::tenant_id.eq(tenant.get()))
         .filter(pv::version.eq(version))
         .select(PlaybookVersion::as_select())
         .first(conn)
@@ -48,12 +50,12 @@ pub async fn find(
 /// Versions after `after`, oldest first.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     after: i32,
     limit: i64,
 ) -> QueryResult<Vec<PlaybookVersion>> {
     pv::table
-        .filter(pv::tenant_id.eq(tenant))
+        .filter(pv::tenant_id.eq(tenant.get()))
         .filter(pv::version.gt(after))
         .order(pv::version.asc())
         .limit(limit)

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::domain::ids::TenantId;
+
 use crate::db::schema::{
     accounts, survey_inventory_items as inv, survey_records as sr, tenant_settings as ts,
 };
@@ -85,11 +87,11 @@ pub async fn insert(
 
 pub async fn find(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
 ) -> QueryResult<Option<SurveyRecord>> {
     sr::table
-        .filter(sr::tenant_id.eq(tenant))
+        .filter(sr::tenant_id.eq(tenant.get()))
         .filter(sr::id.eq(id))
         .select(SurveyRecord::as_select())
         .first(conn)
@@ -100,14 +102,14 @@ pub async fn find(
 /// Newest first by `surveyed_at` (then id), after the cursor `(surveyed_at micros, id)`.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
     include_archived: bool,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<SurveyRecord>> {
     let mut q = sr::table
-        .filter(sr::tenant_id.eq(tenant))
+        .filter(sr::tenant_id.eq(tenant.get()))
         .filter(sr::account_id.eq(account))
         .order((sr::surveyed_at.desc(), sr::id.desc()))
         .limit(limit)
@@ -129,11 +131,11 @@ pub async fn list(
 /// The latest active record of an account.
 pub async fn latest(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
 ) -> QueryResult<Option<SurveyRecord>> {
     sr::table
-        .filter(sr::tenant_id.eq(tenant))
+        .filter(sr::tenant_id.eq(tenant.get()))
         .filter(sr::account_id.eq(account))
         .filter(sr::archived_at.is_null())
         .order((sr::surveyed_at.desc(), sr::id.desc()))
@@ -146,14 +148,14 @@ pub async fn latest(
 /// The latest active record of each of `accounts`.
 pub async fn latest_for_accounts(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account_ids: &[Uuid],
 ) -> QueryResult<Vec<SurveyRecord>> {
     if account_ids.is_empty() {
         return Ok(Vec::new());
     }
     sr::table
-        .filter(sr::tenant_id.eq(tenant))
+        .filter(sr::tenant_id.eq(tenant.get()))
         .filter(sr::account_id.eq_any(account_ids))
         .filter(sr::archived_at.is_null())
         .distinct_on(sr::account_id)
@@ -165,13 +167,13 @@ pub async fn latest_for_accounts(
 
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
     changes: SurveyRecordChanges,
 ) -> QueryResult<SurveyRecord> {
     diesel::update(
         sr::table
-            .filter(sr::tenant_id.eq(tenant))
+            .filter(sr::tenant_id.eq(tenant.get()))
             .filter(sr::id.eq(id)),
     )
     .set((
@@ -186,14 +188,14 @@ pub async fn update(
 
 pub async fn set_archived(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     id: Uuid,
     archived: bool,
 ) -> QueryResult<SurveyRecord> {
     let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
     diesel::update(
         sr::table
-            .filter(sr::tenant_id.eq(tenant))
+            .filter(sr::tenant_id.eq(tenant.get()))
             .filter(sr::id.eq(id)),
     )
     .set((
@@ -209,13 +211,13 @@ pub async fn set_archived(
 /// Replaces the stored inventory items of a record.
 pub async fn replace_items(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     survey: Uuid,
     items: Vec<NewInventoryItem>,
 ) -> QueryResult<()> {
     diesel::delete(
         inv::table
-            .filter(inv::tenant_id.eq(tenant))
+            .filter(inv::tenant_id.eq(tenant.get()))
             .filter(inv::survey_id.eq(survey)),
     )
     .execute(conn)
@@ -233,7 +235,7 @@ pub async fn replace_items(
 /// Marks the items of the account's latest active record as `is_latest`, and only those.
 pub async fn refresh_latest(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     account: Uuid,
 ) -> QueryResult<()> {
     use diesel::sql_types::Uuid as SqlUuid;
@@ -247,7 +249,7 @@ pub async fn refresh_latest(
          WHERE i.tenant_id = $1 AND i.account_id = $2 \
            AND i.is_latest IS DISTINCT FROM coalesce(i.survey_id = (SELECT id FROM latest), false)",
     )
-    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(tenant.get())
     .bind::<SqlUuid, _>(account)
     .execute(conn)
     .await
@@ -287,7 +289,7 @@ diesel::define_sql_function!(#[sql_name = "lower"] fn lower_nullable(x: diesel::
 /// Items of each account's latest record matching `filter`, in id order after `after`.
 pub async fn search_inventory(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     filter: &InventoryFilter,
     after: Option<i64>,
     limit: i64,
@@ -303,7 +305,7 @@ pub async fn search_inventory(
                 .eq(inv::tenant_id)
                 .and(sr::id.eq(inv::survey_id))),
         )
-        .filter(inv::tenant_id.eq(tenant))
+        .filter(inv::tenant_id.eq(tenant.get()))
         .filter(inv::is_latest.eq(true))
         .filter(accounts::archived_at.is_null())
         .order(inv::id.asc())
@@ -358,10 +360,10 @@ pub const DEFAULT_SURVEY_THRESHOLD: i32 = 80;
 
 pub async fn settings(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
 ) -> QueryResult<Option<TenantSettings>> {
     ts::table
-        .filter(ts::tenant_id.eq(tenant))
+        .filter(ts::tenant_id.eq(tenant.get()))
         .select(TenantSettings::as_select())
         .first(conn)
         .await
@@ -370,13 +372,13 @@ pub async fn settings(
 
 pub async fn upsert_settings(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     threshold: i32,
     by: &str,
 ) -> QueryResult<TenantSettings> {
     diesel::insert_into(ts::table)
         .values((
-            ts::tenant_id.eq(tenant),
+            ts::tenant_id.eq(tenant.get()),
             ts::survey_completeness_threshold.eq(threshold),
             ts::updated_by.eq(by),
         ))

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::domain::org_chart::Coverage;
 use crate::domain::playbook::{localize, Kind, Lang, Localized, Playbook, Stage};
 use crate::domain::text_enum;
-use crate::error::FieldError;
+use crate::domain::validate::Violation;
 
 text_enum!(
     /// Where a piece of evidence comes from.
@@ -259,19 +259,19 @@ pub struct Judgement {
 const MAX_EVIDENCE: usize = 5000;
 const MAX_SOURCES: usize = 20;
 
-fn check_len(errors: &mut Vec<FieldError>, field: String, v: &Option<String>, max: usize) {
+fn check_len(errors: &mut Vec<Violation>, field: String, v: &Option<String>, max: usize) {
     if let Some(v) = v {
         if v.chars().count() > max {
-            errors.push(FieldError::new(field, format!("at most {max} characters")));
+            errors.push(Violation::new(field, format!("at most {max} characters")));
         } else if v.contains('\0') {
-            errors.push(FieldError::new(field, "must not contain NUL"));
+            errors.push(Violation::new(field, "must not contain NUL"));
         }
     }
 }
 
-fn check_sources(errors: &mut Vec<FieldError>, field: &str, sources: &[Source]) {
+fn check_sources(errors: &mut Vec<Violation>, field: &str, sources: &[Source]) {
     if sources.len() > MAX_SOURCES {
-        errors.push(FieldError::new(
+        errors.push(Violation::new(
             format!("{field}.sources"),
             format!("at most {MAX_SOURCES} sources"),
         ));
@@ -279,11 +279,11 @@ fn check_sources(errors: &mut Vec<FieldError>, field: &str, sources: &[Source]) 
     for (j, s) in sources.iter().enumerate() {
         let f = format!("{field}.sources[{j}]");
         match (s.kind, s.contact_id) {
-            (SourceKind::Contact, None) => errors.push(FieldError::new(
+            (SourceKind::Contact, None) => errors.push(Violation::new(
                 format!("{f}.contact_id"),
                 "required for a contact source",
             )),
-            (k, Some(_)) if k != SourceKind::Contact => errors.push(FieldError::new(
+            (k, Some(_)) if k != SourceKind::Contact => errors.push(Violation::new(
                 format!("{f}.contact_id"),
                 "only a contact source names a contact",
             )),
@@ -291,7 +291,7 @@ fn check_sources(errors: &mut Vec<FieldError>, field: &str, sources: &[Source]) 
         }
         let blank = |v: &Option<String>| v.as_deref().map(str::trim).is_none_or(str::is_empty);
         if s.kind == SourceKind::Other && blank(&s.reference) && blank(&s.note) {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 f.clone(),
                 "an `other` source needs a ref or a note",
             ));
@@ -321,18 +321,18 @@ pub fn validate(
     playbook: &Playbook,
     current: &Stage,
     input: &AssessmentInput,
-) -> Result<(), Vec<FieldError>> {
+) -> Result<(), Vec<Violation>> {
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     for (i, b) in input.observed_behaviours.iter().enumerate() {
         let field = format!("observed_behaviours[{i}]");
         if playbook.stage_of_item(&b.code, Kind::Behaviour).is_none() {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 format!("{field}.code"),
                 format!("{} is not a buying signal of the playbook", b.code),
             ));
         } else if !seen.insert(b.code.clone()) {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 format!("{field}.code"),
                 format!("{} is listed twice", b.code),
             ));
@@ -350,8 +350,8 @@ pub fn validate(
     for (i, m) in input.milestones.iter().enumerate() {
         let field = format!("milestones[{i}]");
         match playbook.stage_of_item(&m.code, Kind::Milestone) {
-            None => errors.push(FieldError::new(format!("{field}.code"), format!("{} is not a milestone of the playbook", m.code))),
-            Some(s) if s.code != evidence.code && s.code != current.code => errors.push(FieldError::new(
+            None => errors.push(Violation::new(format!("{field}.code"), format!("{} is not a milestone of the playbook", m.code))),
+            Some(s) if s.code != evidence.code && s.code != current.code => errors.push(Violation::new(
                 format!("{field}.code"),
                 format!(
                     "{} belongs to {}; only milestones of the evidence stage ({}) or the current stage ({}) are assessed",
@@ -359,7 +359,7 @@ pub fn validate(
                 ),
             )),
             Some(_) if !seen.insert(m.code.clone()) => {
-                errors.push(FieldError::new(format!("{field}.code"), format!("{} is listed twice", m.code)))
+                errors.push(Violation::new(format!("{field}.code"), format!("{} is listed twice", m.code)))
             }
             Some(_) => {}
         }
@@ -375,12 +375,12 @@ pub fn validate(
     for (i, a) in input.completed_actions.iter().enumerate() {
         let field = format!("completed_actions[{i}]");
         if playbook.action(a).is_none() {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 field,
                 format!("{a} is not a key action of the playbook"),
             ));
         } else if !seen.insert(a.clone()) {
-            errors.push(FieldError::new(field, format!("{a} is listed twice")));
+            errors.push(Violation::new(field, format!("{a} is listed twice")));
         }
     }
     if let Some(r) = &input.requirements {
@@ -1371,7 +1371,7 @@ mod tests {
             ..Default::default()
         };
         let e = validate(&p, cur, &input).unwrap_err();
-        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        let fields: Vec<&str> = e.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             fields,
             [

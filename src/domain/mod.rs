@@ -2,9 +2,13 @@
 //! and call in.
 
 pub mod assessment;
+pub mod ids;
+pub mod money;
+pub mod opportunity;
 pub mod org_chart;
 pub mod playbook;
 pub mod survey;
+pub mod validate;
 
 /// Declares a closed vocabulary stored as text: a serde/utoipa enum with `as_str`/`parse`.
 macro_rules! text_enum {

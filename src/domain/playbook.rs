@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::FieldError;
+use crate::domain::validate::Violation;
 
 /// The methodology source, copied from `shared/methodology/purchase-stages.yaml`.
 pub const BUILT_IN_YAML: &str = include_str!("purchase-stages.yaml");
@@ -349,21 +349,21 @@ const MAX_TEXT: usize = 2000;
 const MAX_ITEMS: usize = 100;
 
 fn check_text(
-    errors: &mut Vec<FieldError>,
+    errors: &mut Vec<Violation>,
     field: &str,
     zh: &Option<String>,
     en: &Option<String>,
 ) -> (Option<String>, Option<String>) {
-    let clean = |v: &Option<String>, name: &str, errors: &mut Vec<FieldError>| -> Option<String> {
+    let clean = |v: &Option<String>, name: &str, errors: &mut Vec<Violation>| -> Option<String> {
         let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
         if v.chars().count() > MAX_TEXT {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 format!("{field}.{name}"),
                 format!("at most {MAX_TEXT} characters"),
             ));
         }
         if v.contains('\0') {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 format!("{field}.{name}"),
                 "must not contain NUL",
             ));
@@ -373,7 +373,7 @@ fn check_text(
     let zh = clean(zh, "zh", errors);
     let en = clean(en, "en", errors);
     if zh.is_none() && en.is_none() {
-        errors.push(FieldError::new(field.to_string(), "needs a zh or en text"));
+        errors.push(Violation::new(field.to_string(), "needs a zh or en text"));
     }
     (zh, en)
 }
@@ -403,14 +403,14 @@ pub fn author_stage(
     current: &Overlay,
     stage_code: &str,
     input: &StageInput,
-) -> Result<Overlay, Vec<FieldError>> {
+) -> Result<Overlay, Vec<Violation>> {
     let mut errors = Vec::new();
     let Some(base) = built_in.stage(stage_code) else {
-        return Err(vec![FieldError::new("code", "unknown stage")]);
+        return Err(vec![Violation::new("code", "unknown stage")]);
     };
     let current_playbook = apply(built_in, current);
     let Some(current_stage) = current_playbook.stage(stage_code) else {
-        return Err(vec![FieldError::new("code", "unknown stage")]);
+        return Err(vec![Violation::new("code", "unknown stage")]);
     };
     let is_built_in_stage = base.is_authored();
     let mut next = current.clone();
@@ -426,7 +426,7 @@ pub fn author_stage(
             _ => &input.notes,
         };
         if inputs.len() > MAX_ITEMS {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 kind.field(),
                 format!("at most {MAX_ITEMS} items"),
             ));
@@ -440,11 +440,11 @@ pub fn author_stage(
             match &it.code {
                 Some(code) => {
                     if !seen.insert(code.clone()) {
-                        errors.push(FieldError::new(format!("{field}.code"), "duplicate code"));
+                        errors.push(Violation::new(format!("{field}.code"), "duplicate code"));
                         continue;
                     }
                     let Some(old) = existing.iter().find(|e| e.code == *code) else {
-                        errors.push(FieldError::new(
+                        errors.push(Violation::new(
                             format!("{field}.code"),
                             format!("{code} is not a {} item of {stage_code}; omit the code for a new item", kind.field()),
                         ));
@@ -452,7 +452,7 @@ pub fn author_stage(
                     };
                     if base.items(kind).iter().any(|b| b.code == *code) {
                         if old.zh != zh || old.en != en {
-                            errors.push(FieldError::new(
+                            errors.push(Violation::new(
                                 field.clone(),
                                 format!("{code} is a built-in item and cannot be edited"),
                             ));
@@ -498,7 +498,7 @@ pub fn author_stage(
     let tools: HashSet<&str> = built_in.tools.iter().map(|t| t.code.as_str()).collect();
 
     if input.key_actions.len() > MAX_ITEMS {
-        errors.push(FieldError::new(
+        errors.push(Violation::new(
             "key_actions",
             format!("at most {MAX_ITEMS} items"),
         ));
@@ -509,7 +509,7 @@ pub fn author_stage(
             let (zh, en) = check_text(&mut errors, &field, &a.zh, &a.en);
             for (j, s) in a.serves.iter().enumerate() {
                 if !milestones.contains(s) {
-                    errors.push(FieldError::new(
+                    errors.push(Violation::new(
                         format!("{field}.serves[{j}]"),
                         format!("{s} is not a milestone of {stage_code}"),
                     ));
@@ -517,7 +517,7 @@ pub fn author_stage(
             }
             for (j, t) in a.tools.iter().enumerate() {
                 if !tools.contains(t.as_str()) {
-                    errors.push(FieldError::new(
+                    errors.push(Violation::new(
                         format!("{field}.tools[{j}]"),
                         format!("unknown tool {t}"),
                     ));
@@ -533,12 +533,12 @@ pub fn author_stage(
             match &a.code {
                 Some(code) => {
                     if !seen.insert(code.clone()) {
-                        errors.push(FieldError::new(format!("{field}.code"), "duplicate code"));
+                        errors.push(Violation::new(format!("{field}.code"), "duplicate code"));
                         continue;
                     }
                     let Some(old) = current_stage.key_actions.iter().find(|e| e.code == *code)
                     else {
-                        errors.push(FieldError::new(
+                        errors.push(Violation::new(
                             format!("{field}.code"),
                             format!("{code} is not a key action of {stage_code}; omit the code for a new action"),
                         ));
@@ -546,7 +546,7 @@ pub fn author_stage(
                     };
                     if base.key_actions.iter().any(|b| b.code == *code) {
                         if *old != action(code.clone()) {
-                            errors.push(FieldError::new(
+                            errors.push(Violation::new(
                                 field.clone(),
                                 format!("{code} is a built-in action and cannot be edited"),
                             ));
@@ -568,7 +568,7 @@ pub fn author_stage(
 
     match input.purchase_progress_percent {
         Some(p) if is_built_in_stage && p != base.purchase_progress_percent => {
-            errors.push(FieldError::new(
+            errors.push(Violation::new(
                 "purchase_progress_percent",
                 format!(
                     "{stage_code} keeps the source's {} %",
@@ -576,10 +576,9 @@ pub fn author_stage(
                 ),
             ))
         }
-        Some(p) if p > 100 => errors.push(FieldError::new(
-            "purchase_progress_percent",
-            "must be 0-100",
-        )),
+        Some(p) if p > 100 => {
+            errors.push(Violation::new("purchase_progress_percent", "must be 0-100"))
+        }
         Some(p) if !is_built_in_stage => content.purchase_progress_percent = Some(p),
         _ => {}
     }
@@ -593,7 +592,7 @@ pub fn author_stage(
     let result = apply(built_in, &next);
     for w in result.stages.windows(2) {
         if w[1].purchase_progress_percent <= w[0].purchase_progress_percent {
-            return Err(vec![FieldError::new(
+            return Err(vec![Violation::new(
                 "purchase_progress_percent",
                 format!(
                     "must increase with stage order: {} has {} %, {} would have {} %",
@@ -874,13 +873,13 @@ mod tests {
             ..Default::default()
         };
         let e = author_stage(bi(), &Overlay::default(), "S1", &edit).unwrap_err();
-        assert_eq!(e[0].field, "customer_behaviours[0]");
+        assert_eq!(e[0].path, "customer_behaviours[0]");
         let pct = StageInput {
             purchase_progress_percent: Some(15),
             ..Default::default()
         };
         let e = author_stage(bi(), &Overlay::default(), "S1", &pct).unwrap_err();
-        assert_eq!(e[0].field, "purchase_progress_percent");
+        assert_eq!(e[0].path, "purchase_progress_percent");
     }
 
     #[test]
@@ -903,7 +902,7 @@ mod tests {
             ..Default::default()
         };
         let e = author_stage(bi(), &Overlay::default(), "S2", &bad).unwrap_err();
-        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        let fields: Vec<&str> = e.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             fields,
             [
@@ -924,7 +923,7 @@ mod tests {
             ..Default::default()
         };
         let e = author_stage(bi(), &o, "S2", &twice).unwrap_err();
-        assert_eq!(e[0].field, "customer_behaviours[1].code");
+        assert_eq!(e[0].path, "customer_behaviours[1].code");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::domain::playbook::{localize, Lang, Playbook};
 use crate::domain::text_enum;
-use crate::error::FieldError;
+use crate::domain::validate::Violation;
 
 text_enum!(
     /// Category of an inventory item.
@@ -196,6 +196,15 @@ pub struct Sections {
     pub timeline: Option<Timeline>,
 }
 
+/// The latest survey's budget and timeline, shown next to an opportunity's own.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SurveySummary {
+    pub survey_id: uuid::Uuid,
+    pub surveyed_at: chrono::DateTime<chrono::Utc>,
+    pub budget: Option<Budget>,
+    pub timeline: Option<Timeline>,
+}
+
 /// Section codes, in form order (`survey_sections` of the playbook).
 pub const SECTION_CODES: [&str; 12] = [
     "topology",
@@ -218,7 +227,7 @@ const MAX_COUNT: u32 = 1_000_000_000;
 const MAX_TEXT: usize = 2000;
 
 struct V {
-    errors: Vec<FieldError>,
+    errors: Vec<Violation>,
 }
 
 impl V {
@@ -226,12 +235,12 @@ impl V {
         let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
         if t.chars().count() > max {
             self.errors
-                .push(FieldError::new(field, format!("at most {max} characters")));
+                .push(Violation::new(field, format!("at most {max} characters")));
         } else if t
             .chars()
             .any(|c| c == '\0' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
         {
-            self.errors.push(FieldError::new(
+            self.errors.push(Violation::new(
                 field,
                 "must not contain NUL or control characters",
             ));
@@ -243,8 +252,7 @@ impl V {
         match self.text(field.clone(), &Some(v.to_string()), max) {
             Some(t) => t,
             None => {
-                self.errors
-                    .push(FieldError::new(field, "must not be empty"));
+                self.errors.push(Violation::new(field, "must not be empty"));
                 String::new()
             }
         }
@@ -254,7 +262,7 @@ impl V {
         if let Some(x) = v {
             if !x.is_finite() || x < 0.0 {
                 self.errors
-                    .push(FieldError::new(field, "must be a non-negative number"));
+                    .push(Violation::new(field, "must be a non-negative number"));
             }
         }
     }
@@ -263,7 +271,7 @@ impl V {
         if let Some(x) = v {
             if x > max {
                 self.errors
-                    .push(FieldError::new(field, format!("must be at most {max}")));
+                    .push(Violation::new(field, format!("must be at most {max}")));
             }
         }
         v
@@ -271,7 +279,7 @@ impl V {
 
     fn list_len<T>(&mut self, field: &str, list: &[T]) {
         if list.len() > MAX_ITEMS {
-            self.errors.push(FieldError::new(
+            self.errors.push(Violation::new(
                 field.to_string(),
                 format!("at most {MAX_ITEMS} items"),
             ));
@@ -281,7 +289,7 @@ impl V {
 
 /// Validates and normalises (trims) the sections; errors name the field, e.g.
 /// `sections.inventory[3].brand`.
-pub fn validate(sections: &Sections) -> Result<Sections, Vec<FieldError>> {
+pub fn validate(sections: &Sections) -> Result<Sections, Vec<Violation>> {
     let mut v = V { errors: Vec::new() };
     let p = "sections";
     let mut out = Sections::default();
@@ -304,7 +312,7 @@ pub fn validate(sections: &Sections) -> Result<Sections, Vec<FieldError>> {
         let f = format!("{p}.inventory[{i}]");
         if let Some(y) = it.deployed_year {
             if !(1950..=2100).contains(&y) {
-                v.errors.push(FieldError::new(
+                v.errors.push(Violation::new(
                     format!("{f}.deployed_year"),
                     "must be a year from 1950 to 2100",
                 ));
@@ -349,7 +357,7 @@ pub fn validate(sections: &Sections) -> Result<Sections, Vec<FieldError>> {
         v.non_negative(format!("{p}.daily_traffic.peak_mbps"), d.peak_mbps);
         if let (Some(a), Some(pk)) = (d.average_mbps, d.peak_mbps) {
             if pk < a {
-                v.errors.push(FieldError::new(
+                v.errors.push(Violation::new(
                     format!("{p}.daily_traffic.peak_mbps"),
                     "must not be below average_mbps",
                 ));
@@ -414,13 +422,13 @@ pub fn validate(sections: &Sections) -> Result<Sections, Vec<FieldError>> {
             .map(str::to_string);
         if let Some(c) = &currency {
             if c.len() != 3 || !c.bytes().all(|x| x.is_ascii_uppercase()) {
-                v.errors.push(FieldError::new(
+                v.errors.push(Violation::new(
                     format!("{p}.budget.currency"),
                     "must be an ISO 4217 code such as CNY",
                 ));
             }
         } else if b.estimate.is_some() || b.ceiling.is_some() {
-            v.errors.push(FieldError::new(
+            v.errors.push(Violation::new(
                 format!("{p}.budget.currency"),
                 "required with an estimate or ceiling",
             ));
@@ -435,7 +443,7 @@ pub fn validate(sections: &Sections) -> Result<Sections, Vec<FieldError>> {
     if let Some(t) = &sections.timeline {
         if let (Some(s), Some(d)) = (t.earliest_start, t.deadline) {
             if d < s {
-                v.errors.push(FieldError::new(
+                v.errors.push(Violation::new(
                     format!("{p}.timeline.deadline"),
                     "must not be before earliest_start",
                 ));
@@ -833,7 +841,7 @@ mod tests {
         });
         s.applications[0].name = "x".repeat(201);
         let e = validate(&s).unwrap_err();
-        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        let fields: Vec<&str> = e.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             fields,
             [
@@ -856,7 +864,7 @@ mod tests {
             notes: None,
         });
         assert_eq!(
-            validate(&s).unwrap_err()[0].field,
+            validate(&s).unwrap_err()[0].path,
             "sections.daily_traffic.peak_mbps"
         );
     }

@@ -6,68 +6,53 @@ use actix_web::http::header::IF_MATCH;
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::error::ApiError;
+use crate::service::Precondition;
 
 /// The strong ETag of a resource version: `"<version>"`.
 pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
-/// The request's `If-Match` precondition (an extractor).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IfMatch {
-    /// No header: the change is unconditional.
-    Absent,
-    /// `*`: any existing version.
-    Any,
-    /// A list of entity tags, as sent.
-    Tags(Vec<String>),
-}
-
-impl IfMatch {
-    pub fn parse(req: &HttpRequest) -> Result<IfMatch, ApiError> {
-        let mut tags = Vec::new();
-        let mut seen = false;
-        for v in req.headers().get_all(IF_MATCH) {
-            seen = true;
-            let s = v
-                .to_str()
-                .map_err(|_| ApiError::BadRequest("malformed If-Match header".to_string()))?;
-            for tag in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-                if tag == "*" {
-                    return Ok(IfMatch::Any);
-                }
-                tags.push(tag.to_string());
+/// Parses `If-Match` into the version the client expects. A tag that is not one of ours (a
+/// weak tag, another server's) can never match.
+pub fn parse_if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
+    let mut versions = Vec::new();
+    let mut seen = false;
+    let mut any_tag = false;
+    for v in req.headers().get_all(IF_MATCH) {
+        seen = true;
+        let s = v
+            .to_str()
+            .map_err(|_| ApiError::BadRequest("malformed If-Match header".to_string()))?;
+        for tag in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            if tag == "*" {
+                return Ok(Precondition::Any);
+            }
+            any_tag = true;
+            if let Some(n) = tag
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .and_then(|t| t.parse::<i32>().ok())
+            {
+                versions.push(n);
             }
         }
-        match (seen, tags.is_empty()) {
-            (false, _) => Ok(IfMatch::Absent),
-            (true, true) => Err(ApiError::BadRequest(
-                "malformed If-Match header".to_string(),
-            )),
-            (true, false) => Ok(IfMatch::Tags(tags)),
-        }
     }
-
-    /// Passes when the precondition holds for `current_version`. Weak tags never match
-    /// (RFC 9110 strong comparison).
-    pub fn check(&self, current_version: i32) -> Result<(), ApiError> {
-        let current = etag(current_version);
-        match self {
-            IfMatch::Absent | IfMatch::Any => Ok(()),
-            IfMatch::Tags(tags) if tags.contains(&current) => Ok(()),
-            IfMatch::Tags(_) => Err(ApiError::PreconditionFailed(format!(
-                "the resource has changed; its current ETag is {current}"
-            ))),
-        }
+    match (seen, any_tag) {
+        (false, _) => Ok(Precondition::None),
+        (true, false) => Err(ApiError::BadRequest(
+            "malformed If-Match header".to_string(),
+        )),
+        (true, true) => Ok(Precondition::Versions(versions)),
     }
 }
 
-impl FromRequest for IfMatch {
+impl FromRequest for Precondition {
     type Error = ApiError;
-    type Future = Ready<Result<IfMatch, ApiError>>;
+    type Future = Ready<Result<Precondition, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        ready(IfMatch::parse(req))
+        ready(parse_if_match(req))
     }
 }
 
@@ -76,12 +61,12 @@ mod tests {
     use super::*;
     use actix_web::test::TestRequest;
 
-    fn with(v: Option<&str>) -> Result<IfMatch, ApiError> {
+    fn with(v: Option<&str>) -> Result<Precondition, ApiError> {
         let mut r = TestRequest::default();
         if let Some(v) = v {
             r = r.insert_header((IF_MATCH, v));
         }
-        IfMatch::parse(&r.to_http_request())
+        parse_if_match(&r.to_http_request())
     }
 
     #[test]

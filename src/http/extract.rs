@@ -9,7 +9,8 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
+use crate::service::input::decode;
 
 fn is_json_mime(mime: &mime::Mime) -> bool {
     mime.type_() == mime::APPLICATION
@@ -78,33 +79,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             decode(value).map(JsonBody).map_err(Into::into)
         })
     }
-}
-
-/// Deserializes a JSON value, naming the offending field on failure.
-pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    let is_object = value.is_object();
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() || !is_object {
-            "body".to_string()
-        } else {
-            path
-        };
-        let message = e.inner().to_string();
-        // "missing field `x`" errors point at the parent; name the field itself.
-        let field = match message.strip_prefix("missing field `") {
-            Some(rest) => {
-                let name = rest.split('`').next().unwrap_or_default();
-                if field == "body" {
-                    name.to_string()
-                } else {
-                    format!("{field}.{name}")
-                }
-            }
-            None => field,
-        };
-        ApiError::Validation(vec![FieldError::new(field, message)])
-    })
 }
 
 /// The documented routes (from the OpenAPI spec), for telling 405 from 404.
@@ -200,21 +174,21 @@ mod tests {
         let ApiError::Validation(errs) = e else {
             panic!()
         };
-        assert_eq!(errs[0].field, "name");
+        assert_eq!(errs[0].path, "name");
         let e = decode::<Outer>(serde_json::json!({"name": "a", "inner": {"n": -1}}))
             .err()
             .unwrap();
         let ApiError::Validation(errs) = e else {
             panic!()
         };
-        assert_eq!(errs[0].field, "inner.n");
+        assert_eq!(errs[0].path, "inner.n");
         let e = decode::<Outer>(serde_json::json!({"name": "a", "bogus": 1}))
             .err()
             .unwrap();
         let ApiError::Validation(errs) = e else {
             panic!()
         };
-        assert_eq!(errs[0].field, "bogus");
+        assert_eq!(errs[0].path, "bogus");
         let e = decode::<Outer>(serde_json::json!({})).err().unwrap();
         let ApiError::Validation(errs) = e else {
             panic!()

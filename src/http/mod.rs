@@ -4,6 +4,8 @@
 pub mod etag;
 pub mod extract;
 pub mod pagination;
-pub mod patch;
+
 pub mod request_id;
-pub mod validate;
+
+pub mod lang;
+pub mod problem;

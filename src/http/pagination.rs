@@ -3,7 +3,8 @@
 use base64::Engine;
 use uuid::Uuid;
 
-use crate::error::{ApiError, FieldError};
+use crate::domain::validate::Violation;
+use crate::error::ApiError;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -61,6 +62,18 @@ pub struct Page<K> {
     pub limit: u32,
 }
 
+/// Paging of lists that have no other filter.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
 /// Pages keyed by time-ordered UUIDs.
 pub type PageRequest = Page<Uuid>;
 
@@ -68,7 +81,7 @@ impl<K: CursorKey> Page<K> {
     pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Page<K>, ApiError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::Validation(vec![FieldError::new(
+            return Err(ApiError::Validation(vec![Violation::new(
                 "limit",
                 format!("must be between 1 and {MAX_LIMIT}"),
             )]));
@@ -76,7 +89,7 @@ impl<K: CursorKey> Page<K> {
         let after = match cursor {
             None | Some("") => None,
             Some(c) => Some(decode_cursor::<K>(c).ok_or_else(|| {
-                ApiError::Validation(vec![FieldError::new(
+                ApiError::Validation(vec![Violation::new(
                     "cursor",
                     "not a cursor returned by this API",
                 )])

@@ -30,7 +30,7 @@ async fn opportunity_crud_and_validation() {
         .post(
             &format!("/v1/accounts/{acc}/opportunities"),
             &admin,
-            json!({"name": "数据中心网络改造", "estimated_amount": 1250000.5, "currency": "CNY",
+            json!({"name": "数据中心网络改造", "estimated_amount": "1250000.5", "currency": "CNY",
                    "expected_start": "2027-03-01", "deadline": "2027-09-30",
                    "competitors": [{"name": "Vendor X", "strengths": "price"}]}),
         )
@@ -43,7 +43,10 @@ async fn opportunity_crud_and_validation() {
     );
     assert_eq!(r.json["current_stage"], "S1");
     assert_eq!(r.json["status"], "open");
-    assert_eq!(r.json["estimated_amount"], 1250000.5);
+    assert_eq!(
+        r.json["estimated_amount"], "1250000.50",
+        "exact, with the minor digits"
+    );
     assert_eq!(r.json["days_in_stage"], 0);
     assert_eq!(r.json["account_id"], acc);
     assert_eq!(r.json["competitors"][0]["name"], "Vendor X");
@@ -53,14 +56,84 @@ async fn opportunity_crud_and_validation() {
         .post(
             &base,
             &admin,
-            json!({"name": "x", "estimated_amount": 1.234, "currency": "cny",
+            json!({"name": "x", "estimated_amount": "980.123", "currency": "CNY",
                                     "expected_start": "2027-05-01", "deadline": "2027-04-01"}),
         )
         .await;
-    assert_eq!(
-        bad.error_fields(),
-        ["estimated_amount", "currency", "deadline"]
+    assert_eq!(bad.error_fields(), ["estimated_amount", "deadline"]);
+    assert!(
+        bad.text.contains("at most 2 decimal places"),
+        "{}",
+        bad.text
     );
+    let bad = app
+        .post(
+            &base,
+            &admin,
+            json!({"name": "x", "estimated_amount": "12", "currency": "cny"}),
+        )
+        .await;
+    assert_eq!(bad.error_fields(), ["currency"]);
+    for amount in [
+        json!(980.5),
+        json!(12.0),
+        json!("-5"),
+        json!("1e3"),
+        json!(-5),
+    ] {
+        let bad = app
+            .post(
+                &base,
+                &admin,
+                json!({"name": "x", "estimated_amount": amount, "currency": "CNY"}),
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{amount}: {}", bad.text);
+        assert_eq!(bad.error_fields(), ["estimated_amount"], "{amount}");
+    }
+    let count = app.get(&base, &admin).await.json["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(count, 1, "nothing half-stored");
+    let yen = app
+        .post(
+            &base,
+            &admin,
+            json!({"name": "yen", "estimated_amount": 5000, "currency": "JPY"}),
+        )
+        .await;
+    assert_eq!(
+        yen.json["estimated_amount"], "5000",
+        "JPY has no minor digits"
+    );
+    let to_cny = app
+        .patch(
+            &format!("/v1/opportunities/{}", yen.id()),
+            &admin,
+            json!({"currency": "CNY"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        to_cny.error_fields(),
+        ["estimated_amount"],
+        "a change of minor digits needs the amount restated"
+    );
+    let to_cny = app
+        .patch(
+            &format!("/v1/opportunities/{}", yen.id()),
+            &admin,
+            json!({"currency": "CNY", "estimated_amount": "260.5"}),
+            None,
+        )
+        .await;
+    assert_eq!(to_cny.status, 200, "{}", to_cny.text);
+    assert_eq!(to_cny.json["estimated_amount"], "260.50");
+    let gone = app
+        .delete(&format!("/v1/opportunities/{}", yen.id()), &admin, None)
+        .await;
+    assert_eq!(gone.status, 204, "archived: out of the lists below");
     let bad = app
         .post(&base, &admin, json!({"name": "x", "estimated_amount": 10}))
         .await;
@@ -308,7 +381,7 @@ async fn pipeline_per_stage() {
         &app,
         &admin,
         &acc,
-        json!({"name": "b", "estimated_amount": 500.5, "currency": "CNY"}),
+        json!({"name": "b", "estimated_amount": "500.5", "currency": "CNY"}),
     )
     .await;
     opportunity(
@@ -359,14 +432,14 @@ async fn pipeline_per_stage() {
     assert_eq!(
         s1["amounts"],
         json!([
-            {"currency": "CNY", "total": 1500.5, "weighted": 150.05},
-            {"currency": "USD", "total": 200.0, "weighted": 20.0}
+            {"currency": "CNY", "total": "1500.50", "weighted": "150.05"},
+            {"currency": "USD", "total": "200.00", "weighted": "20.00"}
         ])
     );
     assert_eq!(s1["average_days_in_stage"], 0.0);
     assert_eq!(s1["stalled"], 0);
     assert_eq!(stages[2]["open_count"], 1);
-    assert_eq!(stages[2]["amounts"][0]["weighted"], 50.0, "S3 is 50 %");
+    assert_eq!(stages[2]["amounts"][0]["weighted"], "50.00", "S3 is 50 %");
     assert!(stages[1]["average_days_in_stage"].is_null());
 
     let mine = app.get("/v1/pipeline?owner=rita", &admin).await;

@@ -688,7 +688,7 @@ async fn surveys_feed_the_stage_engine_and_the_opportunity_view() {
     let r = assess(claim.clone()).await;
     assert_eq!(m2(&r)["data_check"], "consistent");
     let o = app.get(&format!("/v1/opportunities/{opp}"), &admin).await;
-    assert_eq!(o.json["estimated_amount"], 1100000.0);
+    assert_eq!(o.json["estimated_amount"], "1100000.00");
     assert_eq!(o.json["latest_survey"]["budget"]["ceiling"], 1200000.0);
     assert_eq!(
         o.json["latest_survey"]["timeline"]["deadline"],

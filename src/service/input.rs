@@ -1,10 +1,13 @@
-//! JSON merge patch (RFC 7396) for flat resources: an absent member leaves a field alone,
-//! `null` clears it, a value replaces it (arrays are replaced whole).
+//! Reading JSON input into typed use-case input: decoding with the path of the offending
+//! field, and JSON merge patch (RFC 7396) helpers for PATCH use cases.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-/// For `Option<Option<T>>` fields with `#[serde(default, deserialize_with = "double_option")]`:
-/// absent → `None`, `null` → `Some(None)`, value → `Some(Some(v))`.
+use crate::domain::validate::Violation;
+use crate::error::ApiError;
+
+/// Tells an absent member (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
     T: Deserialize<'de>,
@@ -34,6 +37,33 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
         }
         other => *target = other.clone(),
     }
+}
+
+/// Deserializes a JSON value, naming the offending field on failure.
+pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    let is_object = value.is_object();
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() || !is_object {
+            "body".to_string()
+        } else {
+            path
+        };
+        let message = e.inner().to_string();
+        // "missing field `x`" errors point at the parent; name the field itself.
+        let field = match message.strip_prefix("missing field `") {
+            Some(rest) => {
+                let name = rest.split('`').next().unwrap_or_default();
+                if field == "body" {
+                    name.to_string()
+                } else {
+                    format!("{field}.{name}")
+                }
+            }
+            None => field,
+        };
+        ApiError::Validation(vec![Violation::new(field, message)])
+    })
 }
 
 #[cfg(test)]

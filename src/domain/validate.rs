@@ -1,11 +1,30 @@
-//! Input validation helpers that collect every field error of a request at once.
+//! Validation findings and the checker that collects them: the domain's own vocabulary for
+//! "this input is wrong, here". `crate::error` turns a list of violations into a 422.
 
-use crate::error::{ApiError, FieldError};
+/// One finding: the JSON path of the offending value and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// JSON path, e.g. `name`, `tags[2]`, `sections.inventory[3].brand`.
+    pub path: String,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Violation {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Violations, when there are any.
+pub type Checked<T> = Result<T, Vec<Violation>>;
 
 /// Collects field errors; `finish` turns them into one 422.
 #[derive(Debug, Default)]
 pub struct Checker {
-    errors: Vec<FieldError>,
+    errors: Vec<Violation>,
 }
 
 fn has_forbidden_chars(s: &str) -> bool {
@@ -19,7 +38,7 @@ impl Checker {
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
+        self.errors.push(Violation::new(field, message));
     }
 
     /// A required text: trimmed, 1..=max characters, no NUL or control characters.
@@ -115,11 +134,20 @@ impl Checker {
         out
     }
 
-    pub fn finish(self) -> Result<(), ApiError> {
+    /// Adds findings made elsewhere (e.g. by a domain validator).
+    pub fn extend(&mut self, more: impl IntoIterator<Item = Violation>) {
+        self.errors.extend(more);
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> Checked<()> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation(self.errors))
+            Err(self.errors)
         }
     }
 }
@@ -136,10 +164,8 @@ mod tests {
         c.required_text("empty", " ", 10);
         c.required_text("long", "abcdef", 5);
         c.required_text("nul", "a\u{0}b", 5);
-        let Err(ApiError::Validation(errs)) = c.finish() else {
-            panic!()
-        };
-        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        let Err(errs) = c.finish() else { panic!() };
+        let fields: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(fields, ["empty", "long", "nul"]);
     }
 
@@ -154,9 +180,7 @@ mod tests {
         c.optional_url("u", Some("example.com"));
         c.optional_email("e", Some("nobody"));
         c.optional_phone("p", Some("call me"));
-        let Err(ApiError::Validation(errs)) = c.finish() else {
-            panic!()
-        };
+        let Err(errs) = c.finish() else { panic!() };
         assert_eq!(errs.len(), 3);
     }
 
@@ -168,9 +192,7 @@ mod tests {
         assert!(c.finish().is_ok());
         let mut c = Checker::new();
         c.tags("tags", &["ok".into(), "".into()]);
-        let Err(ApiError::Validation(errs)) = c.finish() else {
-            panic!()
-        };
-        assert_eq!(errs[0].field, "tags[1]");
+        let Err(errs) = c.finish() else { panic!() };
+        assert_eq!(errs[0].path, "tags[1]");
     }
 }

@@ -1,0 +1,108 @@
+//! Database errors into the application's error: SQLSTATE classes to statuses, constraint
+//! names to the fields they guard.
+
+use crate::error::ApiError;
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match e {
+            E::NotFound => ApiError::NotFound("resource not found".into()),
+            E::DatabaseError(kind, info) => {
+                let msg = info.message().to_string();
+                let constraint = info.constraint_name().unwrap_or("").to_string();
+                match kind {
+                    K::UniqueViolation => {
+                        ApiError::Conflict("a resource with these values already exists".into())
+                    }
+                    K::ForeignKeyViolation => ApiError::validation(
+                        constraint_field(&constraint),
+                        "refers to a resource that does not exist",
+                    ),
+                    K::CheckViolation | K::NotNullViolation => {
+                        ApiError::validation(constraint_field(&constraint), "value is not allowed")
+                    }
+                    K::ClosedConnection | K::UnableToSendCommand => ApiError::Unavailable(msg),
+                    K::SerializationFailure => ApiError::Unavailable(msg),
+                    _ if is_unavailable_message(&msg) => ApiError::Unavailable(msg),
+                    _ => ApiError::Internal(format!("database error: {msg}")),
+                }
+            }
+            other => ApiError::Internal(format!("database error: {other}")),
+        }
+    }
+}
+
+/// Messages of SQLSTATE classes 08/53/57 (connection, resources, operator intervention) and
+/// lock/statement timeouts, which diesel-async reports with an `Unknown` kind.
+fn is_unavailable_message(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    [
+        "statement timeout",
+        "lock timeout",
+        "terminating connection",
+        "the database system is",
+        "too many connections",
+        "connection",
+        "out of memory",
+        "could not obtain lock",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
+}
+
+/// Maps a constraint name like `contacts_reports_to_fkey` to the field it guards.
+fn constraint_field(constraint: &str) -> String {
+    let trimmed = constraint
+        .trim_end_matches("_fkey")
+        .trim_end_matches("_check")
+        .trim_end_matches("_not_null");
+    // Postgres names constraints `<table>_<column>_<kind>`; the longest matching table wins
+    // (`survey_inventory_items_` over a shorter prefix).
+    let table = super::TABLES
+        .iter()
+        .filter(|t| {
+            trimmed.len() > t.len()
+                && trimmed.starts_with(*t)
+                && trimmed.as_bytes()[t.len()] == b'_'
+        })
+        .max_by_key(|t| t.len());
+    if let Some(t) = table {
+        return trimmed[t.len() + 1..].to_string();
+    }
+    if trimmed.is_empty() {
+        "body".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+impl From<super::PoolError> for ApiError {
+    fn from(e: super::PoolError) -> Self {
+        ApiError::Unavailable(format!("database pool: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_names_map_to_fields() {
+        assert_eq!(constraint_field("contacts_reports_to_fkey"), "reports_to");
+        assert_eq!(constraint_field("accounts_name_check"), "name");
+        assert_eq!(
+            constraint_field("survey_records_surveyor_check"),
+            "surveyor"
+        );
+        assert_eq!(
+            constraint_field("survey_inventory_items_quantity_check"),
+            "quantity"
+        );
+        assert_eq!(
+            constraint_field("opportunities_tenant_id_account_id_fkey"),
+            "tenant_id_account_id"
+        );
+        assert_eq!(constraint_field(""), "body");
+    }
+}

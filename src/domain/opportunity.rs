@@ -1,0 +1,32 @@
+//! The vocabulary of opportunities (purchase projects).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::text_enum;
+
+text_enum!(
+    /// Where the purchase project stands.
+    OpportunityStatus {
+        Open => "open",
+        Won => "won",
+        Lost => "lost",
+        Abandoned => "abandoned",
+    }
+);
+
+/// The six purchase stages.
+pub const STAGE_CODES: [&str; 6] = ["S1", "S2", "S3", "S4", "S5", "S6"];
+
+pub fn is_stage_code(s: &str) -> bool {
+    STAGE_CODES.contains(&s)
+}
+
+/// A competitor in the deal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Competitor {
+    pub name: String,
+    pub strengths: Option<String>,
+    pub weaknesses: Option<String>,
+}

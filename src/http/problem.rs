@@ -1,0 +1,98 @@
+//! Renders `ApiError` as an RFC 9457 `application/problem+json` response.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::error::{ApiError, PROBLEM_JSON};
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        match self {
+            ApiError::Unauthenticated(_) => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"buyerpath\""),
+                ));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                    res.insert_header((header::ALLOW, v));
+                }
+            }
+            ApiError::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| b"{}".to_vec());
+        res.body(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::validate::Violation;
+    use actix_web::body::MessageBody;
+
+    fn body_json(e: &ApiError) -> serde_json::Value {
+        let res = e.error_response();
+        let bytes = res.into_body().try_into_bytes().unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn internal_errors_are_opaque() {
+        let e = ApiError::Internal("password=secret in SQL".into());
+        let v = body_json(&e);
+        assert_eq!(v["status"], 500);
+        assert_eq!(v["code"], "internal");
+        assert!(!v["detail"].as_str().unwrap().contains("secret"));
+    }
+
+    #[test]
+    fn unavailable_sets_retry_after() {
+        let res = ApiError::Unavailable("pool timeout".into()).error_response();
+        assert_eq!(res.status(), 503);
+        assert!(res.headers().get(header::RETRY_AFTER).is_some());
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+    }
+
+    #[test]
+    fn validation_lists_fields() {
+        let e = ApiError::Validation(vec![
+            Violation::new("name", "must not be empty"),
+            Violation::new("tags[1]", "too long"),
+        ]);
+        let v = body_json(&e);
+        assert_eq!(v["status"], 422);
+        assert_eq!(v["errors"][1]["field"], "tags[1]");
+        assert!(v["detail"].as_str().unwrap().contains("name"));
+    }
+
+    #[test]
+    fn unauthenticated_has_www_authenticate() {
+        let res = ApiError::Unauthenticated("x".into()).error_response();
+        assert!(res.headers().get(header::WWW_AUTHENTICATE).is_some());
+    }
+
+    #[test]
+    fn method_not_allowed_has_allow() {
+        let res = ApiError::MethodNotAllowed {
+            allow: vec!["GET".into(), "POST".into()],
+        }
+        .error_response();
+        assert_eq!(res.headers().get(header::ALLOW).unwrap(), "GET, POST");
+    }
+}

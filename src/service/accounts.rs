@@ -1,0 +1,259 @@
+//! Accounts: create, read, list, change, archive/restore.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
+use crate::domain::ids::TenantId;
+use crate::domain::validate::Checker;
+use crate::domain::SizeBand;
+use crate::error::{ApiError, ApiResult};
+use crate::service::archive::{self, Archivable, Guarded};
+use crate::service::input::double_option;
+use crate::service::{not_found, Conn, Precondition, Principal};
+
+/// Creates an account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    /// 1-200 characters.
+    #[schema(example = "华东电力设计院")]
+    pub name: String,
+    #[schema(example = "energy")]
+    pub industry: Option<String>,
+    #[schema(example = "华东")]
+    pub region: Option<String>,
+    pub size_band: Option<SizeBand>,
+    /// An http(s) URL.
+    pub website: Option<String>,
+    /// Up to 50 tags of 1-50 characters; duplicates are dropped.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    /// Defaults to the caller. Only managers and admins may name someone else.
+    pub owner: Option<String>,
+}
+
+/// A JSON merge patch (RFC 7396) of an account: absent members stay, `null` clears.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchAccount {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub region: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<SizeBand>)]
+    pub size_band: Option<Option<SizeBand>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+    /// Replaces the whole list; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+    /// Managers and admins only.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String)]
+    pub owner: Option<Option<String>>,
+}
+
+/// Filters of the account list (as given; checked here).
+#[derive(Debug, Default)]
+pub struct ListAccounts {
+    pub q: Option<String>,
+    pub owner: Option<String>,
+    pub industry: Option<String>,
+    pub tag: Option<String>,
+    pub include_archived: bool,
+}
+
+impl Archivable for Account {
+    type Key = Uuid;
+    const NAME: &'static str = "account";
+
+    async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
+        Ok(q::find_for_update(conn, tenant, id)
+            .await?
+            .map(|a| Guarded {
+                owner: a.owner.clone(),
+                parent: None,
+                row: a,
+            }))
+    }
+
+    fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.archived_at
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    async fn set_archived(
+        conn: &mut Conn,
+        tenant: TenantId,
+        id: Uuid,
+        archived: bool,
+    ) -> ApiResult<Self> {
+        Ok(q::set_archived(conn, tenant, id, archived).await?)
+    }
+}
+
+/// Locks the account for a write to it or to one of its children: the caller may write it,
+/// and it is active. In the caller's transaction.
+pub(crate) async fn lock_writable_in(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+) -> ApiResult<Account> {
+    archive::lock_for_write::<Account>(conn, who, id, &Precondition::None).await
+}
+
+/// The account, or 404.
+pub(crate) async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Account> {
+    q::find(conn, tenant, id)
+        .await?
+        .ok_or_else(|| not_found("account"))
+}
+
+fn forbid_other_owner(who: &Principal, owner: &str, current: &str, what: &str) -> ApiResult<()> {
+    if owner != current && !who.writes_all() {
+        return Err(ApiError::Forbidden(format!(
+            "only managers and admins may {what}"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiResult<Account> {
+    who.require_create()?;
+    let mut c = Checker::new();
+    let name = c.required_text("name", &b.name, 200);
+    let industry = c.optional_text("industry", b.industry.as_deref(), 100);
+    let region = c.optional_text("region", b.region.as_deref(), 100);
+    let website = c.optional_url("website", b.website.as_deref());
+    let tags = c.tags("tags", &b.tags);
+    let notes = c.optional_text("notes", b.notes.as_deref(), 10_000);
+    let owner = match &b.owner {
+        Some(o) => c.required_text("owner", o, 200),
+        None => who.sub.clone(),
+    };
+    c.finish()?;
+    forbid_other_owner(who, &owner, &who.sub, "create accounts for another owner")?;
+    let new = NewAccount {
+        id: Uuid::now_v7(),
+        tenant_id: who.tenant.get(),
+        name,
+        industry,
+        region,
+        size_band: b.size_band.map(|s| s.as_str().to_string()),
+        website,
+        tags: tags.into_iter().map(Some).collect(),
+        notes,
+        owner,
+        created_by: who.sub.clone(),
+    };
+    Ok(q::insert(conn, new).await?)
+}
+
+pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Account> {
+    find_in(conn, who.tenant, id).await
+}
+
+pub async fn list(
+    conn: &mut Conn,
+    who: &Principal,
+    f: ListAccounts,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<Account>> {
+    let mut c = Checker::new();
+    let filter = AccountFilter {
+        q: c.optional_text("q", f.q.as_deref(), 200),
+        owner: c.optional_text("owner", f.owner.as_deref(), 200),
+        industry: c.optional_text("industry", f.industry.as_deref(), 100),
+        tag: c.optional_text("tag", f.tag.as_deref(), 50),
+        include_archived: f.include_archived,
+    };
+    c.finish()?;
+    Ok(q::list(conn, who.tenant, &filter, after, limit).await?)
+}
+
+fn changes(p: &PatchAccount) -> ApiResult<AccountChanges> {
+    let mut c = Checker::new();
+    let mut changes = AccountChanges::default();
+    match &p.name {
+        Some(Some(n)) => changes.name = Some(c.required_text("name", n, 200)),
+        Some(None) => c.add("name", "is required and cannot be removed"),
+        None => {}
+    }
+    if let Some(v) = &p.industry {
+        changes.industry = Some(c.optional_text("industry", v.as_deref(), 100));
+    }
+    if let Some(v) = &p.region {
+        changes.region = Some(c.optional_text("region", v.as_deref(), 100));
+    }
+    if let Some(v) = p.size_band {
+        changes.size_band = Some(v.map(|s| s.as_str().to_string()));
+    }
+    if let Some(v) = &p.website {
+        changes.website = Some(c.optional_url("website", v.as_deref()));
+    }
+    if let Some(v) = &p.tags {
+        let tags = c.tags("tags", v.as_deref().unwrap_or_default());
+        changes.tags = Some(tags.into_iter().map(Some).collect());
+    }
+    if let Some(v) = &p.notes {
+        changes.notes = Some(c.optional_text("notes", v.as_deref(), 10_000));
+    }
+    match &p.owner {
+        Some(Some(o)) => changes.owner = Some(c.required_text("owner", o, 200)),
+        Some(None) => c.add("owner", "is required and cannot be removed"),
+        None => {}
+    }
+    c.finish()?;
+    Ok(changes)
+}
+
+pub async fn update(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+    patch: PatchAccount,
+) -> ApiResult<Account> {
+    let changes = changes(&patch)?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = archive::lock_for_write::<Account>(conn, who, id, pre).await?;
+        if let Some(owner) = &changes.owner {
+            forbid_other_owner(who, owner, &current.owner, "reassign owners")?;
+        }
+        Ok(q::update(conn, who.tenant, id, changes).await?)
+    })
+    .await
+}
+
+pub async fn archive(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+) -> ApiResult<Account> {
+    archive::set_archived::<Account>(conn, who, id, pre, true).await
+}
+
+pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Account> {
+    archive::set_archived::<Account>(conn, who, id, &Precondition::None, false).await
+}

@@ -1,0 +1,127 @@
+//! One archive/restore mechanism for every archivable resource, and the one rule for writes:
+//!
+//! - an archived resource is read-only until restored (409);
+//! - a resource whose parent (the account) is archived is read-only too: no write, no archive,
+//!   no restore (409) until the parent is restored;
+//! - archiving an archived resource, or restoring an active one, changes nothing.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+
+use crate::domain::ids::TenantId;
+use crate::error::{ApiError, ApiResult};
+use crate::service::{not_found, Conn, Precondition, Principal};
+
+/// A resource loaded for a write: the locked row, who owns it for authorisation, and whether
+/// its parent is archived.
+pub struct Guarded<R> {
+    pub row: R,
+    pub owner: String,
+    pub parent: Option<Parent>,
+}
+
+/// The parent of a resource, as far as the write rules care.
+#[derive(Debug, Clone, Copy)]
+pub struct Parent {
+    pub name: &'static str,
+    pub archived: bool,
+}
+
+/// A resource that is archived instead of deleted.
+pub trait Archivable: Sized + Send {
+    /// How the resource is addressed.
+    type Key: Copy + Send + Sync;
+    /// Its name in messages ("survey record").
+    const NAME: &'static str;
+
+    /// Loads the row (locking what the write needs); `None` when not in the tenant.
+    fn lock(
+        conn: &mut Conn,
+        tenant: TenantId,
+        key: Self::Key,
+    ) -> impl Future<Output = ApiResult<Option<Guarded<Self>>>> + Send;
+
+    fn archived_at(&self) -> Option<DateTime<Utc>>;
+
+    fn version(&self) -> i32;
+
+    /// Sets or clears `archived_at`, bumping the version.
+    fn set_archived(
+        conn: &mut Conn,
+        tenant: TenantId,
+        key: Self::Key,
+        archived: bool,
+    ) -> impl Future<Output = ApiResult<Self>> + Send;
+
+    /// Derived state to refresh in the same transaction (e.g. the account's latest survey).
+    fn after_change(
+        &self,
+        _conn: &mut Conn,
+        _tenant: TenantId,
+    ) -> impl Future<Output = ApiResult<()>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// 409 when `name` is archived.
+pub fn ensure_active(name: &str, archived_at: Option<DateTime<Utc>>) -> ApiResult<()> {
+    match archived_at {
+        Some(_) => Err(ApiError::Conflict(format!(
+            "the {name} is archived; restore it first"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// 409 when the parent is archived.
+pub fn ensure_parent_active(parent: Option<Parent>) -> ApiResult<()> {
+    match parent {
+        Some(p) if p.archived => ensure_active(p.name, Some(Utc::now())),
+        _ => Ok(()),
+    }
+}
+
+/// Loads `R` for a write by `who`: found in the tenant, owned by them (or they write all),
+/// the precondition met, the parent active and the resource itself active.
+pub async fn lock_for_write<R: Archivable>(
+    conn: &mut Conn,
+    who: &Principal,
+    key: R::Key,
+    pre: &Precondition,
+) -> ApiResult<R> {
+    let g = R::lock(conn, who.tenant, key)
+        .await?
+        .ok_or_else(|| not_found(R::NAME))?;
+    who.require_write_owned_by(&g.owner)?;
+    pre.check(g.row.version())?;
+    ensure_parent_active(g.parent)?;
+    ensure_active(R::NAME, g.row.archived_at())?;
+    Ok(g.row)
+}
+
+/// Archives (`archived = true`) or restores `R`, in one transaction.
+pub async fn set_archived<R: Archivable>(
+    conn: &mut Conn,
+    who: &Principal,
+    key: R::Key,
+    pre: &Precondition,
+    archived: bool,
+) -> ApiResult<R> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let g = R::lock(conn, who.tenant, key)
+            .await?
+            .ok_or_else(|| not_found(R::NAME))?;
+        who.require_write_owned_by(&g.owner)?;
+        pre.check(g.row.version())?;
+        ensure_parent_active(g.parent)?;
+        if g.row.archived_at().is_some() == archived {
+            return Ok(g.row);
+        }
+        let row = R::set_archived(conn, who.tenant, key, archived).await?;
+        row.after_change(conn, who.tenant).await?;
+        Ok(row)
+    })
+    .await
+}

@@ -1,0 +1,390 @@
+//! Contacts (people at the customer) and the org chart of an account.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::accounts as account_q;
+use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
+use crate::domain::ids::TenantId;
+use crate::domain::org_chart::{
+    self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Relationship,
+};
+use crate::domain::validate::Checker;
+use crate::error::{ApiError, ApiResult};
+use crate::service::archive::{self, Archivable, Guarded, Parent};
+use crate::service::input::double_option;
+use crate::service::{accounts, Conn, Precondition, Principal};
+
+/// Creates a contact.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContact {
+    #[schema(example = "王建国")]
+    pub name: String,
+    pub title: Option<String>,
+    /// Defaults to `other`.
+    pub department: Option<Department>,
+    pub methodology_role: Option<MethodologyRole>,
+    /// A contact of the same account; loops are rejected.
+    pub reports_to: Option<Uuid>,
+    /// Defaults to `unknown`.
+    pub attitude: Option<Attitude>,
+    /// Defaults to `none`.
+    pub relationship: Option<Relationship>,
+    pub influence: Option<Influence>,
+    #[serde(default)]
+    pub key_person: bool,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A JSON merge patch (RFC 7396) of a contact: absent members stay, `null` clears.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchContact {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    /// `null` resets to `other`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Department>)]
+    pub department: Option<Option<Department>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<MethodologyRole>)]
+    pub methodology_role: Option<Option<MethodologyRole>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub reports_to: Option<Option<Uuid>>,
+    /// `null` resets to `unknown`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Attitude>)]
+    pub attitude: Option<Option<Attitude>>,
+    /// `null` resets to `none`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Relationship>)]
+    pub relationship: Option<Option<Relationship>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Influence>)]
+    pub influence: Option<Option<Influence>>,
+    /// `null` resets to false.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<bool>)]
+    pub key_person: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+}
+
+impl From<&Contact> for Person {
+    fn from(c: &Contact) -> Self {
+        Person {
+            id: c.id,
+            name: c.name.clone(),
+            title: c.title.clone(),
+            department: Department::parse(&c.department).unwrap_or(Department::Other),
+            methodology_role: c
+                .methodology_role
+                .as_deref()
+                .and_then(MethodologyRole::parse),
+            reports_to: c.reports_to,
+            attitude: Attitude::parse(&c.attitude).unwrap_or(Attitude::Unknown),
+            relationship: Relationship::parse(&c.relationship).unwrap_or(Relationship::None),
+            influence: c.influence.as_deref().and_then(Influence::parse),
+            key_person: c.key_person,
+        }
+    }
+}
+
+impl Archivable for Contact {
+    /// (account, contact)
+    type Key = (Uuid, Uuid);
+    const NAME: &'static str = "contact";
+
+    async fn lock(
+        conn: &mut Conn,
+        tenant: TenantId,
+        (account_id, contact_id): (Uuid, Uuid),
+    ) -> ApiResult<Option<Guarded<Self>>> {
+        // The account row is the lock that serialises writers of its org chart.
+        let Some(account) = account_q::find_for_update(conn, tenant, account_id).await? else {
+            return Ok(None);
+        };
+        Ok(q::find(conn, tenant, account_id, contact_id)
+            .await?
+            .map(|row| Guarded {
+                row,
+                owner: account.owner.clone(),
+                parent: Some(Parent {
+                    name: "account",
+                    archived: account.archived_at.is_some(),
+                }),
+            }))
+    }
+
+    fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.archived_at
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    async fn set_archived(
+        conn: &mut Conn,
+        tenant: TenantId,
+        (account_id, contact_id): (Uuid, Uuid),
+        archived: bool,
+    ) -> ApiResult<Self> {
+        Ok(q::set_archived(conn, tenant, account_id, contact_id, archived).await?)
+    }
+}
+
+/// Checks a new manager for `contact` (None for a contact being created).
+async fn check_reports_to(
+    conn: &mut Conn,
+    tenant: TenantId,
+    account: Uuid,
+    contact: Option<Uuid>,
+    manager: Uuid,
+) -> ApiResult<()> {
+    if Some(manager) == contact {
+        return Err(ApiError::validation(
+            "reports_to",
+            "a contact cannot report to itself",
+        ));
+    }
+    let target = q::find(conn, tenant, account, manager).await?;
+    match target {
+        None => Err(ApiError::validation(
+            "reports_to",
+            "must be a contact of the same account",
+        )),
+        Some(t) if t.archived_at.is_some() => Err(ApiError::validation(
+            "reports_to",
+            "refers to an archived contact",
+        )),
+        Some(_) => {
+            if let Some(contact) = contact {
+                let edges: HashMap<Uuid, Option<Uuid>> =
+                    q::edges(conn, tenant, account).await?.into_iter().collect();
+                if org_chart::would_create_cycle(&edges, contact, manager) {
+                    return Err(ApiError::validation(
+                        "reports_to",
+                        "would create a reporting loop",
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn create(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    b: CreateContact,
+) -> ApiResult<Contact> {
+    let mut c = Checker::new();
+    let name = c.required_text("name", &b.name, 200);
+    let title = c.optional_text("title", b.title.as_deref(), 200);
+    let phone = c.optional_phone("phone", b.phone.as_deref());
+    let email = c.optional_email("email", b.email.as_deref());
+    let notes = c.optional_text("notes", b.notes.as_deref(), 10_000);
+    c.finish()?;
+    let new = NewContact {
+        id: Uuid::now_v7(),
+        tenant_id: who.tenant.get(),
+        account_id,
+        name,
+        title,
+        department: b
+            .department
+            .unwrap_or(Department::Other)
+            .as_str()
+            .to_string(),
+        methodology_role: b.methodology_role.map(|r| r.as_str().to_string()),
+        reports_to: b.reports_to,
+        attitude: b.attitude.unwrap_or(Attitude::Unknown).as_str().to_string(),
+        relationship: b
+            .relationship
+            .unwrap_or(Relationship::None)
+            .as_str()
+            .to_string(),
+        influence: b.influence.map(|i| i.as_str().to_string()),
+        key_person: b.key_person,
+        phone,
+        email,
+        notes,
+    };
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        accounts::lock_writable_in(conn, who, account_id).await?;
+        if let Some(m) = new.reports_to {
+            check_reports_to(conn, who.tenant, account_id, None, m).await?;
+        }
+        Ok(q::insert(conn, new).await?)
+    })
+    .await
+}
+
+pub async fn list(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    include_archived: bool,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<Contact>> {
+    accounts::find_in(conn, who.tenant, account_id).await?;
+    Ok(q::list(conn, who.tenant, account_id, include_archived, after, limit).await?)
+}
+
+pub async fn get(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    id: Uuid,
+) -> ApiResult<Contact> {
+    q::find(conn, who.tenant, account_id, id)
+        .await?
+        .ok_or_else(|| crate::service::not_found("contact"))
+}
+
+fn changes(p: &PatchContact) -> ApiResult<ContactChanges> {
+    let mut c = Checker::new();
+    let mut ch = ContactChanges::default();
+    match &p.name {
+        Some(Some(n)) => ch.name = Some(c.required_text("name", n, 200)),
+        Some(None) => c.add("name", "is required and cannot be removed"),
+        None => {}
+    }
+    if let Some(v) = &p.title {
+        ch.title = Some(c.optional_text("title", v.as_deref(), 200));
+    }
+    if let Some(v) = p.department {
+        ch.department = Some(v.unwrap_or(Department::Other).as_str().to_string());
+    }
+    if let Some(v) = p.methodology_role {
+        ch.methodology_role = Some(v.map(|r| r.as_str().to_string()));
+    }
+    if let Some(v) = p.reports_to {
+        ch.reports_to = Some(v);
+    }
+    if let Some(v) = p.attitude {
+        ch.attitude = Some(v.unwrap_or(Attitude::Unknown).as_str().to_string());
+    }
+    if let Some(v) = p.relationship {
+        ch.relationship = Some(v.unwrap_or(Relationship::None).as_str().to_string());
+    }
+    if let Some(v) = p.influence {
+        ch.influence = Some(v.map(|i| i.as_str().to_string()));
+    }
+    if let Some(v) = p.key_person {
+        ch.key_person = Some(v.unwrap_or(false));
+    }
+    if let Some(v) = &p.phone {
+        ch.phone = Some(c.optional_phone("phone", v.as_deref()));
+    }
+    if let Some(v) = &p.email {
+        ch.email = Some(c.optional_email("email", v.as_deref()));
+    }
+    if let Some(v) = &p.notes {
+        ch.notes = Some(c.optional_text("notes", v.as_deref(), 10_000));
+    }
+    c.finish()?;
+    Ok(ch)
+}
+
+pub async fn update(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    contact_id: Uuid,
+    pre: &Precondition,
+    patch: PatchContact,
+) -> ApiResult<Contact> {
+    let ch = changes(&patch)?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current =
+            archive::lock_for_write::<Contact>(conn, who, (account_id, contact_id), pre).await?;
+        if let Some(Some(m)) = ch.reports_to {
+            if Some(m) != current.reports_to {
+                check_reports_to(conn, who.tenant, account_id, Some(contact_id), m).await?;
+            }
+        }
+        Ok(q::update(conn, who.tenant, account_id, contact_id, ch).await?)
+    })
+    .await
+}
+
+pub async fn archive(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    contact_id: Uuid,
+    pre: &Precondition,
+) -> ApiResult<Contact> {
+    archive::set_archived::<Contact>(conn, who, (account_id, contact_id), pre, true).await
+}
+
+pub async fn restore(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    contact_id: Uuid,
+) -> ApiResult<Contact> {
+    archive::set_archived::<Contact>(
+        conn,
+        who,
+        (account_id, contact_id),
+        &Precondition::None,
+        false,
+    )
+    .await
+}
+
+/// The people of the account's org chart (active contacts), for the engine and the chart.
+pub(crate) async fn people_in(
+    conn: &mut Conn,
+    tenant: TenantId,
+    account_id: Uuid,
+) -> ApiResult<Vec<(Contact, Person)>> {
+    let contacts = q::active_for_account(conn, tenant, account_id).await?;
+    Ok(contacts
+        .into_iter()
+        .map(|c| {
+            let p = Person::from(&c);
+            (c, p)
+        })
+        .collect())
+}
+
+/// The org chart of an account: the tree and its coverage.
+pub async fn org_chart(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+) -> ApiResult<(Vec<OrgNode>, Coverage)> {
+    accounts::find_in(conn, who.tenant, account_id).await?;
+    let people: Vec<Person> = people_in(conn, who.tenant, account_id)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    Ok((org_chart::build_tree(&people), org_chart::coverage(&people)))
+}

@@ -1,0 +1,558 @@
+//! Opportunities (purchase projects): create, read, list, change (including manual stage
+//! changes), archive/restore, stage history.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel_async::AsyncConnection;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::accounts as account_q;
+use crate::db::opportunities::{
+    self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
+};
+use crate::domain::ids::TenantId;
+use crate::domain::money::{AmountInput, Currency};
+use crate::domain::opportunity::{is_stage_code, Competitor, OpportunityStatus};
+use crate::domain::survey::SurveySummary;
+use crate::domain::validate::Checker;
+use crate::error::{ApiError, ApiResult};
+use crate::service::archive::{self, Archivable, Guarded, Parent};
+use crate::service::input::double_option;
+use crate::service::{accounts, corrupt, not_found, surveys, Conn, Precondition, Principal};
+
+/// Creates an opportunity.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOpportunity {
+    #[schema(example = "数据中心网络改造")]
+    pub name: String,
+    pub description: Option<String>,
+    /// With `currency`: a decimal string with at most the currency's minor digits
+    /// (`"1200000.00"`), or a whole number; at most 10 000 000 000 000.
+    pub estimated_amount: Option<AmountInput>,
+    /// ISO 4217 code, e.g. CNY.
+    pub currency: Option<String>,
+    pub expected_start: Option<NaiveDate>,
+    /// Not before `expected_start`.
+    pub deadline: Option<NaiveDate>,
+    /// Defaults to `open`.
+    pub status: Option<OpportunityStatus>,
+    #[serde(default)]
+    pub competitors: Vec<Competitor>,
+    /// Defaults to the caller; only managers and admins may name someone else.
+    pub owner: Option<String>,
+}
+
+/// A JSON merge patch of an opportunity. Changing `current_stage` records a stage change
+/// with `stage_reason`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchOpportunity {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// A decimal string or a whole number in `currency` (the new one when both change).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<AmountInput>)]
+    pub estimated_amount: Option<Option<AmountInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub currency: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub expected_start: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub deadline: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = OpportunityStatus)]
+    pub status: Option<Option<OpportunityStatus>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<Competitor>>)]
+    pub competitors: Option<Option<Vec<Competitor>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String)]
+    pub owner: Option<Option<String>>,
+    /// Move the opportunity to this stage (S1-S6); recorded in the stage history.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String, pattern = "^S[1-6]$")]
+    pub current_stage: Option<Option<String>>,
+    /// Why the stage changed (with `current_stage`).
+    pub stage_reason: Option<String>,
+}
+
+/// Filters of the opportunity list (as given; checked here).
+#[derive(Debug, Default)]
+pub struct ListOpportunities {
+    pub account_id: Option<Uuid>,
+    pub stage: Option<String>,
+    pub status: Option<OpportunityStatus>,
+    pub owner: Option<String>,
+    pub include_archived: bool,
+}
+
+/// An opportunity with what is shown next to it: its account's latest survey.
+#[derive(Debug)]
+pub struct OpportunityView {
+    pub opportunity: Opportunity,
+    pub latest_survey: Option<SurveySummary>,
+}
+
+impl Archivable for Opportunity {
+    type Key = Uuid;
+    const NAME: &'static str = "opportunity";
+
+    async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
+        let Some(row) = q::find_for_update(conn, tenant, id).await? else {
+            return Ok(None);
+        };
+        let account = account_q::find(conn, tenant, row.account_id).await?;
+        Ok(Some(Guarded {
+            owner: row.owner.clone(),
+            parent: Some(Parent {
+                name: "account",
+                archived: account.is_none_or(|a| a.archived_at.is_some()),
+            }),
+            row,
+        }))
+    }
+
+    fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.archived_at
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    async fn set_archived(
+        conn: &mut Conn,
+        tenant: TenantId,
+        id: Uuid,
+        archived: bool,
+    ) -> ApiResult<Self> {
+        Ok(q::set_archived(conn, tenant, id, archived).await?)
+    }
+}
+
+/// Locks the opportunity for a write (to it or to its assessments). In the caller's
+/// transaction.
+pub(crate) async fn lock_writable_in(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+) -> ApiResult<Opportunity> {
+    archive::lock_for_write::<Opportunity>(conn, who, id, &Precondition::None).await
+}
+
+pub(crate) async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Opportunity> {
+    q::find(conn, tenant, id)
+        .await?
+        .ok_or_else(|| not_found("opportunity"))
+}
+
+/// The stored competitors of an opportunity.
+pub fn competitors_of(o: &Opportunity) -> ApiResult<Vec<Competitor>> {
+    serde_json::from_value(o.competitors.clone())
+        .map_err(|e| corrupt("opportunity competitors", o.id, e))
+}
+
+/// The stored status of an opportunity.
+pub fn status_of(o: &Opportunity) -> ApiResult<OpportunityStatus> {
+    OpportunityStatus::parse(&o.status).ok_or_else(|| {
+        corrupt(
+            "opportunity status",
+            o.id,
+            format!("unknown value {:?}", o.status),
+        )
+    })
+}
+
+/// The stored currency of an opportunity.
+pub fn currency_of(o: &Opportunity) -> ApiResult<Option<Currency>> {
+    o.currency
+        .as_deref()
+        .map(|c| Currency::parse(c).map_err(|e| corrupt("opportunity currency", o.id, e)))
+        .transpose()
+}
+
+/// Views with the latest survey of each opportunity's account (one query for all).
+async fn views(
+    conn: &mut Conn,
+    tenant: TenantId,
+    rows: Vec<Opportunity>,
+) -> ApiResult<Vec<OpportunityView>> {
+    let mut accounts: Vec<Uuid> = rows.iter().map(|o| o.account_id).collect();
+    accounts.sort();
+    accounts.dedup();
+    let surveys: HashMap<Uuid, SurveySummary> =
+        surveys::latest_summaries_in(conn, tenant, &accounts).await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| OpportunityView {
+            latest_survey: surveys.get(&o.account_id).cloned(),
+            opportunity: o,
+        })
+        .collect())
+}
+
+async fn view(conn: &mut Conn, tenant: TenantId, row: Opportunity) -> ApiResult<OpportunityView> {
+    views(conn, tenant, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("opportunity vanished"))
+}
+
+fn check_competitors(c: &mut Checker, list: &[Competitor]) -> serde_json::Value {
+    if list.len() > 20 {
+        c.add("competitors", "at most 20 competitors");
+    }
+    let cleaned: Vec<Competitor> = list
+        .iter()
+        .enumerate()
+        .map(|(i, comp)| Competitor {
+            name: c.required_text(&format!("competitors[{i}].name"), &comp.name, 200),
+            strengths: c.optional_text(
+                &format!("competitors[{i}].strengths"),
+                comp.strengths.as_deref(),
+                2000,
+            ),
+            weaknesses: c.optional_text(
+                &format!("competitors[{i}].weaknesses"),
+                comp.weaknesses.as_deref(),
+                2000,
+            ),
+        })
+        .collect();
+    serde_json::Value::Array(
+        cleaned
+            .into_iter()
+            .map(|c| serde_json::json!({"name": c.name, "strengths": c.strengths, "weaknesses": c.weaknesses}))
+            .collect(),
+    )
+}
+
+fn check_currency(c: &mut Checker, field: &str, v: &str) -> Option<Currency> {
+    match Currency::parse(v) {
+        Ok(cur) => Some(cur),
+        Err(e) => {
+            c.add(field, e);
+            None
+        }
+    }
+}
+
+fn check_stage(c: &mut Checker, field: &str, v: &str) -> String {
+    if !is_stage_code(v) {
+        c.add(field, "must be one of S1-S6");
+    }
+    v.to_string()
+}
+
+fn to_minor(c: &mut Checker, amount: &AmountInput, currency: &Currency) -> Option<i64> {
+    match amount.to_minor(currency) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            c.add("estimated_amount", e);
+            None
+        }
+    }
+}
+
+pub async fn create(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    b: CreateOpportunity,
+) -> ApiResult<OpportunityView> {
+    let mut c = Checker::new();
+    let name = c.required_text("name", &b.name, 200);
+    let description = c.optional_text("description", b.description.as_deref(), 10_000);
+    let currency = b
+        .currency
+        .as_deref()
+        .and_then(|v| check_currency(&mut c, "currency", v));
+    let amount_minor = match (&b.estimated_amount, &currency) {
+        (Some(a), Some(cur)) => to_minor(&mut c, a, cur),
+        _ => None,
+    };
+    if b.estimated_amount.is_some() != b.currency.is_some() {
+        c.add(
+            if b.currency.is_none() {
+                "currency"
+            } else {
+                "estimated_amount"
+            },
+            "estimated_amount and currency go together",
+        );
+    }
+    if let (Some(s), Some(d)) = (b.expected_start, b.deadline) {
+        if d < s {
+            c.add("deadline", "must not be before expected_start");
+        }
+    }
+    let competitors = check_competitors(&mut c, &b.competitors);
+    let owner = match &b.owner {
+        Some(o) => c.required_text("owner", o, 200),
+        None => who.sub.clone(),
+    };
+    c.finish()?;
+    if owner != who.sub && !who.writes_all() {
+        return Err(ApiError::Forbidden(
+            "only managers and admins may create opportunities for another owner".to_string(),
+        ));
+    }
+    let new = NewOpportunity {
+        id: Uuid::now_v7(),
+        tenant_id: who.tenant.get(),
+        account_id,
+        name,
+        description,
+        amount_minor,
+        currency: currency.map(|c| c.as_str().to_string()),
+        expected_start: b.expected_start,
+        deadline: b.deadline,
+        status: b
+            .status
+            .unwrap_or(OpportunityStatus::Open)
+            .as_str()
+            .to_string(),
+        current_stage: "S1".to_string(),
+        competitors,
+        owner,
+        created_by: who.sub.clone(),
+    };
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            accounts::lock_writable_in(conn, who, account_id).await?;
+            Ok(q::insert(conn, new).await?)
+        })
+        .await?;
+    view(conn, who.tenant, row).await
+}
+
+pub async fn list(
+    conn: &mut Conn,
+    who: &Principal,
+    f: ListOpportunities,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<OpportunityView>> {
+    let mut c = Checker::new();
+    let stage = f.stage.as_deref().map(|s| check_stage(&mut c, "stage", s));
+    let owner = c.optional_text("owner", f.owner.as_deref(), 200);
+    c.finish()?;
+    let filter = OpportunityFilter {
+        account_id: f.account_id,
+        stage,
+        status: f.status.map(|s| s.as_str().to_string()),
+        owner,
+        include_archived: f.include_archived,
+    };
+    let rows = q::list(conn, who.tenant, &filter, after, limit).await?;
+    views(conn, who.tenant, rows).await
+}
+
+pub async fn list_for_account(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<OpportunityView>> {
+    accounts::find_in(conn, who.tenant, account_id).await?;
+    let filter = OpportunityFilter {
+        account_id: Some(account_id),
+        ..Default::default()
+    };
+    let rows = q::list(conn, who.tenant, &filter, after, limit).await?;
+    views(conn, who.tenant, rows).await
+}
+
+pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<OpportunityView> {
+    let row = find_in(conn, who.tenant, id).await?;
+    view(conn, who.tenant, row).await
+}
+
+/// A checked patch; amounts are resolved against the resulting currency in the transaction.
+struct Checked {
+    ch: OpportunityChanges,
+    amount: Option<Option<AmountInput>>,
+    currency: Option<Option<Currency>>,
+    stage: Option<String>,
+    reason: Option<String>,
+}
+
+fn check_patch(p: PatchOpportunity) -> ApiResult<Checked> {
+    let mut c = Checker::new();
+    let mut ch = OpportunityChanges::default();
+    match &p.name {
+        Some(Some(n)) => ch.name = Some(c.required_text("name", n, 200)),
+        Some(None) => c.add("name", "is required and cannot be removed"),
+        None => {}
+    }
+    if let Some(v) = &p.description {
+        ch.description = Some(c.optional_text("description", v.as_deref(), 10_000));
+    }
+    let currency = p.currency.as_ref().map(|v| {
+        v.as_deref()
+            .and_then(|v| check_currency(&mut c, "currency", v))
+    });
+    if let Some(v) = p.expected_start {
+        ch.expected_start = Some(v);
+    }
+    if let Some(v) = p.deadline {
+        ch.deadline = Some(v);
+    }
+    match p.status {
+        Some(Some(s)) => ch.status = Some(s.as_str().to_string()),
+        Some(None) => c.add("status", "is required and cannot be removed"),
+        None => {}
+    }
+    if let Some(v) = &p.competitors {
+        ch.competitors = Some(check_competitors(&mut c, v.as_deref().unwrap_or_default()));
+    }
+    match &p.owner {
+        Some(Some(o)) => ch.owner = Some(c.required_text("owner", o, 200)),
+        Some(None) => c.add("owner", "is required and cannot be removed"),
+        None => {}
+    }
+    let stage = match &p.current_stage {
+        Some(Some(s)) => Some(check_stage(&mut c, "current_stage", s)),
+        Some(None) => {
+            c.add("current_stage", "is required and cannot be removed");
+            None
+        }
+        None => None,
+    };
+    let reason = c.optional_text("stage_reason", p.stage_reason.as_deref(), 2000);
+    if reason.is_some() && stage.is_none() {
+        c.add("stage_reason", "goes with current_stage");
+    }
+    c.finish()?;
+    Ok(Checked {
+        ch,
+        amount: p.estimated_amount,
+        currency,
+        stage,
+        reason,
+    })
+}
+
+/// Cross-field rules on the result of the patch: amount and currency together, the amount
+/// exact in the resulting currency, the deadline not before the start.
+fn resolve(current: &Opportunity, p: &mut Checked) -> ApiResult<()> {
+    let mut c = Checker::new();
+    let old_currency = currency_of(current)?;
+    let currency = p.currency.clone().unwrap_or(old_currency.clone());
+    match (&p.amount, &currency) {
+        (Some(Some(a)), Some(cur)) => {
+            p.ch.amount_minor = Some(to_minor(&mut c, a, cur));
+        }
+        (Some(None), _) => p.ch.amount_minor = Some(None),
+        (None, Some(cur)) => {
+            let changed_scale = old_currency
+                .as_ref()
+                .is_some_and(|old| old.exponent() != cur.exponent());
+            if changed_scale && current.amount_minor.is_some() {
+                c.add(
+                    "estimated_amount",
+                    "restate the amount when changing to a currency with other minor digits",
+                );
+            }
+        }
+        _ => {}
+    }
+    let has_amount = match &p.amount {
+        Some(a) => a.is_some(),
+        None => current.amount_minor.is_some(),
+    };
+    if has_amount != currency.is_some() {
+        c.add("currency", "estimated_amount and currency go together");
+    }
+    if let Some(cur) = &p.currency {
+        p.ch.currency = Some(cur.as_ref().map(|c| c.as_str().to_string()));
+    }
+    let start = p.ch.expected_start.unwrap_or(current.expected_start);
+    let deadline = p.ch.deadline.unwrap_or(current.deadline);
+    if let (Some(s), Some(d)) = (start, deadline) {
+        if d < s {
+            c.add("deadline", "must not be before expected_start");
+        }
+    }
+    c.finish()?;
+    Ok(())
+}
+
+pub async fn update(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+    patch: PatchOpportunity,
+) -> ApiResult<OpportunityView> {
+    let mut p = check_patch(patch)?;
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let current = archive::lock_for_write::<Opportunity>(conn, who, id, pre).await?;
+            if let Some(owner) = &p.ch.owner {
+                if *owner != current.owner && !who.writes_all() {
+                    return Err(ApiError::Forbidden(
+                        "only managers and admins may reassign owners".to_string(),
+                    ));
+                }
+            }
+            resolve(&current, &mut p)?;
+            let changes = std::mem::take(&mut p.ch);
+            let mut updated = q::update(conn, who.tenant, id, changes).await?;
+            if let Some(stage) = &p.stage {
+                if *stage != updated.current_stage {
+                    updated = q::change_stage(
+                        conn,
+                        who.tenant,
+                        &updated,
+                        stage,
+                        &who.sub,
+                        p.reason.clone(),
+                        None,
+                    )
+                    .await?;
+                }
+            }
+            Ok(updated)
+        })
+        .await?;
+    view(conn, who.tenant, row).await
+}
+
+pub async fn archive(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+) -> ApiResult<Opportunity> {
+    archive::set_archived::<Opportunity>(conn, who, id, pre, true).await
+}
+
+pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<OpportunityView> {
+    let row =
+        archive::set_archived::<Opportunity>(conn, who, id, &Precondition::None, false).await?;
+    view(conn, who.tenant, row).await
+}
+
+pub async fn stage_history(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<StageChangeRow>> {
+    find_in(conn, who.tenant, id).await?;
+    Ok(q::stage_history(conn, who.tenant, id, after, limit).await?)
+}

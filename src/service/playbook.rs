@@ -1,0 +1,139 @@
+//! The tenant's playbook: the built-in methodology with the tenant's authored stages on top,
+//! its versions, and authoring.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+
+use crate::db::playbook::{self as q, PlaybookVersion};
+use crate::domain::ids::TenantId;
+use crate::domain::playbook::{
+    apply, author_stage, built_in, Overlay, Playbook, StageInput, BUILT_IN_VERSION,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::service::{corrupt, Conn, Precondition, Principal, Role};
+
+/// A version of the tenant's playbook.
+#[derive(Debug)]
+pub struct VersionInfo {
+    pub version: i32,
+    /// The stage the change authored; None for the built-in version.
+    pub stage_code: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+fn built_in_playbook() -> ApiResult<&'static Playbook> {
+    built_in().map_err(ApiError::Internal)
+}
+
+fn overlay_of(row: &PlaybookVersion) -> ApiResult<Overlay> {
+    serde_json::from_value(row.overlay.clone())
+        .map_err(|e| corrupt("playbook overlay of version", row.version, e))
+}
+
+/// The tenant's current playbook: its version, the tenant's overlay and the merged playbook.
+pub(crate) async fn current_in(
+    conn: &mut Conn,
+    tenant: TenantId,
+) -> ApiResult<(i32, Overlay, Playbook)> {
+    let base = built_in_playbook()?;
+    match q::latest(conn, tenant).await? {
+        None => Ok((BUILT_IN_VERSION, Overlay::default(), base.clone())),
+        Some(row) => {
+            let overlay = overlay_of(&row)?;
+            let p = apply(base, &overlay);
+            Ok((row.version, overlay, p))
+        }
+    }
+}
+
+/// The current playbook and its version.
+pub async fn current(conn: &mut Conn, who: &Principal) -> ApiResult<(i32, Playbook)> {
+    let (version, _, p) = current_in(conn, who.tenant).await?;
+    Ok((version, p))
+}
+
+/// Versions after `after`, oldest first; version 1 is the built-in methodology.
+pub async fn versions(
+    conn: &mut Conn,
+    who: &Principal,
+    after: i64,
+    limit: i64,
+) -> ApiResult<Vec<VersionInfo>> {
+    let mut items = Vec::new();
+    if after < i64::from(BUILT_IN_VERSION) {
+        items.push(VersionInfo {
+            version: BUILT_IN_VERSION,
+            stage_code: None,
+            created_by: None,
+            created_at: None,
+        });
+    }
+    let after = i32::try_from(after.max(i64::from(BUILT_IN_VERSION))).unwrap_or(i32::MAX);
+    let rows = q::list(conn, who.tenant, after, limit).await?;
+    items.extend(rows.into_iter().map(|r| VersionInfo {
+        version: r.version,
+        stage_code: Some(r.stage_code),
+        created_by: Some(r.created_by),
+        created_at: Some(r.created_at),
+    }));
+    Ok(items)
+}
+
+/// One version of the playbook.
+pub async fn version(conn: &mut Conn, who: &Principal, version: i32) -> ApiResult<Playbook> {
+    let base = built_in_playbook()?;
+    if version == BUILT_IN_VERSION {
+        return Ok(base.clone());
+    }
+    let row = q::find(conn, who.tenant, version)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("playbook version {version} not found")))?;
+    Ok(apply(base, &overlay_of(&row)?))
+}
+
+/// Authors a stage (admins): a new playbook version.
+pub async fn author(
+    conn: &mut Conn,
+    who: &Principal,
+    code: &str,
+    pre: &Precondition,
+    input: StageInput,
+) -> ApiResult<(i32, Playbook)> {
+    if !who.has(Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "only tenant admins author the playbook".to_string(),
+        ));
+    }
+    let base = built_in_playbook()?;
+    if base.stage(code).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "no stage {code}; stages are S1-S6"
+        )));
+    }
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let (current_version, overlay, _) = current_in(conn, who.tenant).await?;
+        pre.check(current_version)?;
+        let next = author_stage(base, &overlay, code, &input)?;
+        let row = q::insert(
+            conn,
+            PlaybookVersion {
+                tenant_id: who.tenant.get(),
+                version: current_version + 1,
+                overlay: serde_json::to_value(&next).map_err(ApiError::internal)?,
+                stage_code: code.to_string(),
+                created_by: who.sub.clone(),
+                created_at: Utc::now(),
+            },
+        )
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => ApiError::Conflict(
+                "the playbook changed concurrently; reload and retry".to_string(),
+            ),
+            other => other,
+        })?;
+        Ok((row.version, apply(base, &next)))
+    })
+    .await
+}
