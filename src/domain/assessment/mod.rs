@@ -1,0 +1,58 @@
+//! The stage engine: what the seller knows (evidence) + what is stored (facts) → judgement.
+//!
+//! Pure code: no I/O. The assessment service loads the facts (org chart coverage, the latest
+//! survey) and the playbook version, calls `validate` and `judge`, and stores input and
+//! judgement together.
+//!
+//! - `model`: the vocabulary (input, facts, judgement);
+//! - `validate`: the input against the playbook;
+//! - `steps`: the rules, one function each;
+//! - `messages`: every text the rules write, in zh and en.
+
+mod messages;
+mod model;
+mod steps;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use model::*;
+pub use steps::{evidence_stage, verification};
+pub use validate::{contact_sources, validate};
+
+use crate::domain::playbook::{localize, Lang, Playbook, Stage};
+
+/// Judges `input` for an opportunity in `current` against `facts`, with texts in `lang`.
+/// `validate` must have passed.
+pub fn judge(
+    playbook: &Playbook,
+    current: &Stage,
+    input: &AssessmentInput,
+    facts: &Facts,
+    lang: Lang,
+) -> Judgement {
+    let stage = steps::evidence_stage(playbook, current, input);
+    let observed = steps::observations(playbook, input);
+    let milestones = steps::milestones(stage, input, facts, lang);
+    let (ready_to_advance, blocking_reasons) = steps::readiness(stage, &milestones, lang);
+    let recommended_actions =
+        steps::recommendations(playbook, stage, input, facts, &milestones, lang);
+    let risks = steps::risks(stage, current, input, facts, &observed, lang);
+    Judgement {
+        stage: StageRef {
+            code: stage.code.clone(),
+            order: stage.order,
+            name: localize(&stage.name.zh, &stage.name.en, lang).text,
+        },
+        purchase_progress_percent: stage.purchase_progress_percent,
+        milestone_completion_percent: steps::completion_percent(&milestones),
+        observed_behaviours: observed,
+        milestones,
+        ready_to_advance,
+        blocking_reasons,
+        recommended_actions,
+        risks,
+        stage_change: steps::stage_change(stage, current),
+    }
+}

@@ -1,0 +1,395 @@
+//! The engine's rules, one named step each: evidence stage, verification, data checks,
+//! milestones, readiness, recommendations, risks, stage change. `judge` runs them in order.
+
+use std::collections::HashSet;
+
+use super::messages::{findings, Msg};
+use super::model::{
+    AssessmentInput, ClaimStatus, Clarity, DataCheck, Direction, Facts, Leaning, MilestoneOut,
+    ObservedOut, Recommendation, Risk, RiskCode, Source, SourceKind, StageChange, SurveyFact,
+    ToolRef, Verification,
+};
+use crate::domain::playbook::{localize, Action, Kind, Lang, Playbook, Stage};
+
+/// The evidence stage: the highest stage with an observed buying signal; with none, the
+/// opportunity's current stage.
+pub fn evidence_stage<'p>(
+    playbook: &'p Playbook,
+    current: &'p Stage,
+    input: &AssessmentInput,
+) -> &'p Stage {
+    input
+        .observed_behaviours
+        .iter()
+        .filter_map(|b| playbook.stage_of_item(&b.code, Kind::Behaviour))
+        .max_by_key(|s| s.order)
+        .unwrap_or(current)
+}
+
+/// Two or more sources that differ in kind or in contact → verified (S1.N1).
+pub fn verification(sources: &[Source]) -> Verification {
+    let distinct: HashSet<String> = sources
+        .iter()
+        .map(|s| match (s.kind, s.contact_id) {
+            (SourceKind::Contact, Some(id)) => format!("contact:{id}"),
+            (k, _) => k.as_str().to_string(),
+        })
+        .collect();
+    match distinct.len() {
+        0 => Verification::Unsupported,
+        1 => Verification::SingleSource,
+        _ => Verification::Verified,
+    }
+}
+
+/// Each observed buying signal with its stage and verification.
+pub fn observations(playbook: &Playbook, input: &AssessmentInput) -> Vec<ObservedOut> {
+    input
+        .observed_behaviours
+        .iter()
+        .map(|b| ObservedOut {
+            code: b.code.clone(),
+            stage: playbook
+                .stage_of_item(&b.code, Kind::Behaviour)
+                .map(|s| s.code.clone())
+                .unwrap_or_default(),
+            evidence: b.evidence.clone(),
+            sources: b.sources.clone(),
+            verification: verification(&b.sources),
+        })
+        .collect()
+}
+
+/// What stored data says about a milestone: `None` when no stored data speaks to it, else
+/// whether the data supports it and why.
+pub fn data_check(code: &str, facts: &Facts, lang: Lang) -> Option<(bool, String)> {
+    match code {
+        "S1.M1" => {
+            let mut missing = Vec::new();
+            if !facts.org.it_leadership_known {
+                missing.push(Msg::OrgNoItLeadership.text(lang));
+            }
+            if !facts.org.key_person_supporter {
+                missing.push(Msg::OrgNoKeySupporter.text(lang));
+            }
+            if missing.is_empty() {
+                Some((true, Msg::OrgConsistent.text(lang)))
+            } else {
+                Some((false, findings(&missing)))
+            }
+        }
+        "S1.M2" => match &facts.survey {
+            SurveyFact::NotTracked => None,
+            SurveyFact::Missing => Some((false, Msg::SurveyMissing.text(lang))),
+            SurveyFact::Latest {
+                completeness_percent: percent,
+                threshold_percent: threshold,
+                missing_sections,
+            } => {
+                let (percent, threshold) = (*percent, *threshold);
+                if percent >= threshold {
+                    Some((true, Msg::SurveyComplete { percent, threshold }.text(lang)))
+                } else {
+                    let missing = missing_sections;
+                    let msg = Msg::SurveyIncomplete {
+                        percent,
+                        threshold,
+                        missing,
+                    };
+                    Some((false, msg.text(lang)))
+                }
+            }
+        },
+        _ => None,
+    }
+}
+
+/// Every milestone of the evidence stage: the seller's claim, its verification and the data
+/// check. A failing data check contradicts only a claim of `achieved`.
+pub fn milestones(
+    stage: &Stage,
+    input: &AssessmentInput,
+    facts: &Facts,
+    lang: Lang,
+) -> Vec<MilestoneOut> {
+    stage
+        .sales_milestones
+        .iter()
+        .map(|m| {
+            let claim = input.milestones.iter().find(|c| c.code == m.code);
+            let status = claim.map_or(ClaimStatus::NotStarted, |c| c.status);
+            let sources = claim.map(|c| c.sources.clone()).unwrap_or_default();
+            let (data_check, data_check_detail) = match data_check(&m.code, facts, lang) {
+                None => (DataCheck::NotApplicable, None),
+                Some((true, d)) => (DataCheck::Consistent, Some(d)),
+                Some((false, d)) if status == ClaimStatus::Achieved => {
+                    (DataCheck::Contradicted, Some(d))
+                }
+                Some((false, d)) => (DataCheck::Consistent, Some(d)),
+            };
+            MilestoneOut {
+                code: m.code.clone(),
+                text: localize(&m.zh, &m.en, lang).text,
+                status,
+                evidence: claim.and_then(|c| c.evidence.clone()),
+                verification: verification(&sources),
+                sources,
+                data_check,
+                data_check_detail,
+            }
+        })
+        .collect()
+}
+
+/// Achieved and not contradicted.
+fn done(m: &MilestoneOut) -> bool {
+    m.status == ClaimStatus::Achieved && m.data_check != DataCheck::Contradicted
+}
+
+/// Done and verified: nothing is missing.
+pub fn complete(m: &MilestoneOut) -> bool {
+    done(m) && m.verification == Verification::Verified
+}
+
+/// Milestones done over all milestones of the stage, in percent (rounded).
+pub fn completion_percent(milestones: &[MilestoneOut]) -> u8 {
+    let total = milestones.len();
+    let achieved = milestones.iter().filter(|m| done(m)).count();
+    (achieved * 100 + total / 2)
+        .checked_div(total)
+        .map_or(0, |p| u8::try_from(p).unwrap_or(100))
+}
+
+/// What is missing for an open milestone.
+pub fn gap(m: &MilestoneOut, lang: Lang) -> String {
+    let code = m.code.as_str();
+    if m.data_check == DataCheck::Contradicted {
+        let detail = m.data_check_detail.as_deref().unwrap_or_default();
+        Msg::GapContradicted { code, detail }.text(lang)
+    } else if m.status != ClaimStatus::Achieved {
+        Msg::GapNotAchieved {
+            code,
+            status: m.status,
+        }
+        .text(lang)
+    } else if m.verification == Verification::SingleSource {
+        Msg::GapSingleSource { code }.text(lang)
+    } else {
+        Msg::GapUnsupported { code }.text(lang)
+    }
+}
+
+/// Ready to advance when the stage has milestones and every one is complete; otherwise the
+/// reasons that block it.
+pub fn readiness(stage: &Stage, milestones: &[MilestoneOut], lang: Lang) -> (bool, Vec<String>) {
+    let mut reasons: Vec<String> = milestones
+        .iter()
+        .filter(|m| !complete(m))
+        .map(|m| gap(m, lang))
+        .collect();
+    if milestones.is_empty() {
+        reasons.push(Msg::NoMilestones { stage: &stage.code }.text(lang));
+    }
+    (!milestones.is_empty() && reasons.is_empty(), reasons)
+}
+
+fn recommend(playbook: &Playbook, a: &Action, reason: String, lang: Lang) -> Recommendation {
+    let tool = |code: &String| ToolRef {
+        code: code.clone(),
+        name: playbook
+            .tools
+            .iter()
+            .find(|t| t.code == *code)
+            .map_or_else(|| code.clone(), |t| localize(&t.zh, &t.en, lang).text),
+    };
+    Recommendation {
+        code: a.code.clone(),
+        text: localize(&a.zh, &a.en, lang).text,
+        tools: a.tools.iter().map(tool).collect(),
+        reason,
+    }
+}
+
+/// What the survey still lacks, added to the survey tool's recommendation.
+fn survey_note(facts: &Facts, lang: Lang) -> Option<String> {
+    match &facts.survey {
+        SurveyFact::Missing => Some(Msg::SurveyNotRecorded.text(lang)),
+        SurveyFact::Latest {
+            missing_sections, ..
+        } if !missing_sections.is_empty() => Some(
+            Msg::SurveyLacks {
+                missing: missing_sections,
+            }
+            .text(lang),
+        ),
+        _ => None,
+    }
+}
+
+fn competitor_name(input: &AssessmentInput, lang: Lang) -> String {
+    input
+        .requirements
+        .as_ref()
+        .and_then(|r| r.competitor.clone())
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or_else(|| Msg::SomeCompetitor.text(lang))
+}
+
+/// Key actions of the stage that serve open milestones, those serving most first, minus the
+/// completed ones; what the requirements call for (S1.A08, S1.A07) goes in front.
+pub fn recommendations(
+    playbook: &Playbook,
+    stage: &Stage,
+    input: &AssessmentInput,
+    facts: &Facts,
+    milestones: &[MilestoneOut],
+    lang: Lang,
+) -> Vec<Recommendation> {
+    let open: Vec<&MilestoneOut> = milestones.iter().filter(|m| !complete(m)).collect();
+    let note = survey_note(facts, lang);
+    let completed: HashSet<&str> = input.completed_actions.iter().map(String::as_str).collect();
+    let mut scored: Vec<(usize, usize, Recommendation)> = stage
+        .key_actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !completed.contains(a.code.as_str()))
+        .filter_map(|(i, a)| {
+            let gaps: Vec<String> = open
+                .iter()
+                .filter(|m| a.serves.contains(&m.code))
+                .map(|m| gap(m, lang))
+                .collect();
+            if gaps.is_empty() {
+                return None;
+            }
+            let mut reason = findings(&gaps);
+            if let Some(note) = note
+                .as_ref()
+                .filter(|_| a.tools.iter().any(|t| t == "current_state_survey"))
+            {
+                reason = format!("{reason}; {note}");
+            }
+            Some((gaps.len(), i, recommend(playbook, a, reason, lang)))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut by_gaps: Vec<Recommendation> = scored.into_iter().map(|(_, _, r)| r).collect();
+
+    let requirements = input.requirements.clone().unwrap_or_default();
+    let mut front: Vec<(&str, String)> = Vec::new();
+    if requirements.leaning == Some(Leaning::Competitor) {
+        let competitor = competitor_name(input, lang);
+        let reason = Msg::WinBackRequirements {
+            competitor: &competitor,
+        }
+        .text(lang);
+        front.push(("S1.A08", reason));
+    }
+    if requirements.clarity == Some(Clarity::Unclear) {
+        let reason = Msg::GuideUnclearRequirements.text(lang);
+        front.push(("S1.A08", reason.clone()));
+        front.push(("S1.A07", reason));
+    }
+    let mut placed: Vec<Recommendation> = Vec::new();
+    for (code, reason) in front {
+        if placed.iter().any(|r| r.code == code) {
+            continue;
+        }
+        let Some(a) = playbook.action(code) else {
+            continue;
+        };
+        by_gaps.retain(|r| r.code != code);
+        placed.push(recommend(playbook, a, reason, lang));
+    }
+    placed.extend(by_gaps);
+    placed
+}
+
+/// The risks: the seller behind the customer, requirements leaning to a competitor, no
+/// supporter, no senior leadership, unverified key information.
+pub fn risks(
+    stage: &Stage,
+    current: &Stage,
+    input: &AssessmentInput,
+    facts: &Facts,
+    observed: &[ObservedOut],
+    lang: Lang,
+) -> Vec<Risk> {
+    let mut risks = Vec::new();
+    let mut add = |code: RiskCode, msg: Msg| {
+        risks.push(Risk {
+            code,
+            detail: msg.text(lang),
+        })
+    };
+    let achieved = |code: &str| {
+        input
+            .milestones
+            .iter()
+            .any(|c| c.code == code && c.status == ClaimStatus::Achieved)
+    };
+    if stage.order > current.order {
+        let open: Vec<&str> = current
+            .sales_milestones
+            .iter()
+            .filter(|m| !achieved(&m.code))
+            .map(|m| m.code.as_str())
+            .collect();
+        if !open.is_empty() {
+            let msg = Msg::SellerBehind {
+                stage: &stage.code,
+                current: &current.code,
+                open: &open,
+            };
+            add(RiskCode::SellerBehindCustomer, msg);
+        }
+    }
+    let leaning = input.requirements.as_ref().and_then(|r| r.leaning);
+    if leaning == Some(Leaning::Competitor) {
+        let competitor = competitor_name(input, lang);
+        let msg = Msg::CompetitorLeaning {
+            competitor: &competitor,
+        };
+        add(RiskCode::CompetitorLeaning, msg);
+    }
+    if facts.org.supporters.is_empty() {
+        add(RiskCode::NoSupporter, Msg::NoSupporter);
+    }
+    if !facts.org.senior_leadership_reached {
+        add(RiskCode::NoSeniorLeadershipContact, Msg::NoSeniorLeadership);
+    }
+    let mut unverified: Vec<String> = observed
+        .iter()
+        .filter(|o| o.verification != Verification::Verified)
+        .map(|o| o.code.clone())
+        .collect();
+    unverified.extend(
+        input
+            .milestones
+            .iter()
+            .filter(|c| {
+                c.status == ClaimStatus::Achieved
+                    && verification(&c.sources) != Verification::Verified
+            })
+            .map(|c| c.code.clone()),
+    );
+    if !unverified.is_empty() {
+        let msg = Msg::Unverified { codes: &unverified };
+        add(RiskCode::UnverifiedKeyInformation, msg);
+    }
+    risks
+}
+
+/// The change from the current stage to the evidence stage, if they differ.
+pub fn stage_change(stage: &Stage, current: &Stage) -> Option<StageChange> {
+    (stage.code != current.code).then(|| StageChange {
+        from: current.code.clone(),
+        to: stage.code.clone(),
+        direction: if stage.order > current.order {
+            Direction::Forward
+        } else {
+            Direction::Backward
+        },
+        applied: false,
+    })
+}

@@ -1,0 +1,164 @@
+//! Validation of an assessment's input against the playbook.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use super::model::{AssessmentInput, Source, SourceKind};
+use super::steps::evidence_stage;
+use crate::domain::playbook::{Kind, Playbook, Stage};
+use crate::domain::validate::Violation;
+
+const MAX_EVIDENCE: usize = 5000;
+const MAX_SOURCES: usize = 20;
+
+fn check_len(errors: &mut Vec<Violation>, field: String, v: &Option<String>, max: usize) {
+    if let Some(v) = v {
+        if v.chars().count() > max {
+            errors.push(Violation::new(field, format!("at most {max} characters")));
+        } else if v.contains('\0') {
+            errors.push(Violation::new(field, "must not contain NUL"));
+        }
+    }
+}
+
+fn check_sources(errors: &mut Vec<Violation>, field: &str, sources: &[Source]) {
+    if sources.len() > MAX_SOURCES {
+        errors.push(Violation::new(
+            format!("{field}.sources"),
+            format!("at most {MAX_SOURCES} sources"),
+        ));
+    }
+    for (j, s) in sources.iter().enumerate() {
+        let f = format!("{field}.sources[{j}]");
+        match (s.kind, s.contact_id) {
+            (SourceKind::Contact, None) => errors.push(Violation::new(
+                format!("{f}.contact_id"),
+                "required for a contact source",
+            )),
+            (k, Some(_)) if k != SourceKind::Contact => errors.push(Violation::new(
+                format!("{f}.contact_id"),
+                "only a contact source names a contact",
+            )),
+            _ => {}
+        }
+        let blank = |v: &Option<String>| v.as_deref().map(str::trim).is_none_or(str::is_empty);
+        if s.kind == SourceKind::Other && blank(&s.reference) && blank(&s.note) {
+            errors.push(Violation::new(
+                f.clone(),
+                "an `other` source needs a ref or a note",
+            ));
+        }
+        check_len(errors, format!("{f}.ref"), &s.reference, 500);
+        check_len(errors, format!("{f}.note"), &s.note, 2000);
+    }
+}
+
+/// Checks codes, duplicates, sources and lengths. Contact ids are checked by the caller against
+/// the account's contacts (see `contact_sources`).
+pub fn validate(
+    playbook: &Playbook,
+    current: &Stage,
+    input: &AssessmentInput,
+) -> Result<(), Vec<Violation>> {
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, b) in input.observed_behaviours.iter().enumerate() {
+        let field = format!("observed_behaviours[{i}]");
+        if playbook.stage_of_item(&b.code, Kind::Behaviour).is_none() {
+            errors.push(Violation::new(
+                format!("{field}.code"),
+                format!("{} is not a buying signal of the playbook", b.code),
+            ));
+        } else if !seen.insert(b.code.clone()) {
+            errors.push(Violation::new(
+                format!("{field}.code"),
+                format!("{} is listed twice", b.code),
+            ));
+        }
+        check_len(
+            &mut errors,
+            format!("{field}.evidence"),
+            &b.evidence,
+            MAX_EVIDENCE,
+        );
+        check_sources(&mut errors, &field, &b.sources);
+    }
+    let evidence = evidence_stage(playbook, current, input);
+    let mut seen = HashSet::new();
+    for (i, m) in input.milestones.iter().enumerate() {
+        let field = format!("milestones[{i}]");
+        match playbook.stage_of_item(&m.code, Kind::Milestone) {
+            None => errors.push(Violation::new(format!("{field}.code"), format!("{} is not a milestone of the playbook", m.code))),
+            Some(s) if s.code != evidence.code && s.code != current.code => errors.push(Violation::new(
+                format!("{field}.code"),
+                format!(
+                    "{} belongs to {}; only milestones of the evidence stage ({}) or the current stage ({}) are assessed",
+                    m.code, s.code, evidence.code, current.code
+                ),
+            )),
+            Some(_) if !seen.insert(m.code.clone()) => {
+                errors.push(Violation::new(format!("{field}.code"), format!("{} is listed twice", m.code)))
+            }
+            Some(_) => {}
+        }
+        check_len(
+            &mut errors,
+            format!("{field}.evidence"),
+            &m.evidence,
+            MAX_EVIDENCE,
+        );
+        check_sources(&mut errors, &field, &m.sources);
+    }
+    let mut seen = HashSet::new();
+    for (i, a) in input.completed_actions.iter().enumerate() {
+        let field = format!("completed_actions[{i}]");
+        if playbook.action(a).is_none() {
+            errors.push(Violation::new(
+                field,
+                format!("{a} is not a key action of the playbook"),
+            ));
+        } else if !seen.insert(a.clone()) {
+            errors.push(Violation::new(field, format!("{a} is listed twice")));
+        }
+    }
+    if let Some(r) = &input.requirements {
+        check_len(
+            &mut errors,
+            "requirements.competitor".into(),
+            &r.competitor,
+            200,
+        );
+    }
+    check_len(&mut errors, "notes".into(), &input.notes, 10_000);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every contact source of the input with its field path, for the caller's existence check.
+pub fn contact_sources(input: &AssessmentInput) -> Vec<(String, Uuid)> {
+    let mut out = Vec::new();
+    let groups = input
+        .observed_behaviours
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (format!("observed_behaviours[{i}]"), &b.sources))
+        .chain(
+            input
+                .milestones
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (format!("milestones[{i}]"), &m.sources)),
+        );
+    for (field, sources) in groups {
+        for (j, s) in sources.iter().enumerate() {
+            if let (SourceKind::Contact, Some(id)) = (s.kind, s.contact_id) {
+                out.push((format!("{field}.sources[{j}].contact_id"), id));
+            }
+        }
+    }
+    out
+}
