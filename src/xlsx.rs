@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde_json::{json, Map, Value};
 
+use crate::domain::survey::{BudgetStatus, InventoryCategory, Level, ThirdPartyKind};
 use crate::domain::validate::Violation;
 
 /// The kind of a cell.
@@ -22,6 +23,9 @@ enum Ty {
     /// A year.
     Year,
     Number,
+    /// An amount of money: kept as an exact decimal string (a text cell on export; a text or
+    /// number cell on import).
+    Money,
     Date,
     /// Comma-separated texts.
     List,
@@ -39,12 +43,11 @@ const fn f(key: &'static str, zh: &'static str, en: &'static str, ty: Ty) -> Fie
     Field { key, zh, en, ty }
 }
 
-const CATEGORIES: &[&str] = &[
-    "network", "server", "storage", "security", "software", "terminal", "other",
-];
-const LEVELS: &[&str] = &["low", "medium", "high", "critical"];
-const THIRD_PARTY: &[&str] = &["design_institute", "consultancy", "vendor", "integrator"];
-const BUDGET_STATUS: &[&str] = &["unknown", "estimated", "agreed_with_superiors"];
+// The workbook's lists are the domain's vocabularies, never copies of them.
+const CATEGORIES: &[&str] = InventoryCategory::CODES;
+const LEVELS: &[&str] = Level::CODES;
+const THIRD_PARTY: &[&str] = ThirdPartyKind::CODES;
+const BUDGET_STATUS: &[&str] = BudgetStatus::CODES;
 
 enum Layout {
     /// One item per row.
@@ -172,8 +175,8 @@ const SHEETS: &[Sheet] = &[
         zh: "大致预算与资金上限",
         en: "Rough budget and funding ceiling",
         layout: Layout::Record(&[
-            f("estimate", "预算估计", "Estimate", Ty::Number),
-            f("ceiling", "资金上限", "Ceiling", Ty::Number),
+            f("estimate", "预算估计", "Estimate", Ty::Money),
+            f("ceiling", "资金上限", "Ceiling", Ty::Money),
             f("currency", "币种", "Currency", Ty::Text),
             f("status", "状态", "Status", Ty::Enum(BUDGET_STATUS)),
         ]),
@@ -426,6 +429,16 @@ fn parse_cell(d: &Data, fd: &Field) -> Result<Option<Value>, String> {
             json!(x as i64)
         }
         Ty::Number => json!(number()?),
+        Ty::Money => {
+            let t = match d {
+                Data::Float(x) => format!("{x}"),
+                _ => text.replace([',', ' '], ""),
+            };
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                return Err(format!("{text:?} is not an amount such as 1200000.50"));
+            }
+            Value::String(t)
+        }
         Ty::Date => {
             let date = match d {
                 Data::DateTime(dt) => excel_serial_date(dt.as_f64())
@@ -701,7 +714,7 @@ mod tests {
                     {"category": "server", "brand": "Inspur", "model": null, "quantity": 0, "deployed_year": null, "end_of_support": null, "notes": "待确认"}
                 ],
                 "daily_traffic": {"average_mbps": 300.5, "peak_mbps": 950.0, "peak_hours": "09:00-11:00", "notes": null},
-                "budget": {"estimate": 1000000.0, "ceiling": 1200000.25, "currency": "CNY", "status": "estimated"},
+                "budget": {"estimate": "1000000.00", "ceiling": "1200000.25", "currency": "CNY", "status": "estimated"},
                 "timeline": {"earliest_start": "2027-03-01", "deadline": "2027-09-30", "basis": null}
             }
         })
@@ -727,8 +740,44 @@ mod tests {
         assert_eq!(s["inventory"][1]["quantity"], 0);
         assert_eq!(s["inventory"][1]["notes"], "待确认");
         assert_eq!(s["daily_traffic"]["average_mbps"], 300.5);
-        assert_eq!(s["budget"]["ceiling"], 1200000.25);
+        assert_eq!(s["budget"]["estimate"], "1000000.00", "money stays exact");
+        assert_eq!(s["budget"]["ceiling"], "1200000.25");
         assert!(s.get("applications").is_none());
+    }
+
+    /// Every value of every vocabulary the form uses survives export and import.
+    #[test]
+    fn every_enum_value_round_trips() {
+        use crate::domain::survey::Sections;
+        let banner = Banner {
+            account_name: "x".into(),
+            surveyed_at: None,
+        };
+        for status in BudgetStatus::CODES {
+            let sections = json!({
+                "inventory": InventoryCategory::CODES.iter()
+                    .map(|c| json!({"category": c, "brand": "b", "quantity": 1}))
+                    .collect::<Vec<_>>(),
+                "applications": Level::CODES.iter()
+                    .map(|l| json!({"name": format!("app {l}"), "criticality": l}))
+                    .collect::<Vec<_>>(),
+                "problems": Level::CODES.iter()
+                    .map(|l| json!({"description": format!("p {l}"), "severity": l}))
+                    .collect::<Vec<_>>(),
+                "requirements_goals": Level::CODES.iter()
+                    .map(|l| json!({"description": format!("r {l}"), "priority": l}))
+                    .collect::<Vec<_>>(),
+                "third_parties": ThirdPartyKind::CODES.iter()
+                    .map(|k| json!({"kind": k, "name": format!("t {k}")}))
+                    .collect::<Vec<_>>(),
+                "budget": {"status": status, "currency": "CNY", "estimate": "10.50"},
+            });
+            let typed: Sections = serde_json::from_value(sections.clone()).unwrap();
+            let record = json!({"surveyed_at": "2026-11-20T09:30:00Z", "sections": sections});
+            let back = import(&export(&banner, &record).unwrap()).unwrap();
+            let back: Sections = serde_json::from_value(back["sections"].clone()).unwrap();
+            assert_eq!(back, typed, "budget status {status}");
+        }
     }
 
     #[test]

@@ -129,7 +129,7 @@ impl Modify for SecurityAddon {
         (name = "settings", description = "Tenant settings"),
         (name = "health", description = "Liveness and readiness probes; no token needed"),
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::AmountInput)),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::Amount)),
     modifiers(&SecurityAddon)
 )]
 pub struct ApiDoc;

@@ -77,6 +77,12 @@ fn constraint_field(constraint: &str) -> String {
     }
 }
 
+impl From<super::documents::DecodeError> for ApiError {
+    fn from(e: super::documents::DecodeError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
 impl From<super::PoolError> for ApiError {
     fn from(e: super::PoolError) -> Self {
         ApiError::Unavailable(format!("database pool: {e}"))

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod contacts;
+pub mod documents;
 pub mod embedded_pg;
 pub mod error;
 pub mod migrate;

@@ -39,10 +39,11 @@ impl Currency {
     }
 }
 
-/// An amount as the client wrote it: a decimal string or a whole number. Its value in minor
-/// units depends on the currency, so it is read with `to_minor`.
+/// An amount: a decimal string or a whole number as the client wrote it. Its value in minor
+/// units depends on the currency, so it is read with `to_minor`; `normalized` writes it with
+/// exactly the currency's minor digits, as every response does. Serialized as a string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AmountInput {
+pub enum Amount {
     Decimal(String),
     Whole(u64),
 }
@@ -50,7 +51,7 @@ pub enum AmountInput {
 /// The pattern of a decimal amount at the API.
 pub const DECIMAL_PATTERN: &str = r"^[0-9]+(\.[0-9]+)?$";
 
-impl utoipa::PartialSchema for AmountInput {
+impl utoipa::PartialSchema for Amount {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
         OneOfBuilder::new()
@@ -74,28 +75,28 @@ impl utoipa::PartialSchema for AmountInput {
     }
 }
 
-impl utoipa::ToSchema for AmountInput {}
+impl utoipa::ToSchema for Amount {}
 
-impl<'de> Deserialize<'de> for AmountInput {
+impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
         struct V;
         impl Visitor<'_> for V {
-            type Value = AmountInput;
+            type Value = Amount;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a decimal string such as \"980.50\" or a whole number")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<AmountInput, E> {
-                Ok(AmountInput::Decimal(v.to_string()))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
+                Ok(Amount::Decimal(v.to_string()))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AmountInput, E> {
-                Ok(AmountInput::Whole(v))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
+                Ok(Amount::Whole(v))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AmountInput, E> {
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Amount, E> {
                 u64::try_from(v)
-                    .map(AmountInput::Whole)
+                    .map(Amount::Whole)
                     .map_err(|_| E::custom("must not be negative"))
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<AmountInput, E> {
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Amount, E> {
                 Err(E::custom(
                     "write amounts as a decimal string such as \"980.50\" (or a whole number), \
                      not a floating-point number",
@@ -106,14 +107,33 @@ impl<'de> Deserialize<'de> for AmountInput {
     }
 }
 
-impl AmountInput {
+impl serde::Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Amount::Decimal(d) => s.serialize_str(d),
+            Amount::Whole(n) => s.collect_str(n),
+        }
+    }
+}
+
+impl Amount {
+    /// The amount of `minor` units of `currency`.
+    pub fn from_minor(minor: i64, currency: &Currency) -> Amount {
+        Amount::Decimal(format_minor(minor, currency))
+    }
+
+    /// The same amount written with exactly the currency's minor digits.
+    pub fn normalized(&self, currency: &Currency) -> Result<Amount, String> {
+        Ok(Amount::from_minor(self.to_minor(currency)?, currency))
+    }
+
     /// The amount in minor units of `currency`, or what is wrong with it.
     pub fn to_minor(&self, currency: &Currency) -> Result<i64, String> {
         let exp = currency.exponent();
         let scale = 10i64.pow(exp);
         let (whole, frac) = match self {
-            AmountInput::Whole(n) => (i64::try_from(*n).map_err(|_| too_large())?, String::new()),
-            AmountInput::Decimal(s) => {
+            Amount::Whole(n) => (i64::try_from(*n).map_err(|_| too_large())?, String::new()),
+            Amount::Decimal(s) => {
                 let s = s.trim();
                 let (w, f) = s.split_once('.').unwrap_or((s, ""));
                 let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
@@ -183,8 +203,8 @@ mod tests {
         Currency::parse("CNY").unwrap()
     }
 
-    fn dec(s: &str) -> AmountInput {
-        AmountInput::Decimal(s.to_string())
+    fn dec(s: &str) -> Amount {
+        Amount::Decimal(s.to_string())
     }
 
     #[test]
@@ -210,22 +230,22 @@ mod tests {
         }
         assert!(dec("10000000000001").to_minor(&cny()).is_err());
         assert!(dec("99999999999999999999999").to_minor(&cny()).is_err());
-        assert_eq!(AmountInput::Whole(42).to_minor(&cny()), Ok(4200));
+        assert_eq!(Amount::Whole(42).to_minor(&cny()), Ok(4200));
     }
 
     #[test]
     fn json_floats_are_refused_integers_and_strings_accepted() {
         assert_eq!(
-            serde_json::from_str::<AmountInput>("12").unwrap(),
-            AmountInput::Whole(12)
+            serde_json::from_str::<Amount>("12").unwrap(),
+            Amount::Whole(12)
         );
         assert_eq!(
-            serde_json::from_str::<AmountInput>("\"12.5\"").unwrap(),
+            serde_json::from_str::<Amount>("\"12.5\"").unwrap(),
             dec("12.5")
         );
-        assert!(serde_json::from_str::<AmountInput>("12.5").is_err());
-        assert!(serde_json::from_str::<AmountInput>("12.0").is_err());
-        assert!(serde_json::from_str::<AmountInput>("-3").is_err());
+        assert!(serde_json::from_str::<Amount>("12.5").is_err());
+        assert!(serde_json::from_str::<Amount>("12.0").is_err());
+        assert!(serde_json::from_str::<Amount>("-3").is_err());
     }
 
     #[test]
@@ -239,6 +259,14 @@ mod tests {
         );
         assert_eq!(percent_of(101, 50), 51);
         assert_eq!(percent_of(120_000_000, 10), 12_000_000);
+    }
+
+    #[test]
+    fn normalizes_and_serializes_as_strings() {
+        let a = Amount::Whole(1_000_000).normalized(&cny()).unwrap();
+        assert_eq!(serde_json::to_value(&a).unwrap(), "1000000.00");
+        assert_eq!(dec("0.5").normalized(&cny()).unwrap(), dec("0.50"));
+        assert_eq!(serde_json::to_value(Amount::Whole(7)).unwrap(), "7");
     }
 
     #[test]

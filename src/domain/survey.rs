@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::money::{Amount, Currency};
 use crate::domain::playbook::{localize, Lang, Playbook};
 use crate::domain::text_enum;
 use crate::domain::validate::Violation;
@@ -152,11 +153,11 @@ pub struct ThirdParty {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
-    #[schema(minimum = 0)]
-    pub estimate: Option<f64>,
-    /// The funding ceiling agreed or expected.
-    #[schema(minimum = 0)]
-    pub ceiling: Option<f64>,
+    /// A decimal string with at most the currency's minor digits (answered with exactly
+    /// them), or a whole number.
+    pub estimate: Option<Amount>,
+    /// The funding ceiling agreed or expected (like `estimate`).
+    pub ceiling: Option<Amount>,
     /// ISO 4217, required with an amount.
     pub currency: Option<String>,
     pub status: Option<BudgetStatus>,
@@ -263,6 +264,22 @@ impl V {
             if !x.is_finite() || x < 0.0 {
                 self.errors
                     .push(Violation::new(field, "must be a non-negative number"));
+            }
+        }
+    }
+
+    fn amount(
+        &mut self,
+        field: String,
+        v: &Option<Amount>,
+        c: Option<&Currency>,
+    ) -> Option<Amount> {
+        let (a, c) = (v.as_ref()?, c?);
+        match a.normalized(c) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                self.errors.push(Violation::new(field, e));
+                None
             }
         }
     }
@@ -412,30 +429,34 @@ pub fn validate(sections: &Sections) -> Result<Sections, Vec<Violation>> {
         });
     }
     if let Some(b) = &sections.budget {
-        v.non_negative(format!("{p}.budget.estimate"), b.estimate);
-        v.non_negative(format!("{p}.budget.ceiling"), b.ceiling);
         let currency = b
             .currency
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .map(str::to_string);
-        if let Some(c) = &currency {
-            if c.len() != 3 || !c.bytes().all(|x| x.is_ascii_uppercase()) {
-                v.errors.push(Violation::new(
-                    format!("{p}.budget.currency"),
-                    "must be an ISO 4217 code such as CNY",
-                ));
+        let parsed = match &currency {
+            Some(c) => match Currency::parse(c) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    v.errors
+                        .push(Violation::new(format!("{p}.budget.currency"), e));
+                    None
+                }
+            },
+            None => {
+                if b.estimate.is_some() || b.ceiling.is_some() {
+                    v.errors.push(Violation::new(
+                        format!("{p}.budget.currency"),
+                        "required with an estimate or ceiling",
+                    ));
+                }
+                None
             }
-        } else if b.estimate.is_some() || b.ceiling.is_some() {
-            v.errors.push(Violation::new(
-                format!("{p}.budget.currency"),
-                "required with an estimate or ceiling",
-            ));
-        }
+        };
         out.budget = Some(Budget {
-            estimate: b.estimate,
-            ceiling: b.ceiling,
+            estimate: v.amount(format!("{p}.budget.estimate"), &b.estimate, parsed.as_ref()),
+            ceiling: v.amount(format!("{p}.budget.ceiling"), &b.ceiling, parsed.as_ref()),
             currency,
             status: b.status,
         });
@@ -775,8 +796,8 @@ mod tests {
                 role: None,
             }],
             budget: Some(Budget {
-                estimate: Some(1_000_000.0),
-                ceiling: Some(1_200_000.0),
+                estimate: Some(Amount::Whole(1_000_000)),
+                ceiling: Some(Amount::Decimal("1200000.5".into())),
                 currency: Some("CNY".into()),
                 status: Some(BudgetStatus::Estimated),
             }),
@@ -831,7 +852,7 @@ mod tests {
             notes: None,
         });
         s.budget = Some(Budget {
-            estimate: Some(5.0),
+            estimate: Some(Amount::Whole(5)),
             ..Default::default()
         });
         s.timeline = Some(Timeline {
@@ -853,6 +874,18 @@ mod tests {
                 "sections.timeline.deadline",
             ]
         );
+        let mut s = full();
+        let ok = validate(&s).unwrap();
+        let b = ok.budget.unwrap();
+        assert_eq!(
+            b.estimate,
+            Some(Amount::Decimal("1000000.00".into())),
+            "normalised"
+        );
+        assert_eq!(b.ceiling, Some(Amount::Decimal("1200000.50".into())));
+        s.budget.as_mut().unwrap().ceiling = Some(Amount::Decimal("1.001".into()));
+        let e = validate(&s).unwrap_err();
+        assert_eq!(e[0].path, "sections.budget.ceiling");
         let mut s = full();
         s.problems[0].description = "  trimmed  ".into();
         assert_eq!(validate(&s).unwrap().problems[0].description, "trimmed");

@@ -9,6 +9,7 @@ use chrono::Utc;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use crate::db::documents;
 use crate::db::opportunities::{self as q, Assessment, Opportunity};
 use crate::domain::assessment::{self, AssessmentInput, Facts, Judgement, SurveyFact};
 use crate::domain::ids::TenantId;
@@ -37,10 +38,8 @@ fn view(row: Assessment) -> ApiResult<AssessmentView> {
             format!("unknown value {:?}", row.lang),
         )
     })?;
-    let input = serde_json::from_value(row.input.clone())
-        .map_err(|e| corrupt("assessment input", row.id, e))?;
-    let judgement = serde_json::from_value(row.judgement.clone())
-        .map_err(|e| corrupt("assessment judgement", row.id, e))?;
+    let input = documents::assessment::read_input(row.input.clone(), row.id)?;
+    let judgement = documents::assessment::read_judgement(row.judgement.clone(), row.id)?;
     Ok(AssessmentView {
         row,
         lang,
@@ -129,8 +128,9 @@ pub async fn create_in(
             from_stage: opp.current_stage.clone(),
             evidence_stage: judgement.stage.code.clone(),
             lang: lang.as_str().to_string(),
-            input: serde_json::to_value(input).map_err(ApiError::internal)?,
-            judgement: serde_json::to_value(&judgement).map_err(ApiError::internal)?,
+            input: documents::assessment::write_input(input).map_err(ApiError::internal)?,
+            judgement: documents::assessment::write_judgement(&judgement)
+                .map_err(ApiError::internal)?,
             applied: apply_to.is_some(),
             created_by: who.sub.clone(),
             created_at: Utc::now(),

@@ -10,11 +10,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::accounts as account_q;
+use crate::db::documents;
 use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
 };
 use crate::domain::ids::TenantId;
-use crate::domain::money::{AmountInput, Currency};
+use crate::domain::money::{Amount, Currency};
 use crate::domain::opportunity::{is_stage_code, Competitor, OpportunityStatus};
 use crate::domain::survey::SurveySummary;
 use crate::domain::validate::Checker;
@@ -32,7 +33,7 @@ pub struct CreateOpportunity {
     pub description: Option<String>,
     /// With `currency`: a decimal string with at most the currency's minor digits
     /// (`"1200000.00"`), or a whole number; at most 10 000 000 000 000.
-    pub estimated_amount: Option<AmountInput>,
+    pub estimated_amount: Option<Amount>,
     /// ISO 4217 code, e.g. CNY.
     pub currency: Option<String>,
     pub expected_start: Option<NaiveDate>,
@@ -59,8 +60,8 @@ pub struct PatchOpportunity {
     pub description: Option<Option<String>>,
     /// A decimal string or a whole number in `currency` (the new one when both change).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<AmountInput>)]
-    pub estimated_amount: Option<Option<AmountInput>>,
+    #[schema(value_type = Option<Amount>)]
+    pub estimated_amount: Option<Option<Amount>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub currency: Option<Option<String>>,
@@ -159,8 +160,10 @@ pub(crate) async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiR
 
 /// The stored competitors of an opportunity.
 pub fn competitors_of(o: &Opportunity) -> ApiResult<Vec<Competitor>> {
-    serde_json::from_value(o.competitors.clone())
-        .map_err(|e| corrupt("opportunity competitors", o.id, e))
+    Ok(documents::opportunity::read_competitors(
+        o.competitors.clone(),
+        o.id,
+    )?)
 }
 
 /// The stored status of an opportunity.
@@ -209,7 +212,7 @@ async fn view(conn: &mut Conn, tenant: TenantId, row: Opportunity) -> ApiResult<
         .ok_or_else(|| ApiError::internal("opportunity vanished"))
 }
 
-fn check_competitors(c: &mut Checker, list: &[Competitor]) -> serde_json::Value {
+fn check_competitors(c: &mut Checker, list: &[Competitor]) -> Vec<Competitor> {
     if list.len() > 20 {
         c.add("competitors", "at most 20 competitors");
     }
@@ -230,12 +233,11 @@ fn check_competitors(c: &mut Checker, list: &[Competitor]) -> serde_json::Value 
             ),
         })
         .collect();
-    serde_json::Value::Array(
-        cleaned
-            .into_iter()
-            .map(|c| serde_json::json!({"name": c.name, "strengths": c.strengths, "weaknesses": c.weaknesses}))
-            .collect(),
-    )
+    cleaned
+}
+
+fn competitors_json(list: &[Competitor]) -> ApiResult<serde_json::Value> {
+    documents::opportunity::write_competitors(list).map_err(ApiError::internal)
 }
 
 fn check_currency(c: &mut Checker, field: &str, v: &str) -> Option<Currency> {
@@ -255,7 +257,7 @@ fn check_stage(c: &mut Checker, field: &str, v: &str) -> String {
     v.to_string()
 }
 
-fn to_minor(c: &mut Checker, amount: &AmountInput, currency: &Currency) -> Option<i64> {
+fn to_minor(c: &mut Checker, amount: &Amount, currency: &Currency) -> Option<i64> {
     match amount.to_minor(currency) {
         Ok(m) => Some(m),
         Err(e) => {
@@ -324,7 +326,7 @@ pub async fn create(
             .as_str()
             .to_string(),
         current_stage: "S1".to_string(),
-        competitors,
+        competitors: competitors_json(&competitors)?,
         owner,
         created_by: who.sub.clone(),
     };
@@ -383,7 +385,7 @@ pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Opport
 /// A checked patch; amounts are resolved against the resulting currency in the transaction.
 struct Checked {
     ch: OpportunityChanges,
-    amount: Option<Option<AmountInput>>,
+    amount: Option<Option<Amount>>,
     currency: Option<Option<Currency>>,
     stage: Option<String>,
     reason: Option<String>,
@@ -416,7 +418,8 @@ fn check_patch(p: PatchOpportunity) -> ApiResult<Checked> {
         None => {}
     }
     if let Some(v) = &p.competitors {
-        ch.competitors = Some(check_competitors(&mut c, v.as_deref().unwrap_or_default()));
+        let list = check_competitors(&mut c, v.as_deref().unwrap_or_default());
+        ch.competitors = Some(competitors_json(&list)?);
     }
     match &p.owner {
         Some(Some(o)) => ch.owner = Some(c.required_text("owner", o, 200)),

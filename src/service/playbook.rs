@@ -4,13 +4,14 @@
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 
+use crate::db::documents;
 use crate::db::playbook::{self as q, PlaybookVersion};
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::{
     apply, author_stage, built_in, Overlay, Playbook, StageInput, BUILT_IN_VERSION,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::service::{corrupt, Conn, Precondition, Principal, Role};
+use crate::service::{Conn, Precondition, Principal, Role};
 
 /// A version of the tenant's playbook.
 #[derive(Debug)]
@@ -27,8 +28,10 @@ fn built_in_playbook() -> ApiResult<&'static Playbook> {
 }
 
 fn overlay_of(row: &PlaybookVersion) -> ApiResult<Overlay> {
-    serde_json::from_value(row.overlay.clone())
-        .map_err(|e| corrupt("playbook overlay of version", row.version, e))
+    Ok(documents::playbook::read_overlay(
+        row.overlay.clone(),
+        row.version,
+    )?)
 }
 
 /// The tenant's current playbook: its version, the tenant's overlay and the merged playbook.
@@ -120,7 +123,7 @@ pub async fn author(
             PlaybookVersion {
                 tenant_id: who.tenant.get(),
                 version: current_version + 1,
-                overlay: serde_json::to_value(&next).map_err(ApiError::internal)?,
+                overlay: documents::playbook::write_overlay(&next).map_err(ApiError::internal)?,
                 stage_code: code.to_string(),
                 created_by: who.sub.clone(),
                 created_at: Utc::now(),

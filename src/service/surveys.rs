@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::db::accounts as account_q;
 use crate::db::contacts as contact_q;
+use crate::db::documents;
 use crate::db::opportunities as opp_q;
 use crate::db::surveys::{
     self as q, InventoryFilter, InventoryHit, NewInventoryItem, NewSurveyRecord, SurveyRecord,
@@ -70,7 +71,10 @@ pub struct Workbook {
 
 /// The stored sections of a record.
 pub(crate) fn sections_of(row: &SurveyRecord) -> ApiResult<Sections> {
-    serde_json::from_value(row.sections.clone()).map_err(|e| corrupt("survey sections", row.id, e))
+    Ok(documents::survey::read_sections(
+        row.sections.clone(),
+        row.id,
+    )?)
 }
 
 fn view(record: SurveyRecord) -> ApiResult<SurveyView> {
@@ -233,7 +237,7 @@ fn items_of(tenant: TenantId, survey: Uuid, account: Uuid, s: &Sections) -> Vec<
 }
 
 fn sections_json(s: &Sections) -> ApiResult<serde_json::Value> {
-    serde_json::to_value(s).map_err(ApiError::internal)
+    documents::survey::write_sections(s).map_err(ApiError::internal)
 }
 
 /// Stores a new record for the account.

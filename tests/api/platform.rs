@@ -288,3 +288,36 @@ async fn a_locked_row_answers_503_instead_of_hanging() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[actix_web::test]
+async fn a_stored_row_that_cannot_be_read_is_an_opaque_500_never_a_default() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let acc = app.account(&admin, "Corrupt").await;
+    let opp = app
+        .post(
+            &format!("/v1/accounts/{acc}/opportunities"),
+            &admin,
+            json!({"name": "Deal", "competitors": [{"name": "Vendor X"}]}),
+        )
+        .await
+        .id();
+    let mut db = AsyncPgConnection::establish(&crate::common::database_url())
+        .await
+        .unwrap();
+    db.batch_execute(&format!(
+        "UPDATE opportunities SET competitors = '{{\"schema_version\": 2, \"competitors\": [{{\"strengths\": 1}}]}}' WHERE id = '{opp}'"
+    ))
+    .await
+    .unwrap();
+    let r = app.get(&format!("/v1/opportunities/{opp}"), &admin).await;
+    r.assert_problem(500, "internal");
+    assert!(
+        !r.text.contains("competitors"),
+        "no detail leaks: {}",
+        r.text
+    );
+    let list = app.get("/v1/opportunities", &admin).await;
+    list.assert_problem(500, "internal");
+}

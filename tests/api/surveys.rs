@@ -86,7 +86,7 @@ async fn survey_crud_completeness_and_concurrency() {
         .patch(&path, &rep, json!({"sections": {"budget": {"ceiling": 900000, "currency": "CNY"}, "problems": null}}), Some("\"1\""))
         .await;
     assert_eq!(p.status, 200, "{}", p.text);
-    assert_eq!(p.json["sections"]["budget"]["ceiling"], 900000.0);
+    assert_eq!(p.json["sections"]["budget"]["ceiling"], "900000.00");
     assert_eq!(p.json["sections"]["problems"], json!([]));
     assert_eq!(
         p.json["sections"]["inventory"][0]["model"], "S5700",
@@ -103,7 +103,7 @@ async fn survey_crud_completeness_and_concurrency() {
         .await;
     assert_eq!(
         p2.json["sections"]["budget"],
-        json!({"estimate": 800000.0, "ceiling": 900000.0, "currency": "CNY", "status": null})
+        json!({"estimate": "800000.00", "ceiling": "900000.00", "currency": "CNY", "status": null})
     );
     app.patch(&path, &rep, json!({"surveyor": "x"}), Some("\"1\""))
         .await
@@ -352,6 +352,18 @@ async fn every_section_is_validated() {
             "sections.budget.status",
         ),
         (
+            json!({"budget": {"estimate": 980.5, "currency": "CNY"}}),
+            "sections.budget.estimate",
+        ),
+        (
+            json!({"budget": {"estimate": "980.123", "currency": "CNY"}}),
+            "sections.budget.estimate",
+        ),
+        (
+            json!({"budget": {"ceiling": "12.5", "currency": "JPY"}}),
+            "sections.budget.ceiling",
+        ),
+        (
             json!({"timeline": {"earliest_start": "2027-05-01", "deadline": "2027-01-01"}}),
             "sections.timeline.deadline",
         ),
@@ -443,7 +455,7 @@ async fn diff_between_two_records() {
     assert_eq!(inv["changed"][0]["after"]["quantity"], 4);
     assert_eq!(
         d.json["sections"][1]["changed"][0]["after"]["ceiling"],
-        1500000.0
+        "1500000.00"
     );
     let same = app
         .get(
@@ -689,7 +701,7 @@ async fn surveys_feed_the_stage_engine_and_the_opportunity_view() {
     assert_eq!(m2(&r)["data_check"], "consistent");
     let o = app.get(&format!("/v1/opportunities/{opp}"), &admin).await;
     assert_eq!(o.json["estimated_amount"], "1100000.00");
-    assert_eq!(o.json["latest_survey"]["budget"]["ceiling"], 1200000.0);
+    assert_eq!(o.json["latest_survey"]["budget"]["ceiling"], "1200000.00");
     assert_eq!(
         o.json["latest_survey"]["timeline"]["deadline"],
         "2027-09-30"
