@@ -1,0 +1,364 @@
+//! Reading the survey form back; every problem names its sheet, row and column.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use serde_json::{json, Map, Value};
+
+use super::*;
+use crate::domain::validate::Violation;
+
+pub(super) fn col_letter(c: u32) -> String {
+    let mut n = c + 1;
+    let mut s = String::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        s.insert(0, (b'A' + r as u8) as char);
+        n = (n - 1) / 26;
+    }
+    s
+}
+
+/// `sheet!B7` for 0-based row and column.
+pub fn cell_ref(sheet: &str, row: u32, col: u32) -> String {
+    format!("{sheet}!{}{}", col_letter(col), row + 1)
+}
+
+fn problem(sheet: &str, row: u32, col: u32, fd: Option<&Field>, msg: &str) -> Violation {
+    let what = fd.map(|f| format!(" ({})", f.key)).unwrap_or_default();
+    Violation::new(
+        cell_ref(sheet, row, col),
+        format!(
+            "sheet {sheet}, row {}, column {}{what}: {msg}",
+            row + 1,
+            col_letter(col)
+        ),
+    )
+}
+
+fn cell_text(d: &Data) -> Option<String> {
+    let s = match d {
+        Data::Empty => return None,
+        Data::String(s) => s.trim().to_string(),
+        Data::Float(x) => {
+            if x.fract() == 0.0 && x.abs() < 1e15 {
+                format!("{}", *x as i64)
+            } else {
+                x.to_string()
+            }
+        }
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::DateTime(dt) => dt.to_string(),
+        Data::Error(e) => format!("#{e:?}"),
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+/// Parses one cell; `Ok(None)` for an empty cell.
+fn parse_cell(d: &Data, fd: &Field) -> Result<Option<Value>, String> {
+    if let Data::Error(e) = d {
+        return Err(format!("the cell holds an error ({e:?})"));
+    }
+    let Some(text) = cell_text(d) else {
+        return Ok(None);
+    };
+    let number = || -> Result<f64, String> {
+        match d {
+            Data::Float(x) => Ok(*x),
+            Data::Int(i) => Ok(*i as f64),
+            _ => text
+                .replace(',', "")
+                .parse::<f64>()
+                .map_err(|_| format!("{text:?} is not a number")),
+        }
+    };
+    Ok(Some(match fd.ty {
+        Ty::Text => Value::String(text),
+        Ty::List => Value::Array(
+            text.split([',', ',', ';'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        ),
+        Ty::Count | Ty::Year => {
+            let x = number()?;
+            if x.fract() != 0.0 || !x.is_finite() {
+                return Err(format!("{text:?} is not a whole number"));
+            }
+            if fd.ty == Ty::Count && x < 0.0 {
+                return Err(format!("{text:?} must not be negative"));
+            }
+            json!(x as i64)
+        }
+        Ty::Number => json!(number()?),
+        Ty::Money => {
+            let t = match d {
+                Data::Float(x) => format!("{x}"),
+                _ => text.replace([',', ' '], ""),
+            };
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                return Err(format!("{text:?} is not an amount such as 1200000.50"));
+            }
+            Value::String(t)
+        }
+        Ty::Date => {
+            let date = match d {
+                Data::DateTime(dt) => excel_serial_date(dt.as_f64())
+                    .ok_or_else(|| format!("{text:?} is not a date"))?,
+                Data::Float(x) => {
+                    excel_serial_date(*x).ok_or_else(|| format!("{text:?} is not a date"))?
+                }
+                _ => NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .or_else(|_| NaiveDate::parse_from_str(&text, "%Y/%m/%d"))
+                    .map_err(|_| format!("{text:?} is not a date (YYYY-MM-DD)"))?,
+            };
+            Value::String(date.format("%Y-%m-%d").to_string())
+        }
+        Ty::Enum(allowed) => {
+            let code = text.to_lowercase();
+            if !allowed.contains(&code.as_str()) {
+                return Err(format!("{text:?} is not one of {}", allowed.join(", ")));
+            }
+            Value::String(code)
+        }
+    }))
+}
+
+fn excel_serial_date(x: f64) -> Option<NaiveDate> {
+    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    base.checked_add_signed(chrono::Duration::days(x.floor() as i64))
+}
+
+/// Reads a workbook in the form's layout into the JSON of a survey input. Every problem names
+/// its sheet, row and column.
+pub fn import(bytes: &[u8]) -> Result<Value, Vec<Violation>> {
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| {
+        vec![Violation::new(
+            "workbook",
+            format!("not a readable .xlsx workbook: {e}"),
+        )]
+    })?;
+    let names = wb.sheet_names();
+    let mut errors = Vec::new();
+    let mut expected: Vec<&str> = vec![OVERVIEW];
+    expected.extend(SHEETS.iter().map(|s| s.code));
+    for name in &expected {
+        if !names.iter().any(|n| n == name) {
+            errors.push(Violation::new(
+                format!("{name}!A1"),
+                format!("sheet {name} is missing; use the template from /v1/survey-records/template.xlsx"),
+            ));
+        }
+    }
+    for n in &names {
+        if !expected.contains(&n.as_str()) {
+            errors.push(Violation::new(
+                format!("{n}!A1"),
+                format!("sheet {n} is not part of the survey form"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut record = Map::new();
+    let mut sections = Map::new();
+
+    // Overview and record-shaped sheets: label in A, value in B.
+    let read_record = |wb: &mut Xlsx<Cursor<Vec<u8>>>,
+                       sheet: &str,
+                       fields: &[Field],
+                       errors: &mut Vec<Violation>|
+     -> Map<String, Value> {
+        let mut out = Map::new();
+        let range = match wb.worksheet_range(sheet) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(Violation::new(
+                    format!("{sheet}!A1"),
+                    format!("sheet {sheet} cannot be read: {e}"),
+                ));
+                return out;
+            }
+        };
+        for (i, fd) in fields.iter().enumerate() {
+            let row = FIRST_DATA_ROW + i as u32;
+            let got = range
+                .get_value((row, 0))
+                .and_then(cell_text)
+                .unwrap_or_default();
+            if got != label(fd) {
+                errors.push(problem(
+                    sheet,
+                    row,
+                    0,
+                    Some(fd),
+                    &format!("expected the label {:?}", label(fd)),
+                ));
+                continue;
+            }
+            if let Some(d) = range.get_value((row, 1)) {
+                match parse_cell(d, fd) {
+                    Ok(Some(v)) => {
+                        out.insert(fd.key.to_string(), v);
+                    }
+                    Ok(None) => {}
+                    Err(msg) => errors.push(problem(sheet, row, 1, Some(fd), &msg)),
+                }
+            }
+        }
+        out
+    };
+
+    let overview = read_record(&mut wb, OVERVIEW, OVERVIEW_FIELDS, &mut errors);
+    for (k, v) in overview {
+        record.insert(k, v);
+    }
+
+    for sheet in SHEETS {
+        match &sheet.layout {
+            Layout::Record(fields) => {
+                let obj = read_record(&mut wb, sheet.code, fields, &mut errors);
+                if !obj.is_empty() {
+                    sections.insert(sheet.code.to_string(), Value::Object(obj));
+                }
+            }
+            Layout::Table(fields) => {
+                let range = match wb.worksheet_range(sheet.code) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        errors.push(Violation::new(
+                            format!("{}!A1", sheet.code),
+                            format!("sheet cannot be read: {e}"),
+                        ));
+                        continue;
+                    }
+                };
+                let mut header_ok = true;
+                for (c, fd) in fields.iter().enumerate() {
+                    let got = range
+                        .get_value((HEADER_ROW, c as u32))
+                        .and_then(cell_text)
+                        .unwrap_or_default();
+                    if got != label(fd) {
+                        errors.push(problem(
+                            sheet.code,
+                            HEADER_ROW,
+                            c as u32,
+                            Some(fd),
+                            &format!("expected the header {:?}", label(fd)),
+                        ));
+                        header_ok = false;
+                    }
+                }
+                if !header_ok {
+                    continue;
+                }
+                let last = range.end().map_or(0, |(r, _)| r);
+                if last >= FIRST_DATA_ROW + MAX_ROWS {
+                    errors.push(problem(
+                        sheet.code,
+                        last,
+                        0,
+                        None,
+                        &format!("at most {MAX_ROWS} rows"),
+                    ));
+                    continue;
+                }
+                let mut items = Vec::new();
+                for row in FIRST_DATA_ROW..=last.max(FIRST_DATA_ROW) {
+                    let mut obj = Map::new();
+                    let mut bad: Vec<&str> = Vec::new();
+                    for (c, fd) in fields.iter().enumerate() {
+                        if let Some(d) = range.get_value((row, c as u32)) {
+                            match parse_cell(d, fd) {
+                                Ok(Some(v)) => {
+                                    obj.insert(fd.key.to_string(), v);
+                                }
+                                Ok(None) => {}
+                                Err(msg) => {
+                                    bad.push(fd.key);
+                                    errors.push(problem(sheet.code, row, c as u32, Some(fd), &msg));
+                                }
+                            }
+                        }
+                    }
+                    if obj.is_empty() && bad.is_empty() {
+                        continue; // blank row
+                    }
+                    // Required columns of the item.
+                    for (c, fd) in fields.iter().enumerate() {
+                        let required = matches!(
+                            (sheet.code, fd.key),
+                            ("inventory", "category" | "brand" | "quantity")
+                                | (
+                                    "applications" | "business_platforms" | "third_parties",
+                                    "name"
+                                )
+                                | ("third_parties", "kind")
+                                | ("security_measures", "area" | "measure")
+                                | ("problems" | "requirements_goals", "description")
+                        );
+                        if required && !obj.contains_key(fd.key) && !bad.contains(&fd.key) {
+                            errors.push(problem(
+                                sheet.code,
+                                row,
+                                c as u32,
+                                Some(fd),
+                                "is required",
+                            ));
+                        }
+                    }
+                    items.push(Value::Object(obj));
+                }
+                if !items.is_empty() {
+                    sections.insert(sheet.code.to_string(), Value::Array(items));
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    record.insert("sections".to_string(), Value::Object(sections));
+    Ok(Value::Object(record))
+}
+
+/// Maps a validation error of the imported record (`sections.inventory[2].brand`) back to the
+/// cell it came from.
+pub fn locate(field: &str) -> Option<String> {
+    let rest = field.strip_prefix("sections.")?;
+    let (section, tail) = match rest.split_once(['[', '.']) {
+        Some((s, _)) => (s, &rest[s.len()..]),
+        None => (rest, ""),
+    };
+    let sheet = SHEETS.iter().find(|s| s.code == section)?;
+    match &sheet.layout {
+        Layout::Table(fields) => {
+            let idx_end = tail.find(']')?;
+            let idx: u32 = tail.get(1..idx_end)?.parse().ok()?;
+            let key = tail.get(idx_end + 1..)?.trim_start_matches('.');
+            let key = key.split(['.', '[']).next().unwrap_or_default();
+            let col = fields.iter().position(|f| f.key == key).unwrap_or(0) as u32;
+            Some(cell_ref(sheet.code, FIRST_DATA_ROW + idx, col))
+        }
+        Layout::Record(fields) => {
+            let key = tail.trim_start_matches('.');
+            let key = key.split(['.', '[']).next().unwrap_or_default();
+            let row = fields.iter().position(|f| f.key == key).unwrap_or(0) as u32;
+            Some(cell_ref(sheet.code, FIRST_DATA_ROW + row, 1))
+        }
+    }
+}
+
+/// Maps an overview field (`surveyed_at`, `respondents[1]`) to its cell.
+pub fn locate_overview(field: &str) -> Option<String> {
+    let key = field.split(['.', '[']).next()?;
+    let row = OVERVIEW_FIELDS.iter().position(|f| f.key == key)? as u32;
+    Some(cell_ref(OVERVIEW, FIRST_DATA_ROW + row, 1))
+}
