@@ -46,14 +46,15 @@ pub struct AccountDto {
     pub version: i32,
 }
 
-impl From<Account> for AccountDto {
-    fn from(a: Account) -> Self {
-        AccountDto {
+impl AccountDto {
+    fn from_row(a: Account) -> ApiResult<AccountDto> {
+        let size_band = svc::size_band_of(&a)?;
+        Ok(AccountDto {
             id: a.id,
             name: a.name,
             industry: a.industry,
             region: a.region,
-            size_band: a.size_band.as_deref().and_then(SizeBand::parse),
+            size_band,
             website: a.website,
             tags: a.tags.into_iter().flatten().collect(),
             notes: a.notes,
@@ -63,16 +64,17 @@ impl From<Account> for AccountDto {
             updated_at: a.updated_at,
             archived_at: a.archived_at,
             version: a.version,
-        }
+        })
     }
 }
 
-fn ok(account: Account) -> HttpResponse {
-    with_etag(
-        HttpResponse::Ok(),
-        account.version,
-        &AccountDto::from(account),
-    )
+fn ok(account: Account) -> ApiResult<HttpResponse> {
+    respond(HttpResponse::Ok(), account)
+}
+
+fn respond(builder: actix_web::HttpResponseBuilder, account: Account) -> ApiResult<HttpResponse> {
+    let version = account.version;
+    Ok(with_etag(builder, version, &AccountDto::from_row(account)?))
 }
 
 /// A page of accounts.
@@ -128,11 +130,7 @@ pub async fn create_account(
     let account = svc::create(&mut conn, &principal, body.0).await?;
     let mut builder = HttpResponse::Created();
     builder.insert_header((header::LOCATION, format!("/v1/accounts/{}", account.id)));
-    Ok(with_etag(
-        builder,
-        account.version,
-        &AccountDto::from(account),
-    ))
+    respond(builder, account)
 }
 
 /// List accounts.
@@ -164,7 +162,10 @@ pub async fn list_accounts(
     let rows = svc::list(&mut conn, &principal, filter, page.after, page.fetch()).await?;
     let (rows, next_cursor) = page.finish(rows, |a| a.id);
     Ok(HttpResponse::Ok().json(AccountList {
-        items: rows.into_iter().map(AccountDto::from).collect(),
+        items: rows
+            .into_iter()
+            .map(AccountDto::from_row)
+            .collect::<ApiResult<_>>()?,
         next_cursor,
     }))
 }
@@ -185,7 +186,7 @@ pub async fn get_account(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let account = svc::get(&mut conn, &principal, path.into_inner()).await?;
-    Ok(ok(account))
+    ok(account)
 }
 
 /// Update an account (JSON merge patch).
@@ -211,7 +212,7 @@ pub async fn patch_account(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let account = svc::update(&mut conn, &principal, path.into_inner(), &if_match, body.0).await?;
-    Ok(ok(account))
+    ok(account)
 }
 
 /// Archive an account.
@@ -253,5 +254,5 @@ pub async fn restore_account(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let account = svc::restore(&mut conn, &principal, path.into_inner()).await?;
-    Ok(ok(account))
+    ok(account)
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::with_etag;
 use crate::db::contacts::Contact;
 use crate::domain::org_chart::{
-    Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Relationship,
+    Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Relationship,
 };
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
@@ -52,10 +52,10 @@ pub struct ContactDto {
     pub version: i32,
 }
 
-impl From<Contact> for ContactDto {
-    fn from(c: Contact) -> Self {
-        let p = Person::from(&c);
-        ContactDto {
+impl ContactDto {
+    fn from_row(c: Contact) -> ApiResult<ContactDto> {
+        let p = svc::person_of(&c)?;
+        Ok(ContactDto {
             id: c.id,
             account_id: c.account_id,
             name: c.name,
@@ -74,16 +74,17 @@ impl From<Contact> for ContactDto {
             updated_at: c.updated_at,
             archived_at: c.archived_at,
             version: c.version,
-        }
+        })
     }
 }
 
-fn ok(contact: Contact) -> HttpResponse {
-    with_etag(
-        HttpResponse::Ok(),
-        contact.version,
-        &ContactDto::from(contact),
-    )
+fn ok(contact: Contact) -> ApiResult<HttpResponse> {
+    respond(HttpResponse::Ok(), contact)
+}
+
+fn respond(builder: actix_web::HttpResponseBuilder, contact: Contact) -> ApiResult<HttpResponse> {
+    let version = contact.version;
+    Ok(with_etag(builder, version, &ContactDto::from_row(contact)?))
 }
 
 /// A page of contacts.
@@ -143,11 +144,7 @@ pub async fn create_contact(
         header::LOCATION,
         format!("/v1/accounts/{account_id}/contacts/{}", contact.id),
     ));
-    Ok(with_etag(
-        builder,
-        contact.version,
-        &ContactDto::from(contact),
-    ))
+    respond(builder, contact)
 }
 
 /// List the contacts of an account.
@@ -179,7 +176,10 @@ pub async fn list_contacts(
     .await?;
     let (rows, next_cursor) = page.finish(rows, |c| c.id);
     Ok(HttpResponse::Ok().json(ContactList {
-        items: rows.into_iter().map(ContactDto::from).collect(),
+        items: rows
+            .into_iter()
+            .map(ContactDto::from_row)
+            .collect::<ApiResult<_>>()?,
         next_cursor,
     }))
 }
@@ -201,9 +201,7 @@ pub async fn get_contact(
 ) -> ApiResult<HttpResponse> {
     let (account_id, contact_id) = path.into_inner();
     let mut conn = state.conn().await?;
-    Ok(ok(
-        svc::get(&mut conn, &principal, account_id, contact_id).await?
-    ))
+    ok(svc::get(&mut conn, &principal, account_id, contact_id).await?)
 }
 
 /// Update a contact (JSON merge patch).
@@ -231,7 +229,7 @@ pub async fn patch_contact(
         &mut conn, &principal, account_id, contact_id, &if_match, body.0,
     )
     .await?;
-    Ok(ok(contact))
+    ok(contact)
 }
 
 /// Archive a contact.
@@ -275,10 +273,7 @@ pub async fn restore_contact(
 ) -> ApiResult<HttpResponse> {
     let (account_id, contact_id) = path.into_inner();
     let mut conn = state.conn().await?;
-    Ok(ok(svc::restore(
-        &mut conn, &principal, account_id, contact_id,
-    )
-    .await?))
+    ok(svc::restore(&mut conn, &principal, account_id, contact_id).await?)
 }
 
 /// Get the org chart of an account.

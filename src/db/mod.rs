@@ -16,6 +16,8 @@ pub mod surveys;
 pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
 
 use diesel::sql_types::Text;
+
+use crate::domain::Vocabulary;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 /// Every table of `schema.rs` (a test keeps the two in step), for naming constraint errors.
@@ -30,6 +32,26 @@ pub const TABLES: &[&str] = &[
     "survey_records",
     "tenant_settings",
 ];
+
+/// Reads the stored code of a closed vocabulary (the one mechanism for text enums read from
+/// rows): an unknown code is an error naming the row and the column, never a default.
+pub fn code<T: Vocabulary>(
+    column: &'static str,
+    row: impl std::fmt::Display,
+    s: &str,
+) -> Result<T, documents::DecodeError> {
+    T::from_code(s)
+        .ok_or_else(|| documents::DecodeError::new(column, row, format!("unknown code {s:?}")))
+}
+
+/// `code` for a nullable column.
+pub fn optional_code<T: Vocabulary>(
+    column: &'static str,
+    row: impl std::fmt::Display,
+    s: Option<&str>,
+) -> Result<Option<T>, documents::DecodeError> {
+    s.map(|s| code(column, row, s)).transpose()
+}
 
 /// Escapes `%`, `_` and `\` for a LIKE/ILIKE pattern.
 pub fn like_escape(s: &str) -> String {

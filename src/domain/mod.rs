@@ -10,6 +10,12 @@ pub mod playbook;
 pub mod survey;
 pub mod validate;
 
+/// A closed vocabulary whose values are stored and sent as text codes.
+pub trait Vocabulary: Sized + Copy + 'static {
+    fn code(self) -> &'static str;
+    fn from_code(s: &str) -> Option<Self>;
+}
+
 /// Declares a closed vocabulary stored as text: a serde/utoipa enum with `as_str`/`parse`.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -30,6 +36,16 @@ macro_rules! text_enum {
 
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl $crate::domain::Vocabulary for $name {
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
+
+            fn from_code(s: &str) -> Option<Self> {
+                Self::parse(s)
             }
         }
 

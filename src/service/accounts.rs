@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
 use crate::domain::ids::TenantId;
 use crate::domain::validate::Checker;
@@ -109,6 +110,15 @@ impl Archivable for Account {
     ) -> ApiResult<Self> {
         Ok(q::set_archived(conn, tenant, id, archived).await?)
     }
+}
+
+/// The stored size band of an account.
+pub fn size_band_of(a: &Account) -> ApiResult<Option<SizeBand>> {
+    Ok(db::optional_code(
+        "accounts.size_band of",
+        a.id,
+        a.size_band.as_deref(),
+    )?)
 }
 
 /// Locks the account for a write to it or to one of its children: the caller may write it,

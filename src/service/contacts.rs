@@ -8,8 +8,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::accounts as account_q;
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
+use crate::db::{self, accounts as account_q};
 use crate::domain::ids::TenantId;
 use crate::domain::org_chart::{
     self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Relationship,
@@ -90,24 +90,24 @@ pub struct PatchContact {
     pub notes: Option<Option<String>>,
 }
 
-impl From<&Contact> for Person {
-    fn from(c: &Contact) -> Self {
-        Person {
-            id: c.id,
-            name: c.name.clone(),
-            title: c.title.clone(),
-            department: Department::parse(&c.department).unwrap_or(Department::Other),
-            methodology_role: c
-                .methodology_role
-                .as_deref()
-                .and_then(MethodologyRole::parse),
-            reports_to: c.reports_to,
-            attitude: Attitude::parse(&c.attitude).unwrap_or(Attitude::Unknown),
-            relationship: Relationship::parse(&c.relationship).unwrap_or(Relationship::None),
-            influence: c.influence.as_deref().and_then(Influence::parse),
-            key_person: c.key_person,
-        }
-    }
+/// The person behind a stored contact; an unknown stored code is an error naming the contact.
+pub fn person_of(c: &Contact) -> ApiResult<Person> {
+    Ok(Person {
+        id: c.id,
+        name: c.name.clone(),
+        title: c.title.clone(),
+        department: db::code("contacts.department of", c.id, &c.department)?,
+        methodology_role: db::optional_code(
+            "contacts.methodology_role of",
+            c.id,
+            c.methodology_role.as_deref(),
+        )?,
+        reports_to: c.reports_to,
+        attitude: db::code("contacts.attitude of", c.id, &c.attitude)?,
+        relationship: db::code("contacts.relationship of", c.id, &c.relationship)?,
+        influence: db::optional_code("contacts.influence of", c.id, c.influence.as_deref())?,
+        key_person: c.key_person,
+    })
 }
 
 impl Archivable for Contact {
@@ -365,13 +365,13 @@ pub(crate) async fn people_in(
     account_id: Uuid,
 ) -> ApiResult<Vec<(Contact, Person)>> {
     let contacts = q::active_for_account(conn, tenant, account_id).await?;
-    Ok(contacts
+    contacts
         .into_iter()
         .map(|c| {
-            let p = Person::from(&c);
-            (c, p)
+            let p = person_of(&c)?;
+            Ok((c, p))
         })
-        .collect())
+        .collect()
 }
 
 /// The org chart of an account: the tree and its coverage.

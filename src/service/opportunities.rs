@@ -9,11 +9,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::accounts as account_q;
 use crate::db::documents;
 use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
 };
+use crate::db::{self, accounts as account_q};
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::opportunity::{is_stage_code, Competitor, OpportunityStatus};
@@ -168,13 +168,7 @@ pub fn competitors_of(o: &Opportunity) -> ApiResult<Vec<Competitor>> {
 
 /// The stored status of an opportunity.
 pub fn status_of(o: &Opportunity) -> ApiResult<OpportunityStatus> {
-    OpportunityStatus::parse(&o.status).ok_or_else(|| {
-        corrupt(
-            "opportunity status",
-            o.id,
-            format!("unknown value {:?}", o.status),
-        )
-    })
+    Ok(db::code("opportunities.status of", o.id, &o.status)?)
 }
 
 /// The stored currency of an opportunity.

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::accounts as account_q;
 use crate::db::contacts as contact_q;
 use crate::db::documents;
 use crate::db::opportunities as opp_q;
@@ -17,6 +16,7 @@ use crate::db::surveys::{
     self as q, InventoryFilter, InventoryHit, NewInventoryItem, NewSurveyRecord, SurveyRecord,
     SurveyRecordChanges,
 };
+use crate::db::{self, accounts as account_q};
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::built_in;
 use crate::domain::survey::{
@@ -26,7 +26,7 @@ use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::input::{decode, merge_patch};
-use crate::service::{accounts, corrupt, not_found, Conn, Precondition, Principal};
+use crate::service::{accounts, not_found, Conn, Precondition, Principal};
 
 /// The editable content of a survey record.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -424,13 +424,7 @@ pub async fn search_inventory(
         .await?
         .into_iter()
         .map(|hit| {
-            let category = InventoryCategory::parse(&hit.category).ok_or_else(|| {
-                corrupt(
-                    "inventory item category",
-                    hit.id,
-                    format!("unknown value {:?}", hit.category),
-                )
-            })?;
+            let category = db::code("survey_inventory_items.category of", hit.id, &hit.category)?;
             Ok((hit, category))
         })
         .collect()
