@@ -8,6 +8,7 @@ pub mod health;
 pub mod opportunities;
 pub mod pipeline;
 pub mod playbook;
+pub mod schema;
 pub mod settings;
 pub mod survey_records;
 
@@ -129,7 +130,7 @@ impl Modify for SecurityAddon {
         (name = "settings", description = "Tenant settings"),
         (name = "health", description = "Liveness and readiness probes; no token needed"),
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::Amount)),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::Amount, crate::service::input::Tag)),
     modifiers(&SecurityAddon)
 )]
 pub struct ApiDoc;
@@ -157,6 +158,25 @@ fn problem(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+/// The form an `If-Match` header must have (RFC 9110): `*` or a list of entity tags.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#;
+
+/// Every `If-Match` parameter states its syntax, so malformed ones are schema-invalid.
+fn constrain_if_match(op: &mut Operation) {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    for p in op.parameters.iter_mut().flatten() {
+        let RefOr::T(p) = p else { continue };
+        if p.name == "If-Match" {
+            p.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(IF_MATCH_PATTERN))
+                    .into(),
+            );
+        }
+    }
+}
+
 fn is_secured(op: &Operation) -> bool {
     serde_json::to_value(&op.security)
         .ok()
@@ -170,6 +190,7 @@ fn is_secured(op: &Operation) -> bool {
 /// Documents the error responses every operation can give, from the shape of the operation:
 /// the errors come from shared layers (auth, extractors, pool), so they are added in one place.
 pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    schema::state_text_rules(&mut api);
     for item in api.paths.paths.values_mut() {
         let ops = [
             ("GET", item.get.as_mut()),
@@ -193,6 +214,7 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             let has_query = params.iter().any(|p| matches!(p, ParameterIn::Query));
             let has_body = op.request_body.is_some();
             let secured = is_secured(op);
+            constrain_if_match(op);
             let mut add = |status: &str, description: &str| {
                 op.responses
                     .responses

@@ -26,7 +26,10 @@ pub fn is_stage_code(s: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Competitor {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 2000)]
     pub strengths: Option<String>,
+    #[schema(max_length = 2000)]
     pub weaknesses: Option<String>,
 }

@@ -21,6 +21,44 @@ impl Violation {
 /// Violations, when there are any.
 pub type Checked<T> = Result<T, Vec<Violation>>;
 
+/// The one rule for texts in input: no NUL or control characters other than tab, CR and LF
+/// (anywhere), trimmed, at most `max` characters; blank is absent. The OpenAPI document states
+/// the same rule as a pattern (`api::schema`).
+pub fn text(errors: &mut Vec<Violation>, field: &str, value: &str, max: usize) -> Option<String> {
+    if has_forbidden_chars(value) {
+        errors.push(Violation::new(
+            field,
+            "must not contain NUL or control characters",
+        ));
+        return None;
+    }
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if v.chars().count() > max {
+        errors.push(Violation::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Some(v.to_string())
+}
+
+/// `text` that must not be blank.
+pub fn required_text(errors: &mut Vec<Violation>, field: &str, value: &str, max: usize) -> String {
+    let before = errors.len();
+    match text(errors, field, value, max) {
+        Some(v) => v,
+        None => {
+            if errors.len() == before {
+                errors.push(Violation::new(field, "must not be empty"));
+            }
+            String::new()
+        }
+    }
+}
+
 /// Collects field errors; `finish` turns them into one 422.
 #[derive(Debug, Default)]
 pub struct Checker {
@@ -41,36 +79,19 @@ impl Checker {
         self.errors.push(Violation::new(field, message));
     }
 
-    /// A required text: trimmed, 1..=max characters, no NUL or control characters.
+    /// A required text (see `required_text`).
     pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> String {
-        let v = value.trim();
-        if v.is_empty() {
-            self.add(field, "must not be empty");
-        } else {
-            self.check_text(field, v, max);
-        }
-        v.to_string()
+        required_text(&mut self.errors, field, value, max)
     }
 
-    /// An optional text: trimmed; empty becomes absent.
+    /// An optional text (see `text`).
     pub fn optional_text(
         &mut self,
         field: &str,
         value: Option<&str>,
         max: usize,
     ) -> Option<String> {
-        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-        self.check_text(field, v, max);
-        Some(v.to_string())
-    }
-
-    fn check_text(&mut self, field: &str, v: &str, max: usize) {
-        if v.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
-        }
-        if has_forbidden_chars(v) {
-            self.add(field, "must not contain NUL or control characters");
-        }
+        text(&mut self.errors, field, value?, max)
     }
 
     /// An optional http(s) URL.

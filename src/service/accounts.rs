@@ -13,7 +13,7 @@ use crate::domain::validate::Checker;
 use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
-use crate::service::input::double_option;
+use crate::service::input::{double_option, Tag};
 use crate::service::{not_found, Conn, Precondition, Principal};
 
 /// Creates an account.
@@ -21,20 +21,24 @@ use crate::service::{not_found, Conn, Precondition, Principal};
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
     /// 1-200 characters.
-    #[schema(example = "华东电力设计院")]
+    #[schema(example = "华东电力设计院", min_length = 1, max_length = 200)]
     pub name: String,
-    #[schema(example = "energy")]
+    #[schema(example = "energy", max_length = 100)]
     pub industry: Option<String>,
-    #[schema(example = "华东")]
+    #[schema(example = "华东", max_length = 100)]
     pub region: Option<String>,
     pub size_band: Option<SizeBand>,
     /// An http(s) URL.
+    #[schema(max_length = 500)]
     pub website: Option<String>,
     /// Up to 50 tags of 1-50 characters; duplicates are dropped.
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<Tag>)]
     pub tags: Vec<String>,
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
     /// Defaults to the caller. Only managers and admins may name someone else.
+    #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
 }
 
@@ -43,30 +47,30 @@ pub struct CreateAccount {
 #[serde(deny_unknown_fields)]
 pub struct PatchAccount {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub industry: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub region: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<SizeBand>)]
     pub size_band: Option<Option<SizeBand>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub website: Option<Option<String>>,
     /// Replaces the whole list; `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<Tag>>, max_items = 50)]
     pub tags: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub notes: Option<Option<String>>,
     /// Managers and admins only.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub owner: Option<Option<String>>,
 }
 

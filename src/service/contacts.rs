@@ -24,8 +24,9 @@ use crate::service::{accounts, Conn, Precondition, Principal};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateContact {
-    #[schema(example = "王建国")]
+    #[schema(example = "王建国", min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 200)]
     pub title: Option<String>,
     /// Defaults to `other`.
     pub department: Option<Department>,
@@ -39,8 +40,11 @@ pub struct CreateContact {
     pub influence: Option<Influence>,
     #[serde(default)]
     pub key_person: bool,
+    #[schema(max_length = 50)]
     pub phone: Option<String>,
+    #[schema(max_length = 320)]
     pub email: Option<String>,
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
 }
 
@@ -49,10 +53,10 @@ pub struct CreateContact {
 #[serde(deny_unknown_fields)]
 pub struct PatchContact {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub title: Option<Option<String>>,
     /// `null` resets to `other`.
     #[serde(default, deserialize_with = "double_option")]
@@ -80,13 +84,13 @@ pub struct PatchContact {
     #[schema(value_type = Option<bool>)]
     pub key_person: Option<Option<bool>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 50)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 320)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub notes: Option<Option<String>>,
 }
 

@@ -66,6 +66,22 @@ pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiErr
     })
 }
 
+/// A tag of an account (schema only): 1-50 characters, not blank.
+pub struct Tag;
+
+impl utoipa::PartialSchema for Tag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(50))
+            .description(Some("A tag: 1-50 characters, not blank."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Tag {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,13 +28,15 @@ use crate::service::{accounts, corrupt, not_found, surveys, Conn, Precondition, 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOpportunity {
-    #[schema(example = "数据中心网络改造")]
+    #[schema(example = "数据中心网络改造", min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     /// With `currency`: a decimal string with at most the currency's minor digits
     /// (`"1200000.00"`), or a whole number; at most 10 000 000 000 000.
     pub estimated_amount: Option<Amount>,
     /// ISO 4217 code, e.g. CNY.
+    #[schema(pattern = r"^\s*[A-Z]{3}\s*$")]
     pub currency: Option<String>,
     pub expected_start: Option<NaiveDate>,
     /// Not before `expected_start`.
@@ -42,8 +44,10 @@ pub struct CreateOpportunity {
     /// Defaults to `open`.
     pub status: Option<OpportunityStatus>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub competitors: Vec<Competitor>,
     /// Defaults to the caller; only managers and admins may name someone else.
+    #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
 }
 
@@ -53,17 +57,17 @@ pub struct CreateOpportunity {
 #[serde(deny_unknown_fields)]
 pub struct PatchOpportunity {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub description: Option<Option<String>>,
     /// A decimal string or a whole number in `currency` (the new one when both change).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Amount>)]
     pub estimated_amount: Option<Option<Amount>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*[A-Z]{3}\s*$")]
     pub currency: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -78,13 +82,14 @@ pub struct PatchOpportunity {
     #[schema(value_type = Option<Vec<Competitor>>)]
     pub competitors: Option<Option<Vec<Competitor>>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub owner: Option<Option<String>>,
     /// Move the opportunity to this stage (S1-S6); recorded in the stage history.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = String, pattern = "^S[1-6]$")]
     pub current_stage: Option<Option<String>>,
     /// Why the stage changed (with `current_stage`).
+    #[schema(max_length = 2000)]
     pub stage_reason: Option<String>,
 }
 

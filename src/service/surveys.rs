@@ -35,6 +35,7 @@ pub struct SurveyInput {
     /// When the survey was made (RFC 3339).
     pub surveyed_at: DateTime<Utc>,
     /// `sub` of who made the survey; defaults to the caller.
+    #[schema(min_length = 1, max_length = 200)]
     pub surveyor: Option<String>,
     /// Contacts of the same account who answered.
     #[serde(default)]

@@ -76,8 +76,10 @@ pub struct Source {
     pub contact_id: Option<Uuid>,
     /// A reference (meeting minutes id, document name, URL, ...).
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
     pub reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -89,8 +91,10 @@ pub struct ObservedBehaviour {
     #[schema(example = "S1.B03")]
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5000)]
     pub evidence: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub sources: Vec<Source>,
 }
 
@@ -102,8 +106,10 @@ pub struct MilestoneClaim {
     pub code: String,
     pub status: ClaimStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5000)]
     pub evidence: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub sources: Vec<Source>,
 }
 
@@ -114,6 +120,7 @@ pub struct Requirements {
     pub clarity: Option<Clarity>,
     pub leaning: Option<Leaning>,
     /// The competitor the requirements lean toward.
+    #[schema(max_length = 200)]
     pub competitor: Option<String>,
 }
 
@@ -135,6 +142,7 @@ pub struct AssessmentInput {
     #[serde(default)]
     pub apply: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
 }
 

@@ -7,18 +7,14 @@ use uuid::Uuid;
 use super::model::{AssessmentInput, Source, SourceKind};
 use super::steps::evidence_stage;
 use crate::domain::playbook::{Kind, Playbook, Stage};
-use crate::domain::validate::Violation;
+use crate::domain::validate::{text, Violation};
 
 const MAX_EVIDENCE: usize = 5000;
 const MAX_SOURCES: usize = 20;
 
 fn check_len(errors: &mut Vec<Violation>, field: String, v: &Option<String>, max: usize) {
     if let Some(v) = v {
-        if v.chars().count() > max {
-            errors.push(Violation::new(field, format!("at most {max} characters")));
-        } else if v.contains('\0') {
-            errors.push(Violation::new(field, "must not contain NUL"));
-        }
+        text(errors, &field, v, max);
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{make_code, parse_code, Action, Item, Kind, Playbook};
-use crate::domain::validate::Violation;
+use crate::domain::validate::{text, Violation};
 
 /// What a tenant authored: per stage, its items (for S1: the items added to the built-in ones)
 /// and the percentage; plus the highest number handed out per code prefix, so codes are never
@@ -70,7 +70,9 @@ pub fn apply(built_in: &Playbook, overlay: &Overlay) -> Playbook {
 pub struct ItemInput {
     /// Omit for a new item; the server assigns the next code.
     pub code: Option<String>,
+    #[schema(max_length = 2000)]
     pub zh: Option<String>,
+    #[schema(max_length = 2000)]
     pub en: Option<String>,
 }
 
@@ -80,7 +82,9 @@ pub struct ItemInput {
 pub struct ActionInput {
     /// Omit for a new action; the server assigns the next code.
     pub code: Option<String>,
+    #[schema(max_length = 2000)]
     pub zh: Option<String>,
+    #[schema(max_length = 2000)]
     pub en: Option<String>,
     /// Codes of milestones of the same stage that this action advances.
     #[serde(default)]
@@ -95,14 +99,19 @@ pub struct ActionInput {
 #[serde(deny_unknown_fields)]
 pub struct StageInput {
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub customer_goals: Vec<ItemInput>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub customer_behaviours: Vec<ItemInput>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub sales_milestones: Vec<ItemInput>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub key_actions: Vec<ActionInput>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub notes: Vec<ItemInput>,
     /// 0-100, strictly increasing with stage order. Stage 1 keeps its source value (10).
     #[schema(minimum = 0, maximum = 100)]
@@ -119,20 +128,7 @@ fn check_text(
     en: &Option<String>,
 ) -> (Option<String>, Option<String>) {
     let clean = |v: &Option<String>, name: &str, errors: &mut Vec<Violation>| -> Option<String> {
-        let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-        if v.chars().count() > MAX_TEXT {
-            errors.push(Violation::new(
-                format!("{field}.{name}"),
-                format!("at most {MAX_TEXT} characters"),
-            ));
-        }
-        if v.contains('\0') {
-            errors.push(Violation::new(
-                format!("{field}.{name}"),
-                "must not contain NUL",
-            ));
-        }
-        Some(v.to_string())
+        text(errors, &format!("{field}.{name}"), v.as_deref()?, MAX_TEXT)
     };
     let zh = clean(zh, "zh", errors);
     let en = clean(en, "en", errors);

@@ -74,6 +74,7 @@ text_enum!(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Topology {
+    #[schema(max_length = 10000)]
     pub summary: Option<String>,
     /// Number of sites.
     #[schema(minimum = 0, maximum = 1000000)]
@@ -82,6 +83,7 @@ pub struct Topology {
     #[serde(default)]
     pub network_layers: Vec<String>,
     /// Reference to the topology diagram (file name, URL).
+    #[schema(max_length = 500)]
     pub diagram_ref: Option<String>,
 }
 
@@ -90,22 +92,27 @@ pub struct Topology {
 #[serde(deny_unknown_fields)]
 pub struct InventoryItem {
     pub category: InventoryCategory,
+    #[schema(min_length = 1, max_length = 100)]
     pub brand: String,
+    #[schema(max_length = 100)]
     pub model: Option<String>,
     #[schema(minimum = 0, maximum = 1000000000)]
     pub quantity: u32,
     #[schema(minimum = 1950, maximum = 2100)]
     pub deployed_year: Option<i32>,
     pub end_of_support: Option<NaiveDate>,
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Application {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Application type, e.g. ERP, OA, billing.
     #[serde(rename = "type")]
+    #[schema(max_length = 100)]
     pub app_type: Option<String>,
     #[schema(minimum = 0, maximum = 1000000000)]
     pub users: Option<u32>,
@@ -115,8 +122,11 @@ pub struct Application {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessPlatform {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 200)]
     pub vendor: Option<String>,
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
 }
 
@@ -128,15 +138,20 @@ pub struct DailyTraffic {
     #[schema(minimum = 0)]
     pub peak_mbps: Option<f64>,
     /// E.g. "09:00-11:00".
+    #[schema(max_length = 100)]
     pub peak_hours: Option<String>,
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityMeasure {
+    #[schema(min_length = 1, max_length = 200)]
     pub area: String,
+    #[schema(min_length = 1, max_length = 2000)]
     pub measure: String,
+    #[schema(max_length = 200)]
     pub product: Option<String>,
 }
 
@@ -146,7 +161,9 @@ pub struct SecurityMeasure {
 #[serde(deny_unknown_fields)]
 #[schema(as = SurveyProblem)]
 pub struct Problem {
+    #[schema(min_length = 1, max_length = 2000)]
     pub description: String,
+    #[schema(max_length = 2000)]
     pub impact: Option<String>,
     pub severity: Option<Level>,
 }
@@ -154,6 +171,7 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequirementGoal {
+    #[schema(min_length = 1, max_length = 2000)]
     pub description: String,
     pub priority: Option<Level>,
 }
@@ -162,7 +180,9 @@ pub struct RequirementGoal {
 #[serde(deny_unknown_fields)]
 pub struct ThirdParty {
     pub kind: ThirdPartyKind,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 2000)]
     pub role: Option<String>,
 }
 
@@ -175,6 +195,7 @@ pub struct Budget {
     /// The funding ceiling agreed or expected (like `estimate`).
     pub ceiling: Option<Amount>,
     /// ISO 4217, required with an amount.
+    #[schema(pattern = r"^\s*([A-Z]{3})?\s*$")]
     pub currency: Option<String>,
     pub status: Option<BudgetStatus>,
 }
@@ -186,6 +207,7 @@ pub struct Timeline {
     /// Not before `earliest_start`.
     pub deadline: Option<NaiveDate>,
     /// How the customer judged the dates (past projects, peers).
+    #[schema(max_length = 2000)]
     pub basis: Option<String>,
 }
 

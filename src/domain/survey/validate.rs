@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::domain::money::Currency;
-use crate::domain::validate::Violation;
+use crate::domain::validate::{required_text, text, Violation};
 
 const MAX_ITEMS: usize = 10_000;
 const MAX_SITES: u32 = 1_000_000;
@@ -15,30 +15,11 @@ struct V {
 
 impl V {
     fn text(&mut self, field: String, v: &Option<String>, max: usize) -> Option<String> {
-        let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-        if t.chars().count() > max {
-            self.errors
-                .push(Violation::new(field, format!("at most {max} characters")));
-        } else if t
-            .chars()
-            .any(|c| c == '\0' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
-        {
-            self.errors.push(Violation::new(
-                field,
-                "must not contain NUL or control characters",
-            ));
-        }
-        Some(t.to_string())
+        text(&mut self.errors, &field, v.as_deref()?, max)
     }
 
     fn required(&mut self, field: String, v: &str, max: usize) -> String {
-        match self.text(field.clone(), &Some(v.to_string()), max) {
-            Some(t) => t,
-            None => {
-                self.errors.push(Violation::new(field, "must not be empty"));
-                String::new()
-            }
-        }
+        required_text(&mut self.errors, &field, v, max)
     }
 
     fn non_negative(&mut self, field: String, v: Option<f64>) {

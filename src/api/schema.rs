@@ -1,0 +1,95 @@
+//! Rules of the input texts stated in the OpenAPI document, in one place.
+//!
+//! Every text field with a length limit (`max_length` on the field) gets a pattern that refuses
+//! what the service refuses: NUL and control characters other than tab, CR and LF; a required
+//! text (`min_length = 1`) must also have a character that is not white space (the service trims).
+
+use utoipa::openapi::schema::{ArrayItems, Object, Schema, SchemaType, Type};
+use utoipa::openapi::{OpenApi, RefOr};
+
+/// Characters a text may hold: no C0/C1 control characters except tab, LF and CR.
+const ALLOWED: &str = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]";
+/// A character that counts after trimming.
+const VISIBLE: &str = r"[^\s\x00-\x1F\x7F-\x9F]";
+
+/// The pattern of an optional (possibly blank) text.
+pub fn text_pattern() -> String {
+    format!("^{ALLOWED}*$")
+}
+
+/// The pattern of a required text: not blank.
+pub fn required_text_pattern() -> String {
+    format!("^{ALLOWED}*{VISIBLE}{ALLOWED}*$")
+}
+
+fn is_string(t: &SchemaType) -> bool {
+    match t {
+        SchemaType::Type(Type::String) => true,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        _ => false,
+    }
+}
+
+fn tighten_object(o: &mut Object) {
+    if is_string(&o.schema_type) && o.max_length.is_some() && o.pattern.is_none() {
+        o.pattern = Some(if o.min_length == Some(1) {
+            required_text_pattern()
+        } else {
+            text_pattern()
+        });
+    }
+    for p in o.properties.values_mut() {
+        tighten(p);
+    }
+}
+
+fn tighten(s: &mut RefOr<Schema>) {
+    let RefOr::T(s) = s else { return };
+    match s {
+        Schema::Object(o) => tighten_object(o),
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                tighten(items);
+            }
+        }
+        Schema::OneOf(x) => x.items.iter_mut().for_each(tighten),
+        Schema::AllOf(x) => x.items.iter_mut().for_each(tighten),
+        Schema::AnyOf(x) => x.items.iter_mut().for_each(tighten),
+        _ => {}
+    }
+}
+
+/// Adds the text patterns to every component schema.
+pub fn state_text_rules(api: &mut OpenApi) {
+    if let Some(c) = api.components.as_mut() {
+        c.schemas.values_mut().for_each(tighten);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(pattern: &str, s: &str) -> bool {
+        regex::Regex::new(pattern).unwrap().is_match(s)
+    }
+
+    #[test]
+    fn patterns_say_what_the_checker_says() {
+        use crate::domain::validate::Checker;
+        for s in [
+            "华为", " a ", "a\tb", "", "   ", "a\u{0}b", "a\u{7f}", "x\u{85}", "\n",
+        ] {
+            let mut c = Checker::new();
+            c.required_text("f", s, 100);
+            assert_eq!(
+                c.finish().is_ok(),
+                matches(&required_text_pattern(), s),
+                "{s:?}"
+            );
+            let mut c = Checker::new();
+            c.optional_text("f", Some(s), 100);
+            assert_eq!(c.finish().is_ok(), matches(&text_pattern(), s), "{s:?}");
+        }
+    }
+}
