@@ -91,12 +91,16 @@ pub struct AccountList {
 #[into_params(parameter_in = Query)]
 pub struct ListAccountsQuery {
     /// Case-insensitive substring of the name.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only accounts owned by this `sub`.
+    #[param(max_length = 200)]
     pub owner: Option<String>,
     /// Only accounts of this industry (exact).
+    #[param(max_length = 100)]
     pub industry: Option<String>,
     /// Only accounts carrying this tag.
+    #[param(max_length = 50)]
     pub tag: Option<String>,
     /// Include archived accounts (default false).
     pub include_archived: Option<bool>,
@@ -104,6 +108,7 @@ pub struct ListAccountsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -137,6 +142,9 @@ pub async fn create_account(
 ///
 /// Keyset-paginated in creation order. Archived accounts are left out unless
 /// `include_archived=true`.
+///
+/// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
+/// cursor it issued).
 #[utoipa::path(
     tag = "accounts",
     params(ListAccountsQuery),
@@ -171,6 +179,8 @@ pub async fn list_accounts(
 }
 
 /// Get an account.
+///
+/// Archived accounts are answered too (with `archived_at`); another tenant's account is 404.
 #[utoipa::path(
     tag = "accounts",
     params(("account_id" = Uuid, Path, description = "Account id")),
@@ -193,6 +203,8 @@ pub async fn get_account(
 ///
 /// Reps may change the accounts they own; managers and admins any account, and only they may
 /// change `owner`. Send `If-Match` with the ETag you read to avoid lost updates.
+///
+/// A stale `If-Match` is 412.
 #[utoipa::path(
     tag = "accounts",
     params(("account_id" = Uuid, Path, description = "Account id"),
@@ -219,6 +231,9 @@ pub async fn patch_account(
 ///
 /// Nothing is destroyed: the account disappears from lists and becomes read-only until
 /// restored. Archiving an archived account changes nothing.
+///
+/// The account stays readable (with `archived_at`); it and its contacts, opportunities and survey
+/// records are read-only (409) until it is restored. A stale `If-Match` is 412.
 #[utoipa::path(
     tag = "accounts",
     params(("account_id" = Uuid, Path, description = "Account id"),
@@ -239,6 +254,8 @@ pub async fn delete_account(
 }
 
 /// Restore an archived account.
+///
+/// Its contacts, opportunities and survey records become writable again.
 #[utoipa::path(
     tag = "accounts",
     params(("account_id" = Uuid, Path, description = "Account id")),

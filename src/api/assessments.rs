@@ -67,6 +67,11 @@ impl From<AssessmentView> for AssessmentDto {
 /// the org chart, milestone completion, readiness to advance, recommended key actions with
 /// their tools, risks, and the proposed stage change. With `apply: true` the owner (or a
 /// manager) moves the opportunity to the evidence stage; the stage history records it.
+///
+/// Rules the schema cannot state (422): every code must exist in the tenant's current playbook
+/// (signals, milestones, key actions), milestones belong to the evidence stage or the current
+/// stage, a `contact` source names an active contact of the account and other kinds name none. An
+/// archived opportunity, or one of an archived account, is 409.
 #[utoipa::path(
     tag = "assessments",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), LangQuery),
@@ -96,6 +101,9 @@ pub async fn create_stage_assessment(
 }
 
 /// List the assessments of an opportunity, newest first.
+///
+/// Newest first. `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema
+/// cannot tell a cursor it issued).
 #[utoipa::path(
     tag = "assessments",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), PageQuery),
@@ -127,6 +135,9 @@ pub async fn list_stage_assessments(
 }
 
 /// Get one assessment.
+///
+/// As recorded: the input and the judgement, with the texts in the language the assessment was
+/// made in.
 #[utoipa::path(
     tag = "assessments",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"),

@@ -106,6 +106,7 @@ pub struct ListContactsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -120,6 +121,10 @@ pub struct OrgChart {
 }
 
 /// Create a contact.
+///
+/// Reps add contacts to the accounts they own; managers and admins to any. `reports_to` must be an
+/// active contact of the same account (422: a rule across rows the schema cannot state). An
+/// archived account takes no new contacts (409).
 #[utoipa::path(
     tag = "contacts",
     params(("account_id" = Uuid, Path, description = "Account id")),
@@ -148,6 +153,10 @@ pub async fn create_contact(
 }
 
 /// List the contacts of an account.
+///
+/// Active contacts in creation order; `include_archived=true` adds the archived ones. `cursor`
+/// must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a cursor it
+/// issued).
 #[utoipa::path(
     tag = "contacts",
     params(("account_id" = Uuid, Path, description = "Account id"), ListContactsQuery),
@@ -185,6 +194,8 @@ pub async fn list_contacts(
 }
 
 /// Get a contact.
+///
+/// Archived contacts are answered too (with `archived_at`).
 #[utoipa::path(
     tag = "contacts",
     params(("account_id" = Uuid, Path, description = "Account id"),
@@ -205,6 +216,10 @@ pub async fn get_contact(
 }
 
 /// Update a contact (JSON merge patch).
+///
+/// Absent members stay; `null` clears a member or resets it to its default. `reports_to` must be
+/// an active contact of the same account and must not close a reporting loop (422). A stale `If-
+/// Match` is 412. An archived contact, or a contact of an archived account, is 409.
 #[utoipa::path(
     tag = "contacts",
     params(("account_id" = Uuid, Path, description = "Account id"),
@@ -235,6 +250,9 @@ pub async fn patch_contact(
 /// Archive a contact.
 ///
 /// Contacts reporting to it appear as roots of the org chart until re-pointed.
+///
+/// The contact stays readable (with `archived_at`) and read-only until restored. A stale `If-
+/// Match` is 412.
 #[utoipa::path(
     tag = "contacts",
     params(("account_id" = Uuid, Path, description = "Account id"),
@@ -257,6 +275,8 @@ pub async fn delete_contact(
 }
 
 /// Restore an archived contact.
+///
+/// Refused (409) while the account is archived: restore the account first.
 #[utoipa::path(
     tag = "contacts",
     params(("account_id" = Uuid, Path, description = "Account id"),

@@ -26,6 +26,8 @@ pub struct Readiness {
 }
 
 /// Liveness: the process is up.
+///
+/// Liveness: 200 while the process serves HTTP. No database access, no token.
 #[utoipa::path(
     tag = "health",
     security(()),
@@ -40,6 +42,9 @@ pub async fn get_healthz() -> HttpResponse {
 }
 
 /// Readiness: the database is reachable and every migration of this build is applied.
+///
+/// Readiness: 200 when the database answers and every migration of this binary is applied; 503
+/// with `Retry-After` otherwise. No token.
 #[utoipa::path(
     tag = "health",
     security(()),

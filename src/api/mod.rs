@@ -115,7 +115,8 @@ impl Modify for SecurityAddon {
                        `application/problem+json` documents with a stable `code`. Lists use \
                        keyset pagination (`limit`, `cursor`). Mutable resources carry a \
                        `version`, exposed as `ETag`; `PATCH` and `DELETE` honour `If-Match`. \
-                       Integers must be written as JSON integers (`3`, not `3.0`).",
+                       A whole number may be written `3` or `3.0`; amounts of money are decimal strings \
+                       (`\"1200000.00\"`) or whole numbers, never fractional JSON numbers.",
         license(name = "Proprietary"),
     ),
     servers((url = "/", description = "This server")),
@@ -158,8 +159,10 @@ fn problem(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
-/// The form an `If-Match` header must have (RFC 9110): `*` or a list of entity tags.
-pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#;
+/// The form an `If-Match` header must have (RFC 9110): `*` or a list of entity tags (a bare
+/// version number is read as its tag).
+pub const IF_MATCH_PATTERN: &str =
+    r#"^(\*|((W/)?"[!#-~]*"|[0-9]{1,9})([ \t]*,[ \t]*((W/)?"[!#-~]*"|[0-9]{1,9}))*)$"#;
 
 /// Every `If-Match` parameter states its syntax, so malformed ones are schema-invalid.
 fn constrain_if_match(op: &mut Operation) {

@@ -132,12 +132,14 @@ pub struct ListOpportunitiesQuery {
     #[param(pattern = "^S[1-6]$")]
     pub stage: Option<String>,
     pub status: Option<OpportunityStatus>,
+    #[param(max_length = 200)]
     pub owner: Option<String>,
     /// Only opportunities of this account.
     pub account_id: Option<Uuid>,
     pub include_archived: Option<bool>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -160,6 +162,10 @@ pub struct StageHistory {
 }
 
 /// Create an opportunity for an account.
+///
+/// Rules across fields the schema cannot state (422): `estimated_amount` and `currency` go
+/// together, the amount has at most the currency's minor digits, `deadline` is not before
+/// `expected_start`. An archived account takes no new opportunities (409).
 #[utoipa::path(
     tag = "opportunities",
     params(("account_id" = Uuid, Path, description = "Account id")),
@@ -187,6 +193,9 @@ pub async fn create_opportunity(
 }
 
 /// List the opportunities of an account.
+///
+/// In creation order. `cursor` must be a `next_cursor` this API returned (422 otherwise: the
+/// schema cannot tell a cursor it issued).
 #[utoipa::path(
     tag = "opportunities",
     params(("account_id" = Uuid, Path, description = "Account id"), PageQuery),
@@ -208,6 +217,10 @@ pub async fn list_account_opportunities(
 }
 
 /// List opportunities across accounts.
+///
+/// Across the tenant's accounts, in creation order, filtered by stage, status, owner or account.
+/// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
+/// cursor it issued).
 #[utoipa::path(
     tag = "opportunities",
     params(ListOpportunitiesQuery),
@@ -235,6 +248,9 @@ pub async fn list_opportunities(
 }
 
 /// Get an opportunity.
+///
+/// With the budget and timeline of its account's latest survey. Archived opportunities are
+/// answered too (with `archived_at`).
 #[utoipa::path(
     tag = "opportunities",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id")),
@@ -257,6 +273,11 @@ pub async fn get_opportunity(
 ///
 /// Reps change the opportunities they own; managers and admins any, and only they reassign
 /// owners. A new `current_stage` is recorded in the stage history with `stage_reason`.
+///
+/// Rules across fields the schema cannot state (422): `estimated_amount` and `currency` go
+/// together, the amount is exact in the resulting currency (restate it when changing to a currency
+/// with other minor digits), `deadline` is not before `expected_start`. A stale `If-Match` is 412.
+/// An archived opportunity, or one of an archived account, is 409.
 #[utoipa::path(
     tag = "opportunities",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"),
@@ -280,6 +301,9 @@ pub async fn patch_opportunity(
 }
 
 /// Archive an opportunity.
+///
+/// The opportunity stays readable (with `archived_at`) and read-only (no changes, no new
+/// assessments: 409) until restored. A stale `If-Match` is 412.
 #[utoipa::path(
     tag = "opportunities",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"),
@@ -300,6 +324,8 @@ pub async fn delete_opportunity(
 }
 
 /// Restore an archived opportunity.
+///
+/// Refused (409) while its account is archived.
 #[utoipa::path(
     tag = "opportunities",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id")),
@@ -322,6 +348,9 @@ pub async fn restore_opportunity(
 ///
 /// Every stage change, oldest first: manual changes (PATCH `current_stage`) and changes applied
 /// by assessments (with their `assessment_id`).
+///
+/// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
+/// cursor it issued).
 #[utoipa::path(
     tag = "opportunities",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), PageQuery),

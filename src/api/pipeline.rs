@@ -19,6 +19,7 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct PipelineQuery {
     /// Only opportunities owned by this `sub`.
+    #[param(max_length = 200)]
     pub owner: Option<String>,
     /// Only opportunities of this account.
     pub account_id: Option<Uuid>,

@@ -115,6 +115,7 @@ pub struct PlaybookVersionList {
 pub struct VersionsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -242,6 +243,9 @@ pub async fn get_playbook(
 ///
 /// Version 1 is the built-in methodology; each change made by an admin adds a version. Old
 /// versions stay readable.
+///
+/// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
+/// cursor it issued).
 #[utoipa::path(
     tag = "playbook",
     params(VersionsQuery),
@@ -273,6 +277,9 @@ pub async fn list_playbook_versions(
 }
 
 /// Get one playbook version.
+///
+/// Version 1 is the built-in methodology; later ones are the tenant's. Texts in the language of
+/// `?lang` or `Accept-Language`.
 #[utoipa::path(
     tag = "playbook",
     params(("version" = i32, Path, description = "Playbook version (1 = built-in)"), LangQuery),
@@ -302,6 +309,10 @@ pub async fn get_playbook_version(
 /// (codes are never reused). Stage 1's built-in items cannot be edited or removed, only added
 /// to. Every change creates a new playbook version. Send `If-Match` with the playbook ETag to
 /// avoid overwriting a concurrent change.
+///
+/// Rules the schema cannot state (422): codes must be the stage's own, stage 1's built-in items
+/// stay and its percentage is the source's, percentages increase with the stage order. A stale
+/// `If-Match` is 412.
 #[utoipa::path(
     tag = "playbook",
     params(("code" = String, Path, description = "Stage code, S1-S6"),

@@ -59,10 +59,28 @@ fn tighten(s: &mut RefOr<Schema>) {
     }
 }
 
-/// Adds the text patterns to every component schema.
+/// Adds the text patterns to every component schema and every parameter.
 pub fn state_text_rules(api: &mut OpenApi) {
     if let Some(c) = api.components.as_mut() {
         c.schemas.values_mut().for_each(tighten);
+    }
+    for item in api.paths.paths.values_mut() {
+        let ops = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for op in ops.into_iter().flatten() {
+            for p in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = p {
+                    if let Some(s) = p.schema.as_mut() {
+                        tighten(s);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -72,6 +90,63 @@ mod tests {
 
     fn matches(pattern: &str, s: &str) -> bool {
         regex::Regex::new(pattern).unwrap().is_match(s)
+    }
+
+    #[test]
+    fn url_email_and_phone_patterns_say_what_the_checker_says() {
+        use crate::domain::validate::{Checker, EMAIL_PATTERN, PHONE_PATTERN, URL_PATTERN};
+        let urls = [
+            "https://a.cn",
+            " http://x ",
+            "",
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "example.com",
+        ];
+        for s in urls {
+            let mut c = Checker::new();
+            c.optional_url("f", Some(s));
+            assert_eq!(c.finish().is_ok(), matches(URL_PATTERN, s), "{s:?}");
+        }
+        let mails = [
+            "a@b.cn", " a@b.cn ", "", "a@b", "a@.b", "a@b.", "@b.cn", "a@b@c.d", "a b@c.d",
+        ];
+        for s in mails {
+            let mut c = Checker::new();
+            c.optional_email("f", Some(s));
+            assert_eq!(c.finish().is_ok(), matches(EMAIL_PATTERN, s), "{s:?}");
+        }
+        let phones = [
+            "+86 (10) 1234-5678",
+            "123",
+            "12",
+            "",
+            "call me",
+            "1-2-3 ext 4",
+            "12a3",
+        ];
+        for s in phones {
+            let mut c = Checker::new();
+            c.optional_phone("f", Some(s));
+            assert_eq!(c.finish().is_ok(), matches(PHONE_PATTERN, s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_document_carries_the_same_patterns() {
+        use crate::domain::validate::{EMAIL_PATTERN, PHONE_PATTERN, URL_PATTERN};
+        let spec = serde_json::to_value(crate::api::openapi()).unwrap();
+        let props = |schema: &str| spec["components"]["schemas"][schema]["properties"].clone();
+        assert_eq!(props("CreateAccount")["website"]["pattern"], URL_PATTERN);
+        assert_eq!(props("CreateContact")["email"]["pattern"], EMAIL_PATTERN);
+        assert_eq!(props("CreateContact")["phone"]["pattern"], PHONE_PATTERN);
+        assert_eq!(props("PatchContact")["email"]["pattern"], EMAIL_PATTERN);
+        assert_eq!(props("PatchAccount")["website"]["pattern"], URL_PATTERN);
+        assert_eq!(
+            props("CreateAccount")["name"]["pattern"],
+            required_text_pattern()
+        );
     }
 
     #[test]

@@ -33,6 +33,8 @@ fn dto(s: Settings) -> SettingsDto {
 }
 
 /// Get the tenant settings.
+///
+/// Defaults until first changed (`version` 0).
 #[utoipa::path(
     tag = "settings",
     security(("bearer_auth" = [])),
@@ -50,6 +52,8 @@ pub async fn get_settings(
 }
 
 /// Change the tenant settings (admins).
+///
+/// Admins only. A stale `If-Match` is 412.
 #[utoipa::path(
     tag = "settings",
     params(("If-Match" = Option<String>, Header, description = "ETag of the settings being changed")),

@@ -16,6 +16,26 @@ use crate::service::surveys::{self as svc, InventorySearch, SurveyInput, SurveyV
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
+/// A JSON merge patch (RFC 7396) of a survey record: absent members stay, `null` removes,
+/// objects merge member by member, arrays are replaced whole. The merged record must be a valid
+/// record (`SurveyInput`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // the body is read as a merge patch; this type documents it
+pub struct SurveyRecordPatch {
+    /// Cannot be removed.
+    #[schema(value_type = DateTime<Utc>, required = false)]
+    surveyed_at: Option<DateTime<Utc>>,
+    #[schema(nullable, max_length = 200, min_length = 1)]
+    surveyor: Option<String>,
+    #[schema(nullable)]
+    respondents: Option<Vec<Uuid>>,
+    #[schema(nullable)]
+    opportunity_id: Option<Uuid>,
+    /// Merged into the stored sections member by member.
+    #[schema(nullable)]
+    sections: Option<Sections>,
+}
+
 /// A survey record.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SurveyRecordDto {
@@ -93,6 +113,7 @@ pub struct ListSurveysQuery {
     pub include_archived: Option<bool>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -119,8 +140,10 @@ pub struct SurveyDiff {
 #[into_params(parameter_in = Query)]
 pub struct InventoryQuery {
     /// Brand (case-insensitive, exact).
+    #[param(max_length = 100)]
     pub brand: Option<String>,
     /// Model (case-insensitive, exact).
+    #[param(max_length = 100)]
     pub model: Option<String>,
     pub category: Option<InventoryCategory>,
     /// Deployed before this year.
@@ -129,6 +152,7 @@ pub struct InventoryQuery {
     pub end_of_support_before: Option<NaiveDate>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -158,6 +182,10 @@ pub struct InstalledBase {
 ///
 /// A new survey is a new record (records are history). Sections follow the survey form; each
 /// is typed and validated, and the response carries the record's completeness.
+///
+/// Rules the schema cannot state (422): respondents are active contacts and the opportunity one of
+/// the same account; a budget amount needs a currency and has at most its minor digits; the
+/// timeline's deadline is not before its start.
 #[utoipa::path(
     tag = "surveys",
     params(("account_id" = Uuid, Path, description = "Account id")),
@@ -180,6 +208,9 @@ pub async fn create_survey_record(
 }
 
 /// List the survey records of an account, newest first.
+///
+/// Newest `surveyed_at` first. `cursor` must be a `next_cursor` this API returned (422 otherwise:
+/// the schema cannot tell a cursor it issued).
 #[utoipa::path(
     tag = "surveys",
     params(("account_id" = Uuid, Path, description = "Account id"), ListSurveysQuery),
@@ -224,6 +255,8 @@ pub async fn list_survey_records(
 }
 
 /// Get a survey record.
+///
+/// With its completeness. Archived records are answered too (with `archived_at`).
 #[utoipa::path(
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id")),
@@ -246,11 +279,14 @@ pub async fn get_survey_record(
 ///
 /// Objects merge member by member (e.g. `{"sections": {"budget": {"ceiling": 900000}}}` changes
 /// only the ceiling); arrays are replaced whole; `null` removes.
+///
+/// The merged record must be valid (as for creating one, 422); whether a patch is depends on the
+/// record it is merged into, so a stale `If-Match` (412) is answered before the content is judged.
 #[utoipa::path(
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
-    request_body(content = SurveyInput, content_type = "application/merge-patch+json",
+    request_body(content = SurveyRecordPatch, content_type = "application/merge-patch+json",
                  description = "A merge patch of the record's editable content; every member is optional."),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The updated record.", body = SurveyRecordDto,
@@ -270,6 +306,9 @@ pub async fn patch_survey_record(
 }
 
 /// Archive a survey record.
+///
+/// The record stays readable (with `archived_at`) and read-only until restored; the account's
+/// latest survey is recomputed. A stale `If-Match` is 412.
 #[utoipa::path(
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id"),
@@ -290,6 +329,8 @@ pub async fn delete_survey_record(
 }
 
 /// Restore an archived survey record.
+///
+/// Refused (409) while its account is archived; the account's latest survey is recomputed.
 #[utoipa::path(
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id")),
@@ -312,6 +353,8 @@ pub async fn restore_survey_record(
 ///
 /// Lists per section what was added, removed and changed since `base` (inventory items are
 /// matched by category + brand + model).
+///
+/// `base` must be a record of the same account (422).
 #[utoipa::path(
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id"), DiffQuery),
@@ -339,6 +382,9 @@ pub async fn diff_survey_records(
 ///
 /// Inventory items from each account's latest survey, across the tenant's accounts, with the
 /// account: find refresh opportunities (old equipment, end of support).
+///
+/// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
+/// cursor it issued).
 #[utoipa::path(
     tag = "surveys",
     params(InventoryQuery),

@@ -21,6 +21,13 @@ impl Violation {
 /// Violations, when there are any.
 pub type Checked<T> = Result<T, Vec<Violation>>;
 
+/// What `Checker::optional_url` accepts, as an OpenAPI pattern.
+pub const URL_PATTERN: &str = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(https?://[^\s\x00-\x1F\x7F-\x9F]+)?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
+/// What `Checker::optional_email` accepts, as an OpenAPI pattern.
+pub const EMAIL_PATTERN: &str = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([^@\s\x00-\x1F\x7F-\x9F]+@[^@\s.\x00-\x1F\x7F-\x9F][^@\s\x00-\x1F\x7F-\x9F]*\.[^@\s\x00-\x1F\x7F-\x9F]*[^@\s.\x00-\x1F\x7F-\x9F])?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
+/// What `Checker::optional_phone` accepts, as an OpenAPI pattern.
+pub const PHONE_PATTERN: &str = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*)?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
+
 /// The one rule for texts in input: no NUL or control characters other than tab, CR and LF
 /// (anywhere), trimmed, at most `max` characters; blank is absent. The OpenAPI document states
 /// the same rule as a pattern (`api::schema`).

@@ -13,38 +13,80 @@ pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
+/// `"…"` or `W/"…"` with the characters RFC 9110 allows inside (`etagc`, ASCII only).
+fn is_entity_tag(tag: &str) -> bool {
+    let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+    opaque.len() >= 2
+        && opaque.starts_with('"')
+        && opaque.ends_with('"')
+        && opaque[1..opaque.len() - 1]
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
+}
+
 /// Parses `If-Match` into the version the client expects. A tag that is not one of ours (a
 /// weak tag, another server's) can never match.
 pub fn parse_if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
+    let malformed = |why: String| ApiError::BadRequest(format!("malformed If-Match header: {why}"));
     let mut versions = Vec::new();
     let mut seen = false;
-    let mut any_tag = false;
     for v in req.headers().get_all(IF_MATCH) {
         seen = true;
         let s = v
             .to_str()
-            .map_err(|_| ApiError::BadRequest("malformed If-Match header".to_string()))?;
-        for tag in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            if tag == "*" {
-                return Ok(Precondition::Any);
+            .map_err(|_| malformed("not visible ASCII".to_string()))?;
+        if s.trim() == "*" {
+            return Ok(Precondition::Any);
+        }
+        let tags = split_tags(s);
+        if tags.is_empty() {
+            return Err(malformed("no entity tag".to_string()));
+        }
+        for tag in tags {
+            // A bare version number, as clients that strip the quotes send it.
+            let bare = tag.len() <= 9 && tag.bytes().all(|b| b.is_ascii_digit());
+            if !bare && !is_entity_tag(tag) {
+                return Err(malformed(format!(
+                    "{tag:?} is not an entity tag such as \"3\""
+                )));
             }
-            any_tag = true;
-            if let Some(n) = tag
-                .strip_prefix('"')
-                .and_then(|t| t.strip_suffix('"'))
-                .and_then(|t| t.parse::<i32>().ok())
-            {
+            // Only our own strong tags name a version; anything else never matches.
+            let inner = if bare {
+                Some(tag)
+            } else {
+                tag.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+            };
+            if let Some(n) = inner.and_then(|t| t.parse::<i32>().ok()) {
                 versions.push(n);
             }
         }
     }
-    match (seen, any_tag) {
-        (false, _) => Ok(Precondition::None),
-        (true, false) => Err(ApiError::BadRequest(
-            "malformed If-Match header".to_string(),
-        )),
-        (true, true) => Ok(Precondition::Versions(versions)),
+    if seen {
+        Ok(Precondition::Versions(versions))
+    } else {
+        Ok(Precondition::None)
     }
+}
+
+/// The comma-separated members of a header value, commas inside quotes kept.
+fn split_tags(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out.into_iter()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 impl FromRequest for Precondition {
@@ -84,5 +126,14 @@ mod tests {
             "weak tags never match"
         );
         assert!(with(Some(" , ")).is_err());
+        assert!(with(Some("{}")).is_err(), "not an entity tag");
+        assert!(with(Some("3")).unwrap().check(3).is_ok(), "a bare version");
+        assert!(with(Some("+3")).is_err());
+        assert!(
+            with(Some("W/\"a,b\", \"3\"")).unwrap().check(3).is_ok(),
+            "comma inside quotes"
+        );
+        assert!(with(Some("*, \"3\"")).is_err(), "* stands alone");
+        assert!(with(Some("\"3\", nope")).is_err());
     }
 }

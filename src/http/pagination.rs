@@ -71,6 +71,7 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 

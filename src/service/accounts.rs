@@ -29,7 +29,10 @@ pub struct CreateAccount {
     pub region: Option<String>,
     pub size_band: Option<SizeBand>,
     /// An http(s) URL.
-    #[schema(max_length = 500)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(https?://[^\s\x00-\x1F\x7F-\x9F]+)?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub website: Option<String>,
     /// Up to 50 tags of 1-50 characters; duplicates are dropped.
     #[serde(default)]
@@ -59,7 +62,7 @@ pub struct PatchAccount {
     #[schema(value_type = Option<SizeBand>)]
     pub size_band: Option<Option<SizeBand>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(https?://[^\s\x00-\x1F\x7F-\x9F]+)?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub website: Option<Option<String>>,
     /// Replaces the whole list; `null` clears it.
     #[serde(default, deserialize_with = "double_option")]

@@ -40,9 +40,15 @@ pub struct CreateContact {
     pub influence: Option<Influence>,
     #[serde(default)]
     pub key_person: bool,
-    #[schema(max_length = 50)]
+    #[schema(
+        max_length = 50,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*)?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub phone: Option<String>,
-    #[schema(max_length = 320)]
+    #[schema(
+        max_length = 320,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([^@\s\x00-\x1F\x7F-\x9F]+@[^@\s.\x00-\x1F\x7F-\x9F][^@\s\x00-\x1F\x7F-\x9F]*\.[^@\s\x00-\x1F\x7F-\x9F]*[^@\s.\x00-\x1F\x7F-\x9F])?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub email: Option<String>,
     #[schema(max_length = 10000)]
     pub notes: Option<String>,
@@ -84,10 +90,10 @@ pub struct PatchContact {
     #[schema(value_type = Option<bool>)]
     pub key_person: Option<Option<bool>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 50)]
+    #[schema(value_type = Option<String>, max_length = 50, pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*[0-9][0-9 +\-().#/xet]*)?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 320)]
+    #[schema(value_type = Option<String>, max_length = 320, pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([^@\s\x00-\x1F\x7F-\x9F]+@[^@\s.\x00-\x1F\x7F-\x9F][^@\s\x00-\x1F\x7F-\x9F]*\.[^@\s\x00-\x1F\x7F-\x9F]*[^@\s.\x00-\x1F\x7F-\x9F])?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 10000)]

@@ -39,8 +39,28 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
+/// JSON (and JSON Schema) do not tell `3.0` from `3`: a number without a fraction is read as an
+/// integer wherever one is expected. Amounts of money stay exact: `980.5` is still refused.
+fn whole_numbers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(x) = n.as_f64() {
+                // Only where the integer is exact (|x| < 2^53).
+                if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
+                    *v = Value::from(x as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(members) => members.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
 /// Deserializes a JSON value, naming the offending field on failure.
-pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+pub fn decode<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    whole_numbers(&mut value);
     let is_object = value.is_object();
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();

@@ -76,7 +76,7 @@ async fn opportunity_crud_and_validation() {
     assert_eq!(bad.error_fields(), ["currency"]);
     for amount in [
         json!(980.5),
-        json!(12.0),
+        json!(0.1),
         json!("-5"),
         json!("1e3"),
         json!(-5),
@@ -96,6 +96,19 @@ async fn opportunity_crud_and_validation() {
         .unwrap()
         .len();
     assert_eq!(count, 1, "nothing half-stored");
+    let whole = app
+        .post(
+            &base,
+            &admin,
+            json!({"name": "whole", "estimated_amount": 12.0, "currency": "CNY"}),
+        )
+        .await;
+    assert_eq!(
+        whole.json["estimated_amount"], "12.00",
+        "12.0 is a whole number"
+    );
+    app.delete(&format!("/v1/opportunities/{}", whole.id()), &admin, None)
+        .await;
     let yen = app
         .post(
             &base,

@@ -198,6 +198,12 @@ async fn every_documented_operation_is_routed_and_complete() {
             assert!(!id.is_empty(), "{method} {path} lacks an operationId");
             assert!(op["summary"].is_string(), "{id} lacks a summary");
             assert!(
+                op["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.trim().is_empty()),
+                "{id} lacks a description"
+            );
+            assert!(
                 op["tags"].as_array().is_some_and(|t| !t.is_empty()),
                 "{id} lacks a tag"
             );
