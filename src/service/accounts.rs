@@ -1,6 +1,5 @@
 //! Accounts: create, read, list, change, archive/restore.
 
-use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -101,13 +100,7 @@ impl Archivable for Account {
             }))
     }
 
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
+    archive::row_state!();
 
     async fn set_archived(
         conn: &mut Conn,

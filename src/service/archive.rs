@@ -83,9 +83,9 @@ pub fn ensure_parent_active(parent: Option<Parent>) -> ApiResult<()> {
     }
 }
 
-/// Loads `R` for a write by `who`: found in the tenant, owned by them (or they write all),
-/// the precondition met, the parent active and the resource itself active.
-pub async fn lock_for_write<R: Archivable>(
+/// Loads `R` for any write by `who`: found in the tenant, owned by them (or they write all),
+/// the precondition met, the parent active.
+async fn lock_writable<R: Archivable>(
     conn: &mut Conn,
     who: &Principal,
     key: R::Key,
@@ -97,8 +97,19 @@ pub async fn lock_for_write<R: Archivable>(
     who.require_write_owned_by(&g.owner)?;
     pre.check(g.row.version())?;
     ensure_parent_active(g.parent)?;
-    ensure_active(R::NAME, g.row.archived_at())?;
     Ok(g.row)
+}
+
+/// Loads `R` for a change of its content: writable, and not archived itself.
+pub async fn lock_for_write<R: Archivable>(
+    conn: &mut Conn,
+    who: &Principal,
+    key: R::Key,
+    pre: &Precondition,
+) -> ApiResult<R> {
+    let row = lock_writable::<R>(conn, who, key, pre).await?;
+    ensure_active(R::NAME, row.archived_at())?;
+    Ok(row)
 }
 
 /// Archives (`archived = true`) or restores `R`, in one transaction.
@@ -110,14 +121,9 @@ pub async fn set_archived<R: Archivable>(
     archived: bool,
 ) -> ApiResult<R> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let g = R::lock(conn, who.tenant, key)
-            .await?
-            .ok_or_else(|| not_found(R::NAME))?;
-        who.require_write_owned_by(&g.owner)?;
-        pre.check(g.row.version())?;
-        ensure_parent_active(g.parent)?;
-        if g.row.archived_at().is_some() == archived {
-            return Ok(g.row);
+        let current = lock_writable::<R>(conn, who, key, pre).await?;
+        if current.archived_at().is_some() == archived {
+            return Ok(current);
         }
         let row = R::set_archived(conn, who.tenant, key, archived).await?;
         row.after_change(conn, who.tenant).await?;
@@ -125,3 +131,17 @@ pub async fn set_archived<R: Archivable>(
     })
     .await
 }
+
+/// `archived_at` and `version` of row types that have both columns.
+macro_rules! row_state {
+    () => {
+        fn archived_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+            self.archived_at
+        }
+
+        fn version(&self) -> i32 {
+            self.version
+        }
+    };
+}
+pub(crate) use row_state;

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -146,13 +145,7 @@ impl Archivable for Contact {
             }))
     }
 
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
+    archive::row_state!();
 
     async fn set_archived(
         conn: &mut Conn,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -129,13 +129,7 @@ impl Archivable for Opportunity {
         }))
     }
 
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
+    archive::row_state!();
 
     async fn set_archived(
         conn: &mut Conn,

@@ -110,13 +110,7 @@ impl Archivable for SurveyRecord {
         }))
     }
 
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
+    archive::row_state!();
 
     async fn set_archived(
         conn: &mut Conn,
@@ -237,6 +231,20 @@ fn items_of(tenant: TenantId, survey: Uuid, account: Uuid, s: &Sections) -> Vec<
         .collect()
 }
 
+/// Stores the record's inventory items for the installed-base search and refreshes which
+/// record is the account's latest, in the caller's transaction.
+async fn store_items_in(
+    conn: &mut Conn,
+    tenant: TenantId,
+    id: Uuid,
+    account_id: Uuid,
+    sections: &Sections,
+) -> ApiResult<()> {
+    q::replace_items(conn, tenant, id, items_of(tenant, id, account_id, sections)).await?;
+    q::refresh_latest(conn, tenant, account_id).await?;
+    Ok(())
+}
+
 fn sections_json(s: &Sections) -> ApiResult<serde_json::Value> {
     documents::survey::write_sections(s).map_err(ApiError::internal)
 }
@@ -270,14 +278,7 @@ pub async fn create(
                 },
             )
             .await?;
-            q::replace_items(
-                conn,
-                who.tenant,
-                id,
-                items_of(who.tenant, id, account_id, &p.sections),
-            )
-            .await?;
-            q::refresh_latest(conn, who.tenant, account_id).await?;
+            store_items_in(conn, who.tenant, id, account_id, &p.sections).await?;
             Ok(row)
         })
         .await?;
@@ -357,14 +358,7 @@ pub async fn update(
                 },
             )
             .await?;
-            q::replace_items(
-                conn,
-                who.tenant,
-                id,
-                items_of(who.tenant, id, current.account_id, &p.sections),
-            )
-            .await?;
-            q::refresh_latest(conn, who.tenant, current.account_id).await?;
+            store_items_in(conn, who.tenant, id, current.account_id, &p.sections).await?;
             Ok(row)
         })
         .await?;
