@@ -69,43 +69,14 @@ pub struct AccountFilter {
     pub include_archived: bool,
 }
 
+crate::db::versioned_table!(accounts, Account, AccountChanges);
+
 pub async fn insert(conn: &mut AsyncPgConnection, new: NewAccount) -> QueryResult<Account> {
     diesel::insert_into(accounts::table)
         .values(new)
         .returning(Account::as_returning())
         .get_result(conn)
         .await
-}
-
-pub async fn find(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Option<Account>> {
-    accounts::table
-        .filter(accounts::tenant_id.eq(tenant.get()))
-        .filter(accounts::id.eq(id))
-        .select(Account::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-/// Loads the account and locks its row until the transaction ends (serialises writers of the
-/// account and its org chart).
-pub async fn find_for_update(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Option<Account>> {
-    accounts::table
-        .filter(accounts::tenant_id.eq(tenant.get()))
-        .filter(accounts::id.eq(id))
-        .select(Account::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
 }
 
 /// One page in id order (ids are time-ordered), after `after`; `limit` rows at most.
@@ -141,49 +112,4 @@ pub async fn list(
         query = query.filter(accounts::tags.contains(vec![Some(tag.clone())]));
     }
     query.load(conn).await
-}
-
-/// Applies `changes`, bumps the version and `updated_at`.
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-    changes: AccountChanges,
-) -> QueryResult<Account> {
-    diesel::update(
-        accounts::table
-            .filter(accounts::tenant_id.eq(tenant.get()))
-            .filter(accounts::id.eq(id)),
-    )
-    .set((
-        changes,
-        accounts::version.eq(accounts::version + 1),
-        accounts::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(Account::as_returning())
-    .get_result(conn)
-    .await
-}
-
-/// Archives (`archived = true`) or restores the account.
-pub async fn set_archived(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-    archived: bool,
-) -> QueryResult<Account> {
-    let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(
-        accounts::table
-            .filter(accounts::tenant_id.eq(tenant.get()))
-            .filter(accounts::id.eq(id)),
-    )
-    .set((
-        accounts::archived_at.eq(archived_at),
-        accounts::version.eq(accounts::version + 1),
-        accounts::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(Account::as_returning())
-    .get_result(conn)
-    .await
 }

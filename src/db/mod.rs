@@ -1,6 +1,87 @@
 //! Database access: the pool, migrations, the embedded cluster and one module of queries per
 //! aggregate. Every query function takes the tenant first; a row of another tenant is not found.
 
+/// The queries every tenant-scoped, id-keyed, versioned and archivable table shares: `find`,
+/// `find_for_update` (locks the row until the transaction ends), `update` (applies a changeset,
+/// bumps the version) and `set_archived` (archives or restores, bumps the version).
+macro_rules! versioned_table {
+    ($t:ident, $row:ty, $changes:ty) => {
+        pub async fn find(
+            conn: &mut diesel_async::AsyncPgConnection,
+            tenant: $crate::domain::ids::TenantId,
+            id: uuid::Uuid,
+        ) -> diesel::QueryResult<Option<$row>> {
+            $t::table
+                .filter($t::tenant_id.eq(tenant.get()))
+                .filter($t::id.eq(id))
+                .select(<$row>::as_select())
+                .first(conn)
+                .await
+                .optional()
+        }
+
+        pub async fn find_for_update(
+            conn: &mut diesel_async::AsyncPgConnection,
+            tenant: $crate::domain::ids::TenantId,
+            id: uuid::Uuid,
+        ) -> diesel::QueryResult<Option<$row>> {
+            $t::table
+                .filter($t::tenant_id.eq(tenant.get()))
+                .filter($t::id.eq(id))
+                .select(<$row>::as_select())
+                .for_update()
+                .first(conn)
+                .await
+                .optional()
+        }
+
+        pub async fn update(
+            conn: &mut diesel_async::AsyncPgConnection,
+            tenant: $crate::domain::ids::TenantId,
+            id: uuid::Uuid,
+            changes: $changes,
+        ) -> diesel::QueryResult<$row> {
+            diesel::update(
+                $t::table
+                    .filter($t::tenant_id.eq(tenant.get()))
+                    .filter($t::id.eq(id)),
+            )
+            .set((
+                changes,
+                $t::version.eq($t::version + 1),
+                $t::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(<$row>::as_returning())
+            .get_result(conn)
+            .await
+        }
+
+        pub async fn set_archived(
+            conn: &mut diesel_async::AsyncPgConnection,
+            tenant: $crate::domain::ids::TenantId,
+            id: uuid::Uuid,
+            archived: bool,
+        ) -> diesel::QueryResult<$row> {
+            let archived_at: Option<chrono::DateTime<chrono::Utc>> =
+                archived.then(chrono::Utc::now);
+            diesel::update(
+                $t::table
+                    .filter($t::tenant_id.eq(tenant.get()))
+                    .filter($t::id.eq(id)),
+            )
+            .set((
+                $t::archived_at.eq(archived_at),
+                $t::version.eq($t::version + 1),
+                $t::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(<$row>::as_returning())
+            .get_result(conn)
+            .await
+        }
+    };
+}
+pub(crate) use versioned_table;
+
 pub mod accounts;
 pub mod contacts;
 pub mod documents;

@@ -77,41 +77,14 @@ pub struct OpportunityFilter {
     pub include_archived: bool,
 }
 
+crate::db::versioned_table!(o, Opportunity, OpportunityChanges);
+
 pub async fn insert(conn: &mut AsyncPgConnection, new: NewOpportunity) -> QueryResult<Opportunity> {
     diesel::insert_into(o::table)
         .values(new)
         .returning(Opportunity::as_returning())
         .get_result(conn)
         .await
-}
-
-pub async fn find(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Option<Opportunity>> {
-    o::table
-        .filter(o::tenant_id.eq(tenant.get()))
-        .filter(o::id.eq(id))
-        .select(Opportunity::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-pub async fn find_for_update(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Option<Opportunity>> {
-    o::table
-        .filter(o::tenant_id.eq(tenant.get()))
-        .filter(o::id.eq(id))
-        .select(Opportunity::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
 }
 
 pub async fn list(
@@ -146,49 +119,6 @@ pub async fn list(
         q = q.filter(o::owner.eq(owner.clone()));
     }
     q.load(conn).await
-}
-
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-    changes: OpportunityChanges,
-) -> QueryResult<Opportunity> {
-    diesel::update(
-        o::table
-            .filter(o::tenant_id.eq(tenant.get()))
-            .filter(o::id.eq(id)),
-    )
-    .set((
-        changes,
-        o::version.eq(o::version + 1),
-        o::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(Opportunity::as_returning())
-    .get_result(conn)
-    .await
-}
-
-pub async fn set_archived(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-    archived: bool,
-) -> QueryResult<Opportunity> {
-    let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(
-        o::table
-            .filter(o::tenant_id.eq(tenant.get()))
-            .filter(o::id.eq(id)),
-    )
-    .set((
-        o::archived_at.eq(archived_at),
-        o::version.eq(o::version + 1),
-        o::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(Opportunity::as_returning())
-    .get_result(conn)
-    .await
 }
 
 /// Moves the opportunity to `stage` and records the change, in the caller's transaction.

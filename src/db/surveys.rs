@@ -74,6 +74,8 @@ pub struct NewInventoryItem {
     pub notes: Option<String>,
 }
 
+crate::db::versioned_table!(sr, SurveyRecord, SurveyRecordChanges);
+
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     new: NewSurveyRecord,
@@ -83,20 +85,6 @@ pub async fn insert(
         .returning(SurveyRecord::as_returning())
         .get_result(conn)
         .await
-}
-
-pub async fn find(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Option<SurveyRecord>> {
-    sr::table
-        .filter(sr::tenant_id.eq(tenant.get()))
-        .filter(sr::id.eq(id))
-        .select(SurveyRecord::as_select())
-        .first(conn)
-        .await
-        .optional()
 }
 
 /// Newest first by `surveyed_at` (then id), after the cursor `(surveyed_at micros, id)`.
@@ -163,49 +151,6 @@ pub async fn latest_for_accounts(
         .select(SurveyRecord::as_select())
         .load(conn)
         .await
-}
-
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-    changes: SurveyRecordChanges,
-) -> QueryResult<SurveyRecord> {
-    diesel::update(
-        sr::table
-            .filter(sr::tenant_id.eq(tenant.get()))
-            .filter(sr::id.eq(id)),
-    )
-    .set((
-        changes,
-        sr::version.eq(sr::version + 1),
-        sr::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(SurveyRecord::as_returning())
-    .get_result(conn)
-    .await
-}
-
-pub async fn set_archived(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-    archived: bool,
-) -> QueryResult<SurveyRecord> {
-    let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(
-        sr::table
-            .filter(sr::tenant_id.eq(tenant.get()))
-            .filter(sr::id.eq(id)),
-    )
-    .set((
-        sr::archived_at.eq(archived_at),
-        sr::version.eq(sr::version + 1),
-        sr::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(SurveyRecord::as_returning())
-    .get_result(conn)
-    .await
 }
 
 /// Replaces the stored inventory items of a record.
