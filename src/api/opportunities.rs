@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::api::with_etag;
 use crate::domain::money::format_minor;
-use crate::domain::opportunity::{Competitor, OpportunityStatus};
+use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
 use crate::domain::survey::SurveySummary;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
@@ -40,7 +40,7 @@ pub struct OpportunityDto {
     pub status: OpportunityStatus,
     /// The purchase stage the opportunity is in (S1-S6).
     #[schema(example = "S1")]
-    pub current_stage: String,
+    pub current_stage: StageCode,
     #[schema(read_only)]
     pub stage_entered_at: DateTime<Utc>,
     /// Whole days since the opportunity entered its current stage.
@@ -73,6 +73,7 @@ impl OpportunityDto {
         let status = svc::status_of(&o)?;
         let competitors = svc::competitors_of(&o)?;
         let currency = svc::currency_of(&o)?;
+        let current_stage = svc::stage_of(&o)?;
         Ok(OpportunityDto {
             id: o.id,
             account_id: o.account_id,
@@ -86,7 +87,7 @@ impl OpportunityDto {
             expected_start: o.expected_start,
             deadline: o.deadline,
             status,
-            current_stage: o.current_stage,
+            current_stage,
             stage_entered_at: o.stage_entered_at,
             days_in_stage: (Utc::now() - o.stage_entered_at).num_days().max(0),
             competitors,

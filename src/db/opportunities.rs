@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::domain::ids::TenantId;
+use crate::domain::opportunity::StageCode;
 
 use crate::db::schema::{opportunities as o, stage_assessments as sa, stage_history as sh};
 
@@ -126,7 +127,7 @@ pub async fn change_stage(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     current: &Opportunity,
-    stage: &str,
+    stage: StageCode,
     changed_by: &str,
     reason: Option<String>,
     assessment_id: Option<Uuid>,
@@ -137,7 +138,7 @@ pub async fn change_stage(
             tenant_id: tenant.get(),
             opportunity_id: current.id,
             from_stage: current.current_stage.clone(),
-            to_stage: stage.to_string(),
+            to_stage: stage.as_str().to_string(),
             changed_by: changed_by.to_string(),
             reason,
             assessment_id,
@@ -150,7 +151,7 @@ pub async fn change_stage(
             .filter(o::id.eq(current.id)),
     )
     .set((
-        o::current_stage.eq(stage),
+        o::current_stage.eq(stage.as_str()),
         o::stage_entered_at.eq(diesel::dsl::now),
         o::version.eq(o::version + 1),
         o::updated_at.eq(diesel::dsl::now),

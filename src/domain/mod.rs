@@ -8,6 +8,7 @@ pub mod opportunity;
 pub mod org_chart;
 pub mod playbook;
 pub mod survey;
+pub mod text;
 pub mod validate;
 
 /// A closed vocabulary whose values are stored and sent as text codes.

@@ -150,7 +150,7 @@ fn forbid_other_owner(who: &Principal, owner: &str, current: &str, what: &str) -
 pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiResult<Account> {
     who.require_create()?;
     let mut c = Checker::new();
-    let name = c.required_text("name", &b.name, 200);
+    let name = c.name("name", &b.name).into_string();
     let industry = c.optional_text("industry", b.industry.as_deref(), 100);
     let region = c.optional_text("region", b.region.as_deref(), 100);
     let website = c.optional_url("website", b.website.as_deref());
@@ -205,7 +205,7 @@ fn changes(p: &PatchAccount) -> ApiResult<AccountChanges> {
     let mut c = Checker::new();
     let mut changes = AccountChanges::default();
     match &p.name {
-        Some(Some(n)) => changes.name = Some(c.required_text("name", n, 200)),
+        Some(Some(n)) => changes.name = Some(c.name("name", n).into_string()),
         Some(None) => c.add("name", "is required and cannot be removed"),
         None => {}
     }

@@ -13,6 +13,7 @@ use crate::db::documents;
 use crate::db::opportunities::{self as q, Assessment, Opportunity};
 use crate::domain::assessment::{self, AssessmentInput, Facts, Judgement, SurveyFact};
 use crate::domain::ids::TenantId;
+use crate::domain::opportunity::StageCode;
 use crate::domain::org_chart::{coverage, Person};
 use crate::domain::playbook::{Lang, Playbook};
 use crate::domain::survey;
@@ -138,11 +139,18 @@ pub async fn create_in(
     )
     .await?;
     if let Some(stage) = apply_to {
+        let stage = StageCode::parse(&stage).ok_or_else(|| {
+            corrupt(
+                "playbook stage",
+                version,
+                format!("{stage} is not a stage code"),
+            )
+        })?;
         q::change_stage(
             conn,
             who.tenant,
             &opp,
-            &stage,
+            stage,
             &who.sub,
             Some(format!("applied from stage assessment {}", row.id)),
             Some(row.id),

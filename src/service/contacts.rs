@@ -204,7 +204,7 @@ pub async fn create(
     b: CreateContact,
 ) -> ApiResult<Contact> {
     let mut c = Checker::new();
-    let name = c.required_text("name", &b.name, 200);
+    let name = c.name("name", &b.name).into_string();
     let title = c.optional_text("title", b.title.as_deref(), 200);
     let phone = c.optional_phone("phone", b.phone.as_deref());
     let email = c.optional_email("email", b.email.as_deref());
@@ -272,7 +272,7 @@ fn changes(p: &PatchContact) -> ApiResult<ContactChanges> {
     let mut c = Checker::new();
     let mut ch = ContactChanges::default();
     match &p.name {
-        Some(Some(n)) => ch.name = Some(c.required_text("name", n, 200)),
+        Some(Some(n)) => ch.name = Some(c.name("name", n).into_string()),
         Some(None) => c.add("name", "is required and cannot be removed"),
         None => {}
     }

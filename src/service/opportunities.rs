@@ -16,7 +16,7 @@ use crate::db::opportunities::{
 use crate::db::{self, accounts as account_q};
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
-use crate::domain::opportunity::{is_stage_code, Competitor, OpportunityStatus};
+use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
 use crate::domain::survey::SurveySummary;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
@@ -86,8 +86,8 @@ pub struct PatchOpportunity {
     pub owner: Option<Option<String>>,
     /// Move the opportunity to this stage (S1-S6); recorded in the stage history.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String, pattern = "^S[1-6]$")]
-    pub current_stage: Option<Option<String>>,
+    #[schema(value_type = StageCode)]
+    pub current_stage: Option<Option<StageCode>>,
     /// Why the stage changed (with `current_stage`).
     #[schema(max_length = 2000)]
     pub stage_reason: Option<String>,
@@ -170,6 +170,15 @@ pub fn status_of(o: &Opportunity) -> ApiResult<OpportunityStatus> {
     Ok(db::code("opportunities.status of", o.id, &o.status)?)
 }
 
+/// The stored stage of an opportunity.
+pub fn stage_of(o: &Opportunity) -> ApiResult<StageCode> {
+    Ok(db::code(
+        "opportunities.current_stage of",
+        o.id,
+        &o.current_stage,
+    )?)
+}
+
 /// The stored currency of an opportunity.
 pub fn currency_of(o: &Opportunity) -> ApiResult<Option<Currency>> {
     o.currency
@@ -243,11 +252,12 @@ fn check_currency(c: &mut Checker, field: &str, v: &str) -> Option<Currency> {
     }
 }
 
-fn check_stage(c: &mut Checker, field: &str, v: &str) -> String {
-    if !is_stage_code(v) {
+fn check_stage(c: &mut Checker, field: &str, v: &str) -> Option<StageCode> {
+    let code = StageCode::parse(v);
+    if code.is_none() {
         c.add(field, "must be one of S1-S6");
     }
-    v.to_string()
+    code
 }
 
 fn to_minor(c: &mut Checker, amount: &Amount, currency: &Currency) -> Option<i64> {
@@ -267,7 +277,7 @@ pub async fn create(
     b: CreateOpportunity,
 ) -> ApiResult<OpportunityView> {
     let mut c = Checker::new();
-    let name = c.required_text("name", &b.name, 200);
+    let name = c.name("name", &b.name).into_string();
     let description = c.optional_text("description", b.description.as_deref(), 10_000);
     let currency = b
         .currency
@@ -318,7 +328,7 @@ pub async fn create(
             .unwrap_or(OpportunityStatus::Open)
             .as_str()
             .to_string(),
-        current_stage: "S1".to_string(),
+        current_stage: StageCode::S1.as_str().to_string(),
         competitors: competitors_json(&competitors)?,
         owner,
         created_by: who.sub.clone(),
@@ -340,12 +350,15 @@ pub async fn list(
     limit: i64,
 ) -> ApiResult<Vec<OpportunityView>> {
     let mut c = Checker::new();
-    let stage = f.stage.as_deref().map(|s| check_stage(&mut c, "stage", s));
+    let stage = f
+        .stage
+        .as_deref()
+        .and_then(|s| check_stage(&mut c, "stage", s));
     let owner = c.optional_text("owner", f.owner.as_deref(), 200);
     c.finish()?;
     let filter = OpportunityFilter {
         account_id: f.account_id,
-        stage,
+        stage: stage.map(|s| s.as_str().to_string()),
         status: f.status.map(|s| s.as_str().to_string()),
         owner,
         include_archived: f.include_archived,
@@ -380,7 +393,7 @@ struct Checked {
     ch: OpportunityChanges,
     amount: Option<Option<Amount>>,
     currency: Option<Option<Currency>>,
-    stage: Option<String>,
+    stage: Option<StageCode>,
     reason: Option<String>,
 }
 
@@ -388,7 +401,7 @@ fn check_patch(p: PatchOpportunity) -> ApiResult<Checked> {
     let mut c = Checker::new();
     let mut ch = OpportunityChanges::default();
     match &p.name {
-        Some(Some(n)) => ch.name = Some(c.required_text("name", n, 200)),
+        Some(Some(n)) => ch.name = Some(c.name("name", n).into_string()),
         Some(None) => c.add("name", "is required and cannot be removed"),
         None => {}
     }
@@ -419,8 +432,8 @@ fn check_patch(p: PatchOpportunity) -> ApiResult<Checked> {
         Some(None) => c.add("owner", "is required and cannot be removed"),
         None => {}
     }
-    let stage = match &p.current_stage {
-        Some(Some(s)) => Some(check_stage(&mut c, "current_stage", s)),
+    let stage = match p.current_stage {
+        Some(Some(s)) => Some(s),
         Some(None) => {
             c.add("current_stage", "is required and cannot be removed");
             None
@@ -508,12 +521,12 @@ pub async fn update(
             let changes = std::mem::take(&mut p.ch);
             let mut updated = q::update(conn, who.tenant, id, changes).await?;
             if let Some(stage) = &p.stage {
-                if *stage != updated.current_stage {
+                if stage.as_str() != updated.current_stage {
                     updated = q::change_stage(
                         conn,
                         who.tenant,
                         &updated,
-                        stage,
+                        *stage,
                         &who.sub,
                         p.reason.clone(),
                         None,
