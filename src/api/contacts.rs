@@ -8,14 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::with_etag;
-use crate::db::contacts::Contact;
 use crate::domain::org_chart::{
     Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Relationship,
 };
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::PageRequest;
-use crate::service::contacts::{self as svc, CreateContact, PatchContact};
+use crate::service::contacts::{self as svc, ContactView, CreateContact, PatchContact};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
@@ -50,10 +49,17 @@ pub struct ContactDto {
     pub archived_at: Option<DateTime<Utc>>,
     #[schema(read_only)]
     pub version: i32,
+    /// When the contact last took part in an (active) activity.
+    #[schema(read_only)]
+    pub last_contacted_at: Option<DateTime<Utc>>,
+    /// How many (active) activities the contact took part in.
+    #[schema(read_only)]
+    pub activity_count: i64,
 }
 
 impl ContactDto {
-    fn from_row(c: Contact) -> ApiResult<ContactDto> {
+    fn from_view(v: ContactView) -> ApiResult<ContactDto> {
+        let c = v.contact;
         let p = svc::person_of(&c)?;
         Ok(ContactDto {
             id: c.id,
@@ -74,17 +80,26 @@ impl ContactDto {
             updated_at: c.updated_at,
             archived_at: c.archived_at,
             version: c.version,
+            last_contacted_at: v.last_contacted_at,
+            activity_count: v.activity_count,
         })
     }
 }
 
-fn ok(contact: Contact) -> ApiResult<HttpResponse> {
+fn ok(contact: ContactView) -> ApiResult<HttpResponse> {
     respond(HttpResponse::Ok(), contact)
 }
 
-fn respond(builder: actix_web::HttpResponseBuilder, contact: Contact) -> ApiResult<HttpResponse> {
-    let version = contact.version;
-    Ok(with_etag(builder, version, &ContactDto::from_row(contact)?))
+fn respond(
+    builder: actix_web::HttpResponseBuilder,
+    contact: ContactView,
+) -> ApiResult<HttpResponse> {
+    let version = contact.contact.version;
+    Ok(with_etag(
+        builder,
+        version,
+        &ContactDto::from_view(contact)?,
+    ))
 }
 
 /// A page of contacts.
@@ -147,7 +162,7 @@ pub async fn create_contact(
     let mut builder = HttpResponse::Created();
     builder.insert_header((
         header::LOCATION,
-        format!("/v1/accounts/{account_id}/contacts/{}", contact.id),
+        format!("/v1/accounts/{account_id}/contacts/{}", contact.contact.id),
     ));
     respond(builder, contact)
 }
@@ -183,11 +198,11 @@ pub async fn list_contacts(
         page.fetch(),
     )
     .await?;
-    let (rows, next_cursor) = page.finish(rows, |c| c.id);
+    let (rows, next_cursor) = page.finish(rows, |c| c.contact.id);
     Ok(HttpResponse::Ok().json(ContactList {
         items: rows
             .into_iter()
-            .map(ContactDto::from_row)
+            .map(ContactDto::from_view)
             .collect::<ApiResult<_>>()?,
         next_cursor,
     }))

@@ -2,6 +2,7 @@
 //! document. `routes` is the single place where operations are registered.
 
 pub mod accounts;
+pub mod activities;
 pub mod assessments;
 pub mod contacts;
 pub mod health;
@@ -53,6 +54,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(contacts::delete_contact)
         .service(contacts::restore_contact)
         .service(contacts::get_org_chart)
+        .service(activities::create_activity)
+        .service(activities::list_activities)
+        .service(activities::get_activity)
+        .service(activities::patch_activity)
+        .service(activities::delete_activity)
+        .service(activities::restore_activity)
         .service(playbook::get_playbook)
         .service(playbook::list_playbook_versions)
         .service(playbook::get_playbook_version)
@@ -123,6 +130,7 @@ impl Modify for SecurityAddon {
     tags(
         (name = "accounts", description = "Customer accounts (客户)"),
         (name = "contacts", description = "People at the customer and the org chart (组织结构)"),
+        (name = "activities", description = "What the seller did (拜访、交流、活动): the record the engine judges from"),
         (name = "playbook", description = "The purchase-stage methodology (销售手册): stages, buying signals, milestones, key actions, tools"),
         (name = "opportunities", description = "Purchase projects (采购项目) and their stage history"),
         (name = "assessments", description = "Evidence-based stage assessments (阶段评估)"),

@@ -17,6 +17,11 @@ use crate::state::AppState;
 pub struct SettingsDto {
     /// Survey completeness (percent) from which milestone S1.M2's data check is `consistent`.
     pub survey_completeness_threshold: i32,
+    /// A key person or IT leader not contacted for this many days is stale (default 60).
+    pub stale_contact_days: i32,
+    /// How far back an assessment from the record reads the account's activities that belong
+    /// to no opportunity (default 180).
+    pub record_window_days: i32,
     pub updated_by: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
     /// 0 until the settings are first changed.
@@ -25,7 +30,9 @@ pub struct SettingsDto {
 
 fn dto(s: Settings) -> SettingsDto {
     SettingsDto {
-        survey_completeness_threshold: s.survey_completeness_threshold,
+        survey_completeness_threshold: s.values.survey_completeness_threshold,
+        stale_contact_days: s.values.stale_contact_days,
+        record_window_days: s.values.record_window_days,
         updated_by: s.updated_by,
         updated_at: s.updated_at,
         version: s.version,

@@ -83,6 +83,7 @@ macro_rules! versioned_table {
 pub(crate) use versioned_table;
 
 pub mod accounts;
+pub mod activities;
 pub mod contacts;
 pub mod documents;
 pub mod embedded_pg;
@@ -104,6 +105,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 /// Every table of `schema.rs` (a test keeps the two in step), for naming constraint errors.
 pub const TABLES: &[&str] = &[
     "accounts",
+    "activities",
     "contacts",
     "opportunities",
     "playbook_versions",

@@ -21,6 +21,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    activities (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        account_id -> Uuid,
+        opportunity_id -> Nullable<Uuid>,
+        kind -> Text,
+        occurred_at -> Timestamptz,
+        duration_minutes -> Nullable<Int4>,
+        subject -> Text,
+        notes -> Nullable<Text>,
+        participants -> Array<Nullable<Uuid>>,
+        our_attendees -> Array<Nullable<Text>>,
+        key_actions -> Array<Nullable<Text>>,
+        tools -> Array<Nullable<Text>>,
+        findings -> Jsonb,
+        outcome -> Nullable<Text>,
+        next_step_text -> Nullable<Text>,
+        next_step_due_at -> Nullable<Timestamptz>,
+        survey_record_id -> Nullable<Uuid>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
     contacts (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -155,11 +183,14 @@ diesel::table! {
         updated_by -> Text,
         updated_at -> Timestamptz,
         version -> Int4,
+        stale_contact_days -> Int4,
+        record_window_days -> Int4,
     }
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    activities,
     contacts,
     opportunities,
     playbook_versions,

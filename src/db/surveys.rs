@@ -299,6 +299,37 @@ pub struct TenantSettings {
     pub updated_by: String,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    pub stale_contact_days: i32,
+    pub record_window_days: i32,
+}
+
+/// The values of the settings (defaults when a tenant never changed them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = ts)]
+pub struct SettingValues {
+    pub survey_completeness_threshold: i32,
+    pub stale_contact_days: i32,
+    pub record_window_days: i32,
+}
+
+impl Default for SettingValues {
+    fn default() -> Self {
+        SettingValues {
+            survey_completeness_threshold: DEFAULT_SURVEY_THRESHOLD,
+            stale_contact_days: 60,
+            record_window_days: 180,
+        }
+    }
+}
+
+impl From<&TenantSettings> for SettingValues {
+    fn from(s: &TenantSettings) -> Self {
+        SettingValues {
+            survey_completeness_threshold: s.survey_completeness_threshold,
+            stale_contact_days: s.stale_contact_days,
+            record_window_days: s.record_window_days,
+        }
+    }
 }
 
 pub const DEFAULT_SURVEY_THRESHOLD: i32 = 80;
@@ -318,19 +349,21 @@ pub async fn settings(
 pub async fn upsert_settings(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
-    threshold: i32,
+    values: SettingValues,
     by: &str,
 ) -> QueryResult<TenantSettings> {
     diesel::insert_into(ts::table)
         .values((
             ts::tenant_id.eq(tenant.get()),
-            ts::survey_completeness_threshold.eq(threshold),
+            ts::survey_completeness_threshold.eq(values.survey_completeness_threshold),
+            ts::stale_contact_days.eq(values.stale_contact_days),
+            ts::record_window_days.eq(values.record_window_days),
             ts::updated_by.eq(by),
         ))
         .on_conflict(ts::tenant_id)
         .do_update()
         .set((
-            ts::survey_completeness_threshold.eq(threshold),
+            values,
             ts::updated_by.eq(by),
             ts::updated_at.eq(diesel::dsl::now),
             ts::version.eq(ts::version + 1),

@@ -1,6 +1,7 @@
 //! Pure domain code: no I/O, no actix, no diesel. Decisions live here; handlers gather facts
 //! and call in.
 
+pub mod activity;
 pub mod assessment;
 pub mod ids;
 pub mod money;

@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db::activities::{self as activity_q, ContactActivity};
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
 use crate::db::{self, accounts as account_q};
 use crate::domain::ids::TenantId;
@@ -202,7 +204,7 @@ pub async fn create(
     who: &Principal,
     account_id: Uuid,
     b: CreateContact,
-) -> ApiResult<Contact> {
+) -> ApiResult<ContactView> {
     let mut c = Checker::new();
     let name = c.name("name", &b.name).into_string();
     let title = c.optional_text("title", b.title.as_deref(), 200);
@@ -235,14 +237,16 @@ pub async fn create(
         email,
         notes,
     };
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        accounts::lock_writable_in(conn, who, account_id).await?;
-        if let Some(m) = new.reports_to {
-            check_reports_to(conn, who.tenant, account_id, None, m).await?;
-        }
-        Ok(q::insert(conn, new).await?)
-    })
-    .await
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            accounts::lock_writable_in(conn, who, account_id).await?;
+            if let Some(m) = new.reports_to {
+                check_reports_to(conn, who.tenant, account_id, None, m).await?;
+            }
+            Ok(q::insert(conn, new).await?)
+        })
+        .await?;
+    Ok(ContactView::new(row, None))
 }
 
 pub async fn list(
@@ -252,9 +256,10 @@ pub async fn list(
     include_archived: bool,
     after: Option<Uuid>,
     limit: i64,
-) -> ApiResult<Vec<Contact>> {
+) -> ApiResult<Vec<ContactView>> {
     accounts::find_in(conn, who.tenant, account_id).await?;
-    Ok(q::list(conn, who.tenant, account_id, include_archived, after, limit).await?)
+    let rows = q::list(conn, who.tenant, account_id, include_archived, after, limit).await?;
+    views_in(conn, who.tenant, account_id, rows).await
 }
 
 pub async fn get(
@@ -262,10 +267,11 @@ pub async fn get(
     who: &Principal,
     account_id: Uuid,
     id: Uuid,
-) -> ApiResult<Contact> {
-    q::find(conn, who.tenant, account_id, id)
+) -> ApiResult<ContactView> {
+    let row = q::find(conn, who.tenant, account_id, id)
         .await?
-        .ok_or_else(|| crate::service::not_found("contact"))
+        .ok_or_else(|| crate::service::not_found("contact"))?;
+    one_in(conn, who.tenant, row).await
 }
 
 fn changes(p: &PatchContact) -> ApiResult<ContactChanges> {
@@ -320,19 +326,22 @@ pub async fn update(
     contact_id: Uuid,
     pre: &Precondition,
     patch: PatchContact,
-) -> ApiResult<Contact> {
+) -> ApiResult<ContactView> {
     let ch = changes(&patch)?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let current =
-            archive::lock_for_write::<Contact>(conn, who, (account_id, contact_id), pre).await?;
-        if let Some(Some(m)) = ch.reports_to {
-            if Some(m) != current.reports_to {
-                check_reports_to(conn, who.tenant, account_id, Some(contact_id), m).await?;
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let current =
+                archive::lock_for_write::<Contact>(conn, who, (account_id, contact_id), pre)
+                    .await?;
+            if let Some(Some(m)) = ch.reports_to {
+                if Some(m) != current.reports_to {
+                    check_reports_to(conn, who.tenant, account_id, Some(contact_id), m).await?;
+                }
             }
-        }
-        Ok(q::update(conn, who.tenant, account_id, contact_id, ch).await?)
-    })
-    .await
+            Ok(q::update(conn, who.tenant, account_id, contact_id, ch).await?)
+        })
+        .await?;
+    one_in(conn, who.tenant, row).await
 }
 
 pub async fn archive(
@@ -350,15 +359,66 @@ pub async fn restore(
     who: &Principal,
     account_id: Uuid,
     contact_id: Uuid,
-) -> ApiResult<Contact> {
-    archive::set_archived::<Contact>(
+) -> ApiResult<ContactView> {
+    let row = archive::set_archived::<Contact>(
         conn,
         who,
         (account_id, contact_id),
         &Precondition::None,
         false,
     )
-    .await
+    .await?;
+    one_in(conn, who.tenant, row).await
+}
+
+/// A contact with what the record says about it.
+#[derive(Debug)]
+pub struct ContactView {
+    pub contact: Contact,
+    /// When it last took part in an active activity.
+    pub last_contacted_at: Option<DateTime<Utc>>,
+    /// How many active activities it took part in.
+    pub activity_count: i64,
+}
+
+impl ContactView {
+    fn new(contact: Contact, stats: Option<&ContactActivity>) -> ContactView {
+        ContactView {
+            contact,
+            last_contacted_at: stats.map(|s| s.last_contacted_at),
+            activity_count: stats.map_or(0, |s| s.activity_count),
+        }
+    }
+}
+
+/// Views of contacts of one account (one query for the activity statistics).
+async fn views_in(
+    conn: &mut Conn,
+    tenant: TenantId,
+    account_id: Uuid,
+    rows: Vec<Contact>,
+) -> ApiResult<Vec<ContactView>> {
+    let stats: HashMap<Uuid, ContactActivity> =
+        activity_q::contact_activity(conn, tenant, account_id)
+            .await?
+            .into_iter()
+            .map(|s| (s.contact_id, s))
+            .collect();
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let s = stats.get(&c.id);
+            ContactView::new(c, s)
+        })
+        .collect())
+}
+
+async fn one_in(conn: &mut Conn, tenant: TenantId, row: Contact) -> ApiResult<ContactView> {
+    let account_id = row.account_id;
+    views_in(conn, tenant, account_id, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("contact vanished"))
 }
 
 /// The people of the account's org chart (active contacts), for the engine and the chart.

@@ -6,6 +6,7 @@
 //! assessment that moves a stage, a background job) can compose them.
 
 pub mod accounts;
+pub mod activities;
 pub mod archive;
 pub mod assessments;
 pub mod contacts;

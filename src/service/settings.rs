@@ -5,36 +5,49 @@ use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::db::surveys::{self as q, DEFAULT_SURVEY_THRESHOLD};
+use crate::db::surveys::{self as q, SettingValues};
 use crate::domain::ids::TenantId;
+use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::{Conn, Precondition, Principal, Role};
 
-/// A merge patch of the settings.
+/// A merge patch of the settings: absent members stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchSettings {
+    /// Survey completeness (percent) from which milestone S1.M2's data check is `consistent`.
     #[schema(minimum = 0, maximum = 100)]
     pub survey_completeness_threshold: Option<i32>,
+    /// A key person or IT leader not contacted for this many days is stale.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub stale_contact_days: Option<i32>,
+    /// How far back an assessment from the record reads the account's activities that belong
+    /// to no opportunity.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub record_window_days: Option<i32>,
 }
 
 /// The tenant's settings, defaults included.
 #[derive(Debug)]
 pub struct Settings {
-    pub survey_completeness_threshold: i32,
+    pub values: SettingValues,
     pub updated_by: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
     /// 0 until first changed.
     pub version: i32,
 }
 
+/// The tenant's setting values (defaults until changed).
+pub(crate) async fn values_in(conn: &mut Conn, tenant: TenantId) -> ApiResult<SettingValues> {
+    Ok(q::settings(conn, tenant)
+        .await?
+        .as_ref()
+        .map_or_else(SettingValues::default, SettingValues::from))
+}
+
 /// The tenant's survey completeness threshold in percent (default 80).
 pub(crate) async fn survey_threshold_in(conn: &mut Conn, tenant: TenantId) -> ApiResult<u8> {
-    let t = q::settings(conn, tenant)
-        .await?
-        .map_or(DEFAULT_SURVEY_THRESHOLD, |s| {
-            s.survey_completeness_threshold
-        });
+    let t = values_in(conn, tenant).await?.survey_completeness_threshold;
     u8::try_from(t).map_err(|_| {
         ApiError::internal(format!(
             "stored survey threshold {t} of tenant {tenant} is out of range"
@@ -42,21 +55,25 @@ pub(crate) async fn survey_threshold_in(conn: &mut Conn, tenant: TenantId) -> Ap
     })
 }
 
-pub async fn get(conn: &mut Conn, who: &Principal) -> ApiResult<Settings> {
-    Ok(match q::settings(conn, who.tenant).await? {
+fn settings(s: Option<q::TenantSettings>) -> Settings {
+    match s {
         Some(s) => Settings {
-            survey_completeness_threshold: s.survey_completeness_threshold,
+            values: SettingValues::from(&s),
             updated_by: Some(s.updated_by),
             updated_at: Some(s.updated_at),
             version: s.version,
         },
         None => Settings {
-            survey_completeness_threshold: DEFAULT_SURVEY_THRESHOLD,
+            values: SettingValues::default(),
             updated_by: None,
             updated_at: None,
             version: 0,
         },
-    })
+    }
+}
+
+pub async fn get(conn: &mut Conn, who: &Principal) -> ApiResult<Settings> {
+    Ok(settings(q::settings(conn, who.tenant).await?))
 }
 
 pub async fn update(
@@ -70,31 +87,37 @@ pub async fn update(
             "only tenant admins change settings".to_string(),
         ));
     }
-    let threshold = patch.survey_completeness_threshold;
-    if let Some(t) = threshold {
-        if !(0..=100).contains(&t) {
-            return Err(ApiError::validation(
-                "survey_completeness_threshold",
-                "must be 0-100",
-            ));
+    let mut c = Checker::new();
+    let mut range = |field: &str, v: Option<i32>, min: i32, max: i32| {
+        if v.is_some_and(|v| !(min..=max).contains(&v)) {
+            c.add(field, format!("must be {min}-{max}"));
         }
-    }
+    };
+    range(
+        "survey_completeness_threshold",
+        patch.survey_completeness_threshold,
+        0,
+        100,
+    );
+    range("stale_contact_days", patch.stale_contact_days, 1, 3650);
+    range("record_window_days", patch.record_window_days, 1, 3650);
+    c.finish()?;
     let s = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let current = q::settings(conn, who.tenant).await?;
             pre.check(current.as_ref().map_or(0, |s| s.version))?;
-            let t = threshold.unwrap_or_else(|| {
-                current.map_or(DEFAULT_SURVEY_THRESHOLD, |s| {
-                    s.survey_completeness_threshold
-                })
-            });
-            Ok(q::upsert_settings(conn, who.tenant, t, &who.sub).await?)
+            let old = current
+                .as_ref()
+                .map_or_else(SettingValues::default, SettingValues::from);
+            let values = SettingValues {
+                survey_completeness_threshold: patch
+                    .survey_completeness_threshold
+                    .unwrap_or(old.survey_completeness_threshold),
+                stale_contact_days: patch.stale_contact_days.unwrap_or(old.stale_contact_days),
+                record_window_days: patch.record_window_days.unwrap_or(old.record_window_days),
+            };
+            Ok(q::upsert_settings(conn, who.tenant, values, &who.sub).await?)
         })
         .await?;
-    Ok(Settings {
-        survey_completeness_threshold: s.survey_completeness_threshold,
-        updated_by: Some(s.updated_by),
-        updated_at: Some(s.updated_at),
-        version: s.version,
-    })
+    Ok(settings(Some(s)))
 }

@@ -36,6 +36,13 @@ fn children() -> Vec<Child> {
             patch: || json!({"description": "核心网络"}),
         },
         Child {
+            name: "activity",
+            create: |acc| format!("/v1/accounts/{acc}/activities"),
+            item: |_, id| format!("/v1/activities/{id}"),
+            body: || json!({"kind": "visit", "occurred_at": "2026-11-20T02:00:00Z", "subject": "拜访"}),
+            patch: || json!({"outcome": "顺利"}),
+        },
+        Child {
             name: "survey record",
             create: |acc| format!("/v1/accounts/{acc}/survey-records"),
             item: |_, id| format!("/v1/survey-records/{id}"),

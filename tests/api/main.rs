@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts;
+mod activities;
 mod archive;
 mod assessments;
 mod auth;

@@ -16,7 +16,9 @@
 //! | `survey_records.sections` | `survey::StoredSections` | 2 (1: amounts as JSON numbers) |
 //! | `opportunities.competitors` | `opportunity::StoredCompetitors` | 1 (legacy: a bare array) |
 //! | `playbook_versions.overlay` | `playbook::StoredOverlay` | 1 |
+//! | `activities.findings` | `activity::FindingsV1` | 1 |
 
+pub mod activity;
 pub mod assessment;
 pub mod opportunity;
 pub mod playbook;

@@ -12,6 +12,8 @@ text_enum!(
     /// Where a piece of evidence comes from.
     SourceKind {
         Contact => "contact",
+        /// A visit at the customer's site.
+        Visit => "visit",
         Meeting => "meeting",
         Call => "call",
         Email => "email",

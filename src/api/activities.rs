@@ -1,0 +1,336 @@
+//! `/v1/accounts/{account_id}/activities` and `/v1/activities/{activity_id}`: what the seller did.
+
+use actix_web::http::header;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::api::with_etag;
+use crate::domain::activity::{ActivityKind, NextStep, Observation};
+use crate::domain::assessment::Requirements;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::JsonBody;
+use crate::http::pagination::Page;
+use crate::service::activities::{self as svc, ActivityInput, ActivityView, ListActivities};
+use crate::service::{Precondition, Principal};
+use crate::state::AppState;
+
+/// An activity: a visit, meeting, call, e-mail, event or document, with what it carried out and
+/// what it observed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityDto {
+    #[schema(read_only)]
+    pub id: Uuid,
+    #[schema(read_only)]
+    pub account_id: Uuid,
+    pub opportunity_id: Option<Uuid>,
+    pub kind: ActivityKind,
+    pub occurred_at: DateTime<Utc>,
+    pub duration_minutes: Option<i32>,
+    pub subject: String,
+    pub notes: Option<String>,
+    pub participants: Vec<Uuid>,
+    pub our_attendees: Vec<String>,
+    pub key_actions: Vec<String>,
+    pub tools: Vec<String>,
+    pub observations: Vec<Observation>,
+    pub requirements: Option<Requirements>,
+    pub outcome: Option<String>,
+    pub next_step: Option<NextStep>,
+    pub survey_record_id: Option<Uuid>,
+    #[schema(read_only)]
+    pub created_by: String,
+    #[schema(read_only)]
+    pub created_at: DateTime<Utc>,
+    #[schema(read_only)]
+    pub updated_at: DateTime<Utc>,
+    #[schema(read_only)]
+    pub archived_at: Option<DateTime<Utc>>,
+    #[schema(read_only)]
+    pub version: i32,
+}
+
+impl From<ActivityView> for ActivityDto {
+    fn from(v: ActivityView) -> Self {
+        let r = v.row;
+        ActivityDto {
+            id: r.id,
+            account_id: r.account_id,
+            opportunity_id: r.opportunity_id,
+            kind: v.kind,
+            occurred_at: r.occurred_at,
+            duration_minutes: r.duration_minutes,
+            subject: r.subject,
+            notes: r.notes,
+            participants: r.participants.into_iter().flatten().collect(),
+            our_attendees: r.our_attendees.into_iter().flatten().collect(),
+            key_actions: r.key_actions.into_iter().flatten().collect(),
+            tools: r.tools.into_iter().flatten().collect(),
+            observations: v.findings.observations,
+            requirements: v.findings.requirements,
+            outcome: r.outcome,
+            next_step: r.next_step_text.map(|text| NextStep {
+                text,
+                due_at: r.next_step_due_at,
+            }),
+            survey_record_id: r.survey_record_id,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            archived_at: r.archived_at,
+            version: r.version,
+        }
+    }
+}
+
+fn respond(builder: actix_web::HttpResponseBuilder, v: ActivityView) -> HttpResponse {
+    let version = v.row.version;
+    with_etag(builder, version, &ActivityDto::from(v))
+}
+
+/// A JSON merge patch (RFC 7396) of an activity: absent members stay, `null` removes, objects
+/// merge, arrays are replaced. The merged activity must be valid (`ActivityInput`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // the body is read as a merge patch; this type documents it
+pub struct ActivityPatch {
+    /// Cannot be removed.
+    #[schema(value_type = ActivityKind, required = false)]
+    kind: Option<ActivityKind>,
+    /// Cannot be removed.
+    #[schema(value_type = DateTime<Utc>, required = false)]
+    occurred_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 0, maximum = 10080)]
+    duration_minutes: Option<u32>,
+    /// Cannot be removed.
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
+    subject: Option<String>,
+    #[schema(max_length = 10000)]
+    notes: Option<String>,
+    opportunity_id: Option<Uuid>,
+    #[schema(max_items = 100)]
+    participants: Option<Vec<Uuid>>,
+    #[schema(max_items = 50)]
+    our_attendees: Option<Vec<String>>,
+    #[schema(max_items = 50)]
+    key_actions: Option<Vec<String>>,
+    #[schema(max_items = 50)]
+    tools: Option<Vec<String>>,
+    #[schema(max_items = 100)]
+    observations: Option<Vec<Observation>>,
+    requirements: Option<Requirements>,
+    #[schema(max_length = 2000)]
+    outcome: Option<String>,
+    next_step: Option<NextStep>,
+    survey_record_id: Option<Uuid>,
+}
+
+/// A page of activities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityList {
+    pub items: Vec<ActivityDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters and paging of the activity list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListActivitiesQuery {
+    /// Only activities of this opportunity.
+    pub opportunity_id: Option<Uuid>,
+    /// Only activities this contact took part in.
+    pub contact_id: Option<Uuid>,
+    pub kind: Option<ActivityKind>,
+    /// Occurred at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Occurred before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Include archived activities (default false).
+    pub include_archived: Option<bool>,
+    /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
+    pub cursor: Option<String>,
+}
+
+/// Record an activity.
+///
+/// Reps record activities of the accounts they own; managers and admins of any account. Rules
+/// the schema cannot state (422): `key_actions`, `tools` and observed `signal`s must be codes of
+/// the tenant's current playbook; participants are active contacts, and the opportunity and the
+/// survey record belong to the same account. An archived account or opportunity takes no new
+/// activities (409).
+#[utoipa::path(
+    tag = "activities",
+    params(("account_id" = Uuid, Path, description = "Account id")),
+    request_body(content = ActivityInput, content_type = "application/json"),
+    security(("bearer_auth" = [])),
+    responses((status = 201, description = "The activity.", body = ActivityDto,
+               headers(("Location" = String, description = "URL of the activity"),
+                       ("ETag" = String, description = "Version tag for If-Match"))))
+)]
+#[post("/v1/accounts/{account_id}/activities")]
+pub async fn create_activity(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Uuid>,
+    body: JsonBody<ActivityInput>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let v = svc::create(&mut conn, &principal, path.into_inner(), body.0).await?;
+    let mut b = HttpResponse::Created();
+    b.insert_header((header::LOCATION, format!("/v1/activities/{}", v.row.id)));
+    Ok(respond(b, v))
+}
+
+/// List the activities of an account.
+///
+/// Newest `occurred_at` first; filter by opportunity, participating contact, kind and time
+/// (`from` inclusive, `to` exclusive). `cursor` must be a `next_cursor` this API returned (422
+/// otherwise: the schema cannot tell a cursor it issued).
+#[utoipa::path(
+    tag = "activities",
+    params(("account_id" = Uuid, Path, description = "Account id"), ListActivitiesQuery),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "A page of activities, newest first.", body = ActivityList))
+)]
+#[get("/v1/accounts/{account_id}/activities")]
+pub async fn list_activities(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Uuid>,
+    query: web::Query<ListActivitiesQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = Page::<(i64, Uuid)>::parse(query.limit, query.cursor.as_deref())?;
+    let after = match page.after {
+        Some((micros, id)) => Some((
+            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(|| {
+                ApiError::validation("cursor", "not a cursor returned by this API")
+            })?,
+            id,
+        )),
+        None => None,
+    };
+    let filter = ListActivities {
+        opportunity_id: query.opportunity_id,
+        contact_id: query.contact_id,
+        kind: query.kind,
+        from: query.from,
+        to: query.to,
+        include_archived: query.include_archived.unwrap_or(false),
+    };
+    let mut conn = state.conn().await?;
+    let views = svc::list(
+        &mut conn,
+        &principal,
+        path.into_inner(),
+        filter,
+        after,
+        page.fetch(),
+    )
+    .await?;
+    let (views, next_cursor) =
+        page.finish(views, |v| (v.row.occurred_at.timestamp_micros(), v.row.id));
+    Ok(HttpResponse::Ok().json(ActivityList {
+        items: views.into_iter().map(ActivityDto::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Get an activity.
+///
+/// Archived activities are answered too (with `archived_at`).
+#[utoipa::path(
+    tag = "activities",
+    params(("activity_id" = Uuid, Path, description = "Activity id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The activity.", body = ActivityDto,
+               headers(("ETag" = String, description = "Version tag for If-Match"))))
+)]
+#[get("/v1/activities/{activity_id}")]
+pub async fn get_activity(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let v = svc::get(&mut conn, &principal, path.into_inner()).await?;
+    Ok(respond(HttpResponse::Ok(), v))
+}
+
+/// Update an activity (JSON merge patch).
+///
+/// Absent members stay, `null` removes, objects merge, arrays are replaced. The merged activity
+/// must be valid as for recording one (422). A stale `If-Match` is 412; an archived activity, or
+/// one of an archived account, is 409.
+#[utoipa::path(
+    tag = "activities",
+    params(("activity_id" = Uuid, Path, description = "Activity id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
+    request_body(content = ActivityPatch, content_type = "application/merge-patch+json",
+                 description = "A merge patch of the activity; every member is optional."),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The updated activity.", body = ActivityDto,
+               headers(("ETag" = String, description = "Version tag for If-Match"))))
+)]
+#[patch("/v1/activities/{activity_id}")]
+pub async fn patch_activity(
+    state: web::Data<AppState>,
+    principal: Principal,
+    if_match: Precondition,
+    path: web::Path<Uuid>,
+    body: JsonBody<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let v = svc::update(&mut conn, &principal, path.into_inner(), &if_match, body.0).await?;
+    Ok(respond(HttpResponse::Ok(), v))
+}
+
+/// Archive an activity.
+///
+/// The activity stays readable (with `archived_at`), is read-only until restored, and no longer
+/// counts as evidence. A stale `If-Match` is 412.
+#[utoipa::path(
+    tag = "activities",
+    params(("activity_id" = Uuid, Path, description = "Activity id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being archived")),
+    security(("bearer_auth" = [])),
+    responses((status = 204, description = "The activity is archived."))
+)]
+#[delete("/v1/activities/{activity_id}")]
+pub async fn delete_activity(
+    state: web::Data<AppState>,
+    principal: Principal,
+    if_match: Precondition,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    svc::archive(&mut conn, &principal, path.into_inner(), &if_match).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restore an archived activity.
+///
+/// Refused (409) while its account is archived.
+#[utoipa::path(
+    tag = "activities",
+    params(("activity_id" = Uuid, Path, description = "Activity id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The restored activity.", body = ActivityDto,
+               headers(("ETag" = String, description = "Version tag for If-Match"))))
+)]
+#[post("/v1/activities/{activity_id}/restore")]
+pub async fn restore_activity(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let v = svc::restore(&mut conn, &principal, path.into_inner()).await?;
+    Ok(respond(HttpResponse::Ok(), v))
+}

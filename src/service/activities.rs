@@ -1,0 +1,420 @@
+//! Activities: what the seller did (visits, meetings, calls, ...), recorded against an account
+//! and optionally an opportunity, with the playbook's key actions and tools they carried out and
+//! the buying signals they observed.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::activities::{self as q, Activity, ActivityContent, ActivityFilter, NewActivity};
+use crate::db::documents::activity::{read_findings, write_findings, Findings};
+use crate::db::{self, accounts as account_q, contacts as contact_q};
+use crate::db::{opportunities as opp_q, surveys as survey_q};
+use crate::domain::activity::{ActivityKind, NextStep, Observation};
+use crate::domain::assessment::Requirements;
+use crate::domain::ids::TenantId;
+use crate::domain::playbook::{Kind, Playbook};
+use crate::domain::validate::{Checker, Violation};
+use crate::error::{ApiError, ApiResult};
+use crate::service::archive::{self, Archivable, Guarded, Parent};
+use crate::service::input::{decode, merge_patch};
+use crate::service::{accounts, not_found, playbook, Conn, Precondition, Principal};
+
+/// An activity as recorded (the body of create; PATCH merges into it).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityInput {
+    pub kind: ActivityKind,
+    /// When it happened (RFC 3339).
+    pub occurred_at: DateTime<Utc>,
+    #[schema(minimum = 0, maximum = 10080)]
+    pub duration_minutes: Option<u32>,
+    #[schema(min_length = 1, max_length = 200, example = "拜访信息中心王主任")]
+    pub subject: String,
+    #[schema(max_length = 10000)]
+    pub notes: Option<String>,
+    /// An opportunity of the same account.
+    pub opportunity_id: Option<Uuid>,
+    /// Contacts of the same account who took part.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub participants: Vec<Uuid>,
+    /// `sub`s of our people who took part; defaults to the caller.
+    #[schema(max_items = 50)]
+    pub our_attendees: Option<Vec<String>>,
+    /// Key actions of the playbook this activity carried out, e.g. `S1.A03`.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub key_actions: Vec<String>,
+    /// Named tools of the playbook used, e.g. `technical_exchange`.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub tools: Vec<String>,
+    /// Buying signals seen or heard.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub observations: Vec<Observation>,
+    /// What was heard about the customer's requirements.
+    pub requirements: Option<Requirements>,
+    #[schema(max_length = 2000)]
+    pub outcome: Option<String>,
+    pub next_step: Option<NextStep>,
+    /// The survey record, when the activity was the survey.
+    pub survey_record_id: Option<Uuid>,
+}
+
+/// Filters of the activity list (as given).
+#[derive(Debug, Default)]
+pub struct ListActivities {
+    pub opportunity_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub kind: Option<ActivityKind>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub include_archived: bool,
+}
+
+/// A stored activity, decoded.
+#[derive(Debug)]
+pub struct ActivityView {
+    pub row: Activity,
+    pub kind: ActivityKind,
+    pub findings: Findings,
+}
+
+pub(crate) fn view(row: Activity) -> ApiResult<ActivityView> {
+    let kind = db::code("activities.kind of", row.id, &row.kind)?;
+    let findings = read_findings(row.findings.clone(), row.id)?;
+    Ok(ActivityView {
+        row,
+        kind,
+        findings,
+    })
+}
+
+impl Archivable for Activity {
+    type Key = Uuid;
+    const NAME: &'static str = "activity";
+
+    async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
+        let Some(row) = q::find(conn, tenant, id).await? else {
+            return Ok(None);
+        };
+        // The account row serialises writers of the account's record.
+        let account = account_q::find_for_update(conn, tenant, row.account_id)
+            .await?
+            .ok_or_else(|| not_found("account"))?;
+        let row = q::find_for_update(conn, tenant, id)
+            .await?
+            .ok_or_else(|| not_found("activity"))?;
+        Ok(Some(Guarded {
+            row,
+            owner: account.owner,
+            parent: Some(Parent {
+                name: "account",
+                archived: account.archived_at.is_some(),
+            }),
+        }))
+    }
+
+    archive::row_state!();
+
+    async fn set_archived(
+        conn: &mut Conn,
+        tenant: TenantId,
+        id: Uuid,
+        archived: bool,
+    ) -> ApiResult<Self> {
+        Ok(q::set_archived(conn, tenant, id, archived).await?)
+    }
+}
+
+fn dedup<T: PartialEq + Clone>(list: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(list.len());
+    for x in list {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
+}
+
+/// Checks the input against the tenant's playbook and the text rules; gives the row content.
+fn prepare(
+    input: ActivityInput,
+    who: &Principal,
+    playbook: &Playbook,
+) -> ApiResult<ActivityContent> {
+    let mut c = Checker::new();
+    let subject = c.required_text("subject", &input.subject, 200);
+    let notes = c.optional_text("notes", input.notes.as_deref(), 10_000);
+    let outcome = c.optional_text("outcome", input.outcome.as_deref(), 2000);
+    if input.duration_minutes.is_some_and(|d| d > 10_080) {
+        c.add("duration_minutes", "must be at most 10080 (a week)");
+    }
+    let attendees = match &input.our_attendees {
+        None => vec![who.sub.clone()],
+        Some(list) => dedup(
+            &list
+                .iter()
+                .enumerate()
+                .map(|(i, s)| c.required_text(&format!("our_attendees[{i}]"), s, 200))
+                .collect::<Vec<_>>(),
+        ),
+    };
+    let participants = dedup(&input.participants);
+    if participants.len() > 100 {
+        c.add("participants", "at most 100 participants");
+    }
+    for (i, code) in input.key_actions.iter().enumerate() {
+        if playbook.action(code).is_none() {
+            c.add(
+                format!("key_actions[{i}]"),
+                format!("{code} is not a key action of the playbook"),
+            );
+        }
+    }
+    let tools: HashSet<&str> = playbook.tools.iter().map(|t| t.code.as_str()).collect();
+    for (i, code) in input.tools.iter().enumerate() {
+        if !tools.contains(code.as_str()) {
+            c.add(
+                format!("tools[{i}]"),
+                format!("{code} is not a tool of the playbook"),
+            );
+        }
+    }
+    let mut observations = Vec::new();
+    for (i, o) in input.observations.iter().enumerate() {
+        if playbook.stage_of_item(&o.signal, Kind::Behaviour).is_none() {
+            c.add(
+                format!("observations[{i}].signal"),
+                format!("{} is not a buying signal of the playbook", o.signal),
+            );
+        }
+        let evidence = c.optional_text(
+            &format!("observations[{i}].evidence"),
+            o.evidence.as_deref(),
+            5000,
+        );
+        observations.push(Observation {
+            signal: o.signal.clone(),
+            evidence,
+        });
+    }
+    let requirements = input.requirements.as_ref().map(|r| Requirements {
+        clarity: r.clarity,
+        leaning: r.leaning,
+        competitor: c.optional_text("requirements.competitor", r.competitor.as_deref(), 200),
+    });
+    let next_step = input.next_step.as_ref().map(|n| NextStep {
+        text: c.required_text("next_step.text", &n.text, 2000),
+        due_at: n.due_at,
+    });
+    c.finish()?;
+    let findings = write_findings(&Findings {
+        observations,
+        requirements,
+    })
+    .map_err(ApiError::internal)?;
+    Ok(ActivityContent {
+        opportunity_id: input.opportunity_id,
+        kind: input.kind.as_str().to_string(),
+        occurred_at: input.occurred_at,
+        duration_minutes: input.duration_minutes.and_then(|d| i32::try_from(d).ok()),
+        subject,
+        notes,
+        participants: participants.into_iter().map(Some).collect(),
+        our_attendees: attendees.into_iter().map(Some).collect(),
+        key_actions: dedup(&input.key_actions).into_iter().map(Some).collect(),
+        tools: dedup(&input.tools).into_iter().map(Some).collect(),
+        findings,
+        outcome,
+        next_step_text: next_step.as_ref().map(|n| n.text.clone()),
+        next_step_due_at: next_step.and_then(|n| n.due_at),
+        survey_record_id: input.survey_record_id,
+    })
+}
+
+/// Participants, the opportunity and the survey record belong to the account; an archived
+/// opportunity takes no new activities.
+async fn check_references(
+    conn: &mut Conn,
+    tenant: TenantId,
+    account: Uuid,
+    content: &ActivityContent,
+    new: bool,
+) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if !content.participants.is_empty() {
+        let known: HashSet<Uuid> = contact_q::active_for_account(conn, tenant, account)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        for (i, p) in content.participants.iter().flatten().enumerate() {
+            if !known.contains(p) {
+                errors.push(Violation::new(
+                    format!("participants[{i}]"),
+                    "must be an active contact of the same account",
+                ));
+            }
+        }
+    }
+    if let Some(o) = content.opportunity_id {
+        match opp_q::find(conn, tenant, o).await? {
+            Some(opp) if opp.account_id == account => {
+                if new && opp.archived_at.is_some() {
+                    return Err(ApiError::Conflict(
+                        "the opportunity is archived; restore it first".to_string(),
+                    ));
+                }
+            }
+            _ => errors.push(Violation::new(
+                "opportunity_id",
+                "must be an opportunity of the same account",
+            )),
+        }
+    }
+    if let Some(s) = content.survey_record_id {
+        match survey_q::find(conn, tenant, s).await? {
+            Some(r) if r.account_id == account => {}
+            _ => errors.push(Violation::new(
+                "survey_record_id",
+                "must be a survey record of the same account",
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+pub async fn create(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    input: ActivityInput,
+) -> ApiResult<ActivityView> {
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            accounts::lock_writable_in(conn, who, account_id).await?;
+            let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
+            let content = prepare(input, who, &playbook)?;
+            check_references(conn, who.tenant, account_id, &content, true).await?;
+            let new = NewActivity {
+                id: Uuid::now_v7(),
+                tenant_id: who.tenant.get(),
+                account_id,
+                created_by: who.sub.clone(),
+            };
+            Ok(q::insert(conn, new, content).await?)
+        })
+        .await?;
+    view(row)
+}
+
+pub async fn list(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    f: ListActivities,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> ApiResult<Vec<ActivityView>> {
+    accounts::find_in(conn, who.tenant, account_id).await?;
+    let filter = ActivityFilter {
+        opportunity_id: f.opportunity_id,
+        contact_id: f.contact_id,
+        kind: f.kind.map(|k| k.as_str().to_string()),
+        from: f.from,
+        to: f.to,
+        include_archived: f.include_archived,
+    };
+    q::list(conn, who.tenant, account_id, &filter, after, limit)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect()
+}
+
+pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<ActivityView> {
+    let row = q::find(conn, who.tenant, id)
+        .await?
+        .ok_or_else(|| not_found("activity"))?;
+    view(row)
+}
+
+/// The activity as its input document (what PATCH merges into).
+fn input_of(v: &ActivityView) -> ActivityInput {
+    let r = &v.row;
+    ActivityInput {
+        kind: v.kind,
+        occurred_at: r.occurred_at,
+        duration_minutes: r.duration_minutes.and_then(|d| u32::try_from(d).ok()),
+        subject: r.subject.clone(),
+        notes: r.notes.clone(),
+        opportunity_id: r.opportunity_id,
+        participants: r.participants.iter().flatten().copied().collect(),
+        our_attendees: Some(r.our_attendees.iter().flatten().cloned().collect()),
+        key_actions: r.key_actions.iter().flatten().cloned().collect(),
+        tools: r.tools.iter().flatten().cloned().collect(),
+        observations: v.findings.observations.clone(),
+        requirements: v.findings.requirements.clone(),
+        outcome: r.outcome.clone(),
+        next_step: r.next_step_text.clone().map(|text| NextStep {
+            text,
+            due_at: r.next_step_due_at,
+        }),
+        survey_record_id: r.survey_record_id,
+    }
+}
+
+/// Applies a JSON merge patch to the activity.
+pub async fn update(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+    patch: serde_json::Value,
+) -> ApiResult<ActivityView> {
+    if !patch.is_object() {
+        return Err(ApiError::validation(
+            "body",
+            "a merge patch must be a JSON object",
+        ));
+    }
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let current = archive::lock_for_write::<Activity>(conn, who, id, pre).await?;
+            let account_id = current.account_id;
+            let mut doc =
+                serde_json::to_value(input_of(&view(current)?)).map_err(ApiError::internal)?;
+            merge_patch(&mut doc, &patch);
+            let input: ActivityInput = decode(doc)?;
+            let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
+            let content = prepare(input, who, &playbook)?;
+            check_references(conn, who.tenant, account_id, &content, false).await?;
+            Ok(q::update(conn, who.tenant, id, content).await?)
+        })
+        .await?;
+    view(row)
+}
+
+pub async fn archive(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+) -> ApiResult<Activity> {
+    archive::set_archived::<Activity>(conn, who, id, pre, true).await
+}
+
+pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<ActivityView> {
+    view(archive::set_archived::<Activity>(conn, who, id, &Precondition::None, false).await?)
+}
