@@ -41,3 +41,7 @@ CREATE INDEX activities_participants_idx ON activities USING gin (participants);
 ALTER TABLE tenant_settings
     ADD COLUMN stale_contact_days integer NOT NULL DEFAULT 60 CHECK (stale_contact_days BETWEEN 1 AND 3650),
     ADD COLUMN record_window_days integer NOT NULL DEFAULT 180 CHECK (record_window_days BETWEEN 1 AND 3650);
+
+-- Whether an assessment judged the seller's claims or the record of activities.
+ALTER TABLE stage_assessments
+    ADD COLUMN basis text NOT NULL DEFAULT 'claims' CHECK (basis IN ('claims', 'record'));

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::assessment::{AssessmentInput, Judgement};
+use crate::domain::assessment::{AssessmentInput, Basis, Judgement};
 use crate::domain::playbook::Lang;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
@@ -28,6 +28,8 @@ pub struct AssessmentDto {
     pub opportunity_stage: String,
     /// The language of the judgement's texts.
     pub lang: Lang,
+    /// What the assessment rests on: the seller's claims, or the record of activities.
+    pub basis: Basis,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     /// The evidence as submitted.
@@ -50,6 +52,7 @@ impl From<AssessmentView> for AssessmentDto {
             playbook_version: v.row.playbook_version,
             opportunity_stage: v.row.from_stage,
             lang: v.lang,
+            basis: v.basis,
             created_by: v.row.created_by,
             created_at: v.row.created_at,
             input: v.input,
@@ -156,4 +159,59 @@ pub async fn get_stage_assessment(
     Ok(HttpResponse::Ok().json(AssessmentDto::from(
         svc::get(&mut conn, &principal, opp, id).await?,
     )))
+}
+
+/// What the record supports now: a judgement without storing it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentDraft {
+    pub opportunity_id: Uuid,
+    pub playbook_version: i32,
+    pub opportunity_stage: String,
+    pub lang: Lang,
+    /// Always `record`.
+    pub basis: Basis,
+    /// The evidence built from the record.
+    pub input: AssessmentInput,
+    #[serde(flatten)]
+    pub judgement: Judgement,
+}
+
+/// Draft an assessment from the record.
+///
+/// The judgement the activities support now, as `POST` with `from_record: true` would make it,
+/// without storing anything: observed signals from the activities' observations (`verified`
+/// when seen in two or more activities on different days whose sources differ in contact or
+/// kind, S1.N1), completed key actions, the latest stated requirements, milestones from data
+/// (S1.M1 org chart, S1.M2 survey, S1.M3 activities that carried out S1.A09, S1.M4
+/// requirements leaning to us); every item names the activities that support it.
+#[utoipa::path(
+    tag = "assessments",
+    params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), LangQuery),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The judgement the record supports now.", body = AssessmentDraft,
+               headers(("Content-Language" = String, description = "The language of the texts"))))
+)]
+#[get("/v1/opportunities/{opportunity_id}/stage-assessments/draft")]
+pub async fn get_stage_assessment_draft(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    query: web::Query<LangQuery>,
+) -> ApiResult<HttpResponse> {
+    let lang = pick_lang(query.lang, &req);
+    let mut conn = state.conn().await?;
+    let (opp, judged) = svc::draft(&mut conn, &principal, path.into_inner(), lang).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(AssessmentDraft {
+            opportunity_id: opp.id,
+            playbook_version: judged.playbook_version,
+            opportunity_stage: opp.current_stage,
+            lang,
+            basis: judged.basis,
+            input: judged.input,
+            judgement: judged.judgement,
+        }))
 }

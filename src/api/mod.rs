@@ -73,6 +73,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(opportunities::restore_opportunity)
         .service(opportunities::get_stage_history)
         .service(assessments::create_stage_assessment)
+        .service(assessments::get_stage_assessment_draft)
         .service(assessments::list_stage_assessments)
         .service(assessments::get_stage_assessment)
         .service(pipeline::get_pipeline)

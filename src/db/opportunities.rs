@@ -234,6 +234,7 @@ pub struct Assessment {
     pub input: serde_json::Value,
     pub judgement: serde_json::Value,
     pub applied: bool,
+    pub basis: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }

@@ -122,6 +122,7 @@ diesel::table! {
         applied -> Bool,
         created_by -> Text,
         created_at -> Timestamptz,
+        basis -> Text,
     }
 }
 

@@ -9,9 +9,12 @@ use chrono::Utc;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use crate::db::activities as activity_q;
 use crate::db::documents;
 use crate::db::opportunities::{self as q, Assessment, Opportunity};
-use crate::domain::assessment::{self, AssessmentInput, Facts, Judgement, SurveyFact};
+use crate::domain::assessment::{
+    self, AssessmentInput, Basis, Facts, Judgement, RecordActivity, SurveyFact,
+};
 use crate::domain::ids::TenantId;
 use crate::domain::opportunity::StageCode;
 use crate::domain::org_chart::{coverage, Person};
@@ -19,13 +22,16 @@ use crate::domain::playbook::{Lang, Playbook};
 use crate::domain::survey;
 use crate::domain::validate::Violation;
 use crate::error::{ApiError, ApiResult};
-use crate::service::{contacts, corrupt, not_found, opportunities, playbook, settings, surveys};
+use crate::service::{
+    activities, contacts, corrupt, not_found, opportunities, playbook, settings, surveys,
+};
 use crate::service::{Conn, Principal};
 
 /// A stored assessment, decoded.
 #[derive(Debug)]
 pub struct AssessmentView {
     pub row: Assessment,
+    pub basis: Basis,
     pub lang: Lang,
     pub input: AssessmentInput,
     pub judgement: Judgement,
@@ -39,10 +45,12 @@ fn view(row: Assessment) -> ApiResult<AssessmentView> {
             format!("unknown value {:?}", row.lang),
         )
     })?;
+    let basis = crate::db::code("stage_assessments.basis of", row.id, &row.basis)?;
     let input = documents::assessment::read_input(row.input.clone(), row.id)?;
     let judgement = documents::assessment::read_judgement(row.judgement.clone(), row.id)?;
     Ok(AssessmentView {
         row,
+        basis,
         lang,
         input,
         judgement,
@@ -92,6 +100,92 @@ async fn facts_in(
     })
 }
 
+/// A judgement with what it rests on.
+pub struct Judged {
+    pub playbook_version: i32,
+    /// The evidence judged: the request's, or the one built from the record.
+    pub input: AssessmentInput,
+    pub judgement: Judgement,
+    pub basis: Basis,
+}
+
+/// The record an assessment of `opp` judges from: its activities, and its account's activities
+/// without an opportunity within the tenant's record window.
+async fn record_in(
+    conn: &mut Conn,
+    tenant: TenantId,
+    opp: &Opportunity,
+) -> ApiResult<Vec<RecordActivity>> {
+    let window = settings::values_in(conn, tenant).await?.record_window_days;
+    let since = Utc::now() - chrono::Duration::days(i64::from(window));
+    activity_q::record_for(conn, tenant, opp.account_id, opp.id, since)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let v = activities::view(row)?;
+            Ok(RecordActivity {
+                id: v.row.id,
+                kind: v.kind,
+                occurred_at: v.row.occurred_at,
+                participants: v.row.participants.iter().flatten().copied().collect(),
+                key_actions: v.row.key_actions.iter().flatten().cloned().collect(),
+                observations: v.findings.observations,
+                requirements: v.findings.requirements,
+            })
+        })
+        .collect()
+}
+
+/// Judges `input` for `opp`: the claims as given, or, with `from_record`, the record with the
+/// claims merged in.
+async fn judge_in(
+    conn: &mut Conn,
+    tenant: TenantId,
+    opp: &Opportunity,
+    input: &AssessmentInput,
+    lang: Lang,
+) -> ApiResult<Judged> {
+    let (version, _, playbook) = playbook::current_in(conn, tenant).await?;
+    let current = playbook.stage(&opp.current_stage).ok_or_else(|| {
+        corrupt(
+            "opportunity stage",
+            opp.id,
+            format!("{} is not in the playbook", opp.current_stage),
+        )
+    })?;
+    assessment::validate(&playbook, current, input)?;
+    let facts = facts_in(conn, tenant, opp, &playbook, input, lang).await?;
+    if !input.from_record {
+        return Ok(Judged {
+            playbook_version: version,
+            input: input.clone(),
+            judgement: assessment::judge(&playbook, current, input, &facts, lang),
+            basis: Basis::Claims,
+        });
+    }
+    let record = record_in(conn, tenant, opp).await?;
+    let (built, support) =
+        assessment::evidence_from_record(&playbook, current, &record, input, &facts, lang);
+    // Codes in the record were checked when recorded; the playbook may have changed since.
+    assessment::validate(&playbook, current, &built).map_err(|e| {
+        ApiError::Conflict(format!(
+            "the record holds codes the current playbook no longer has: {}",
+            e.iter()
+                .map(|v| v.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
+    let judgement =
+        assessment::judge_with(&playbook, current, &built, &facts, lang, Some(&support));
+    Ok(Judged {
+        playbook_version: version,
+        input: built,
+        judgement,
+        basis: Basis::Record,
+    })
+}
+
 /// Assesses the opportunity's stage, in the caller's transaction.
 pub async fn create_in(
     conn: &mut Conn,
@@ -101,17 +195,13 @@ pub async fn create_in(
     lang: Lang,
 ) -> ApiResult<Assessment> {
     let opp = opportunities::lock_writable_in(conn, who, opportunity_id).await?;
-    let (version, _, playbook) = playbook::current_in(conn, who.tenant).await?;
-    let current = playbook.stage(&opp.current_stage).ok_or_else(|| {
-        corrupt(
-            "opportunity stage",
-            opp.id,
-            format!("{} is not in the playbook", opp.current_stage),
-        )
-    })?;
-    assessment::validate(&playbook, current, input)?;
-    let facts = facts_in(conn, who.tenant, &opp, &playbook, input, lang).await?;
-    let mut judgement = assessment::judge(&playbook, current, input, &facts, lang);
+    let Judged {
+        playbook_version: version,
+        input,
+        mut judgement,
+        basis,
+    } = judge_in(conn, who.tenant, &opp, input, lang).await?;
+    let input = &input;
     let apply_to = match (&mut judgement.stage_change, input.apply) {
         (Some(change), true) => {
             change.applied = true;
@@ -133,6 +223,7 @@ pub async fn create_in(
             judgement: documents::assessment::write_judgement(&judgement)
                 .map_err(ApiError::internal)?,
             applied: apply_to.is_some(),
+            basis: basis.as_str().to_string(),
             created_by: who.sub.clone(),
             created_at: Utc::now(),
         },
@@ -175,6 +266,23 @@ pub async fn create(
         })
         .await?;
     view(row)
+}
+
+/// The judgement the record supports now, without storing it (claims in `claims` are merged in
+/// as for an assessment from the record).
+pub async fn draft(
+    conn: &mut Conn,
+    who: &Principal,
+    opportunity_id: Uuid,
+    lang: Lang,
+) -> ApiResult<(Opportunity, Judged)> {
+    let opp = opportunities::find_in(conn, who.tenant, opportunity_id).await?;
+    let claims = AssessmentInput {
+        from_record: true,
+        ..AssessmentInput::default()
+    };
+    let judged = judge_in(conn, who.tenant, &opp, &claims, lang).await?;
+    Ok((opp, judged))
 }
 
 /// Newest first.

@@ -15,4 +15,5 @@ mod embedded;
 mod opportunities;
 mod platform;
 mod playbook;
+mod record;
 mod surveys;

@@ -6,13 +6,15 @@ use uuid::Uuid;
 
 use super::{read, unknown_version, version_of, write, DecodeError};
 use crate::domain::assessment::{
-    AssessmentInput, ClaimStatus, Clarity, DataCheck, Direction, Judgement, Leaning,
+    AssessmentInput, Basis, ClaimStatus, Clarity, DataCheck, Direction, Judgement, Leaning,
     MilestoneClaim, MilestoneOut, ObservedBehaviour, ObservedOut, Recommendation, Requirements,
     Risk, RiskCode, Source, SourceKind, StageChange, StageRef, ToolRef, Verification,
 };
 
 pub const INPUT_VERSION: u32 = 1;
-pub const JUDGEMENT_VERSION: u32 = 1;
+/// Version 2 added `supported_by` and `basis` to observed signals and milestones (version 1
+/// documents read them as empty and `claims`).
+pub const JUDGEMENT_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct SourceV1 {
@@ -69,6 +71,8 @@ struct InputV1 {
     requirements: Option<RequirementsV1>,
     #[serde(default)]
     apply: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    from_record: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     notes: Option<String>,
 }
@@ -137,6 +141,7 @@ pub fn write_input(i: &AssessmentInput) -> serde_json::Result<Value> {
             competitor: r.competitor.clone(),
         }),
         apply: i.apply,
+        from_record: i.from_record,
         notes: i.notes.clone(),
     })
 }
@@ -176,6 +181,7 @@ pub fn read_input(doc: Value, id: Uuid) -> Result<AssessmentInput, DecodeError> 
             competitor: r.competitor,
         }),
         apply: i.apply,
+        from_record: i.from_record,
         notes: i.notes,
     })
 }
@@ -196,6 +202,10 @@ struct ObservedOutV1 {
     #[serde(default)]
     sources: Vec<SourceV1>,
     verification: Verification,
+    #[serde(default)]
+    supported_by: Vec<Uuid>,
+    #[serde(default = "Basis::claims")]
+    basis: Basis,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -211,6 +221,10 @@ struct MilestoneOutV1 {
     data_check: DataCheck,
     #[serde(default)]
     data_check_detail: Option<String>,
+    #[serde(default)]
+    supported_by: Vec<Uuid>,
+    #[serde(default = "Basis::claims")]
+    basis: Basis,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -284,6 +298,8 @@ pub fn write_judgement(j: &Judgement) -> serde_json::Result<Value> {
                 evidence: o.evidence.clone(),
                 sources: sources_out(&o.sources),
                 verification: o.verification,
+                supported_by: o.supported_by.clone(),
+                basis: o.basis,
             })
             .collect(),
         milestones: j
@@ -298,6 +314,8 @@ pub fn write_judgement(j: &Judgement) -> serde_json::Result<Value> {
                 verification: m.verification,
                 data_check: m.data_check,
                 data_check_detail: m.data_check_detail.clone(),
+                supported_by: m.supported_by.clone(),
+                basis: m.basis,
             })
             .collect(),
         milestone_completion_percent: j.milestone_completion_percent,
@@ -341,7 +359,7 @@ pub fn write_judgement(j: &Judgement) -> serde_json::Result<Value> {
 pub fn read_judgement(doc: Value, id: Uuid) -> Result<Judgement, DecodeError> {
     const WHAT: &str = "assessment judgement of";
     let v = version_of(&doc).map_err(|e| DecodeError::new(WHAT, id, e))?;
-    if v != 1 {
+    if v != 1 && v != JUDGEMENT_VERSION {
         return Err(unknown_version(WHAT, id, v));
     }
     let j: JudgementV1 = read(doc, WHAT, id)?;
@@ -361,6 +379,8 @@ pub fn read_judgement(doc: Value, id: Uuid) -> Result<Judgement, DecodeError> {
                 evidence: o.evidence,
                 sources: sources_in(o.sources),
                 verification: o.verification,
+                supported_by: o.supported_by,
+                basis: o.basis,
             })
             .collect(),
         milestones: j
@@ -375,6 +395,8 @@ pub fn read_judgement(doc: Value, id: Uuid) -> Result<Judgement, DecodeError> {
                 verification: m.verification,
                 data_check: m.data_check,
                 data_check_detail: m.data_check_detail,
+                supported_by: m.supported_by,
+                basis: m.basis,
             })
             .collect(),
         milestone_completion_percent: j.milestone_completion_percent,

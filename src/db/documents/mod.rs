@@ -12,7 +12,7 @@
 //! | column | document | current version |
 //! |---|---|---|
 //! | `stage_assessments.input` | `assessment::StoredInput` | 1 |
-//! | `stage_assessments.judgement` | `assessment::StoredJudgement` | 1 |
+//! | `stage_assessments.judgement` | `assessment::JudgementV1` | 2 (1: no `supported_by`, `basis`) |
 //! | `survey_records.sections` | `survey::StoredSections` | 2 (1: amounts as JSON numbers) |
 //! | `opportunities.competitors` | `opportunity::StoredCompetitors` | 1 (legacy: a bare array) |
 //! | `playbook_versions.overlay` | `playbook::StoredOverlay` | 1 |

@@ -46,6 +46,15 @@ fn assessments_written_before_versioning_still_read() {
         let mut now = assessment::write_judgement(&judgement).unwrap();
         now.as_object_mut().unwrap().remove("schema_version");
         then.as_object_mut().unwrap().remove("schema_version");
+        // Version 2 adds `supported_by` and `basis` to signals and milestones.
+        for list in ["observed_behaviours", "milestones"] {
+            for item in now[list].as_array_mut().unwrap() {
+                assert_eq!(item["supported_by"], json!([]));
+                assert_eq!(item["basis"], "claims");
+                item.as_object_mut().unwrap().remove("supported_by");
+                item.as_object_mut().unwrap().remove("basis");
+            }
+        }
         assert_eq!(now, then);
     }
     let first = rows_first_with_risks();

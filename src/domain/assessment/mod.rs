@@ -11,6 +11,7 @@
 
 mod messages;
 mod model;
+mod record;
 mod steps;
 mod validate;
 
@@ -18,6 +19,7 @@ mod validate;
 mod tests;
 
 pub use model::*;
+pub use record::{evidence_from_record, record_verification, RecordActivity, Support};
 pub use steps::{evidence_stage, verification};
 pub use validate::{contact_sources, validate};
 
@@ -32,13 +34,29 @@ pub fn judge(
     facts: &Facts,
     lang: Lang,
 ) -> Judgement {
+    judge_with(playbook, current, input, facts, lang, None)
+}
+
+/// `judge`, with the items the record supports judged by the record's own verification (see
+/// `record`) before readiness, recommendations and risks are drawn from them.
+pub fn judge_with(
+    playbook: &Playbook,
+    current: &Stage,
+    input: &AssessmentInput,
+    facts: &Facts,
+    lang: Lang,
+    support: Option<&Support>,
+) -> Judgement {
     let stage = steps::evidence_stage(playbook, current, input);
-    let observed = steps::observations(playbook, input);
-    let milestones = steps::milestones(stage, input, facts, lang);
+    let mut observed = steps::observations(playbook, input);
+    let mut milestones = steps::milestones(stage, input, facts, lang);
+    if let Some(s) = support {
+        record::annotate(&mut observed, &mut milestones, s);
+    }
     let (ready_to_advance, blocking_reasons) = steps::readiness(stage, &milestones, lang);
     let recommended_actions =
         steps::recommendations(playbook, stage, input, facts, &milestones, lang);
-    let risks = steps::risks(stage, current, input, facts, &observed, lang);
+    let risks = steps::risks(stage, current, input, facts, &observed, &milestones, lang);
     Judgement {
         stage: StageRef {
             code: stage.code.clone(),

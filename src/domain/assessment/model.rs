@@ -60,6 +60,22 @@ text_enum!(
 );
 
 text_enum!(
+    /// What an assessment, or one of its items, rests on.
+    Basis {
+        /// What the seller stated in the request.
+        Claims => "claims",
+        /// The record: activities and stored data.
+        Record => "record",
+    }
+);
+
+impl Basis {
+    pub fn claims() -> Basis {
+        Basis::Claims
+    }
+}
+
+text_enum!(
     /// What stored data says about a milestone claim.
     DataCheck {
         Consistent => "consistent",
@@ -143,6 +159,12 @@ pub struct AssessmentInput {
     /// Move the opportunity to the evidence stage (owner or manager).
     #[serde(default)]
     pub apply: bool,
+    /// Judge from the record of activities instead of (or besides) the claims above: observed
+    /// signals, completed key actions, requirements and milestones come from the activities of
+    /// the opportunity and the account's recent activities without an opportunity; claims given
+    /// here are merged in and marked as claims.
+    #[serde(default)]
+    pub from_record: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 10000)]
     pub notes: Option<String>,
@@ -187,6 +209,12 @@ pub struct ObservedOut {
     pub evidence: Option<String>,
     pub sources: Vec<Source>,
     pub verification: Verification,
+    /// Activities that support the item (judgements from the record).
+    #[serde(default)]
+    pub supported_by: Vec<Uuid>,
+    /// Whether the item comes from the record or from a claim.
+    #[serde(default = "Basis::claims")]
+    pub basis: Basis,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -201,6 +229,12 @@ pub struct MilestoneOut {
     pub data_check: DataCheck,
     /// Why the data check says what it says.
     pub data_check_detail: Option<String>,
+    /// Activities that support the item (judgements from the record).
+    #[serde(default)]
+    pub supported_by: Vec<Uuid>,
+    /// Whether the item comes from the record (activities or stored data) or from a claim.
+    #[serde(default = "Basis::claims")]
+    pub basis: Basis,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

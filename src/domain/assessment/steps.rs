@@ -5,9 +5,9 @@ use std::collections::HashSet;
 
 use super::messages::{findings, Msg};
 use super::model::{
-    AssessmentInput, ClaimStatus, Clarity, DataCheck, Direction, Facts, Leaning, MilestoneOut,
-    ObservedOut, Recommendation, Risk, RiskCode, Source, SourceKind, StageChange, SurveyFact,
-    ToolRef, Verification,
+    AssessmentInput, Basis, ClaimStatus, Clarity, DataCheck, Direction, Facts, Leaning,
+    MilestoneOut, ObservedOut, Recommendation, Risk, RiskCode, Source, SourceKind, StageChange,
+    SurveyFact, ToolRef, Verification,
 };
 use crate::domain::playbook::{localize, Action, Kind, Lang, Playbook, Stage};
 
@@ -56,6 +56,8 @@ pub fn observations(playbook: &Playbook, input: &AssessmentInput) -> Vec<Observe
             evidence: b.evidence.clone(),
             sources: b.sources.clone(),
             verification: verification(&b.sources),
+            supported_by: Vec::new(),
+            basis: Basis::Claims,
         })
         .collect()
 }
@@ -136,6 +138,8 @@ pub fn milestones(
                 sources,
                 data_check,
                 data_check_detail,
+                supported_by: Vec::new(),
+                basis: Basis::Claims,
             }
         })
         .collect()
@@ -313,6 +317,7 @@ pub fn risks(
     input: &AssessmentInput,
     facts: &Facts,
     observed: &[ObservedOut],
+    milestones: &[MilestoneOut],
     lang: Lang,
 ) -> Vec<Risk> {
     let mut risks = Vec::new();
@@ -368,8 +373,9 @@ pub fn risks(
             .milestones
             .iter()
             .filter(|c| {
-                c.status == ClaimStatus::Achieved
-                    && verification(&c.sources) != Verification::Verified
+                let judged = milestones.iter().find(|m| m.code == c.code);
+                let v = judged.map_or_else(|| verification(&c.sources), |m| m.verification);
+                c.status == ClaimStatus::Achieved && v != Verification::Verified
             })
             .map(|c| c.code.clone()),
     );

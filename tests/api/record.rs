@@ -1,0 +1,230 @@
+//! Assessments from the record of activities.
+
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+struct Deal {
+    acc: String,
+    opp: String,
+    head: String,
+    eng: String,
+}
+
+async fn deal(app: &TestApp, token: &str) -> Deal {
+    let acc = app.account(token, "华东电力设计院").await;
+    let head = app
+        .contact(
+            token,
+            &acc,
+            json!({"name": "王建国", "methodology_role": "it_head"}),
+        )
+        .await;
+    let eng = app
+        .contact(
+            token,
+            &acc,
+            json!({"name": "李工", "methodology_role": "technical_authority"}),
+        )
+        .await;
+    let opp = app
+        .post(
+            &format!("/v1/accounts/{acc}/opportunities"),
+            token,
+            json!({"name": "网络改造"}),
+        )
+        .await
+        .id();
+    Deal {
+        acc,
+        opp,
+        head,
+        eng,
+    }
+}
+
+async fn activity(app: &TestApp, token: &str, d: &Deal, body: Value) -> String {
+    let mut body = body;
+    body["opportunity_id"] = json!(d.opp);
+    let r = app
+        .post(&format!("/v1/accounts/{}/activities", d.acc), token, body)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.id()
+}
+
+fn observed<'a>(j: &'a Value, code: &str) -> &'a Value {
+    j["observed_behaviours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == code)
+        .unwrap_or_else(|| panic!("{code} not observed: {j}"))
+}
+
+#[actix_web::test]
+async fn a_signal_seen_twice_from_two_angles_is_verified_by_the_record() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("rita");
+    let d = deal(&app, &rep).await;
+    let v1 = activity(
+        &app,
+        &rep,
+        &d,
+        json!({
+        "kind": "visit", "occurred_at": "2026-11-18T02:00:00Z", "subject": "拜访王主任",
+        "participants": [d.head], "key_actions": ["S1.A03"],
+        "observations": [{"signal": "S1.B03", "evidence": "核心交换机宕机"}]}),
+    )
+    .await;
+    let v2 = activity(
+        &app,
+        &rep,
+        &d,
+        json!({
+        "kind": "visit", "occurred_at": "2026-11-20T02:00:00Z", "subject": "拜访李工",
+        "participants": [d.eng],
+        "observations": [{"signal": "S1.B03", "evidence": "机房老化"}],
+        "requirements": {"clarity": "clear", "leaning": "us"}}),
+    )
+    .await;
+    let path = format!("/v1/opportunities/{}/stage-assessments", d.opp);
+
+    let draft = app.get(&format!("{path}/draft?lang=en"), &rep).await;
+    assert_eq!(draft.status, 200, "{}", draft.text);
+    assert_eq!(draft.json["basis"], "record");
+    let b03 = observed(&draft.json, "S1.B03");
+    assert_eq!(b03["verification"], "verified", "{b03}");
+    assert_eq!(b03["supported_by"], json!([v1, v2]));
+    assert_eq!(b03["basis"], "record");
+    assert_eq!(draft.json["input"]["completed_actions"], json!(["S1.A03"]));
+    let m4 = draft.json["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["code"] == "S1.M4")
+        .unwrap();
+    assert_eq!(m4["status"], "achieved", "requirements lean to us: {m4}");
+    assert_eq!(m4["supported_by"], json!([v2]));
+    assert_eq!(
+        app.get(&path, &rep).await.json["items"],
+        json!([]),
+        "a draft stores nothing"
+    );
+
+    // Stored with its basis; claims merged in and marked as claims.
+    let r = app
+        .post(
+            &format!("{path}?lang=zh"),
+            &rep,
+            json!({"from_record": true,
+                   "milestones": [{"code": "S1.M2", "status": "in_progress"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["basis"], "record");
+    assert_eq!(observed(&r.json, "S1.B03")["supported_by"], json!([v1, v2]));
+    let m2 = r.json["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["code"] == "S1.M2")
+        .unwrap();
+    assert_eq!(m2["basis"], "claims");
+    assert_eq!(m2["status"], "in_progress");
+    let stored = app.get(&format!("{path}/{}", r.id()), &rep).await;
+    assert_eq!(stored.json["basis"], "record");
+    assert_eq!(
+        observed(&stored.json, "S1.B03")["supported_by"],
+        json!([v1, v2])
+    );
+}
+
+#[actix_web::test]
+async fn the_same_signal_twice_from_one_contact_on_one_day_has_a_single_source() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("rita");
+    let d = deal(&app, &rep).await;
+    for hour in ["02", "06"] {
+        activity(
+            &app,
+            &rep,
+            &d,
+            json!({
+            "kind": "call", "occurred_at": format!("2026-11-18T{hour}:00:00Z"), "subject": "电话",
+            "participants": [d.head], "observations": [{"signal": "S1.B03"}]}),
+        )
+        .await;
+    }
+    let draft = app
+        .get(
+            &format!("/v1/opportunities/{}/stage-assessments/draft", d.opp),
+            &rep,
+        )
+        .await;
+    let b03 = observed(&draft.json, "S1.B03");
+    assert_eq!(b03["verification"], "single_source", "{b03}");
+    assert_eq!(b03["supported_by"].as_array().unwrap().len(), 2);
+    assert!(draft.json["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "unverified_key_information"));
+
+    // Archived activities are not evidence; without a record nothing is observed.
+    let other = deal(&app, &rep).await;
+    let empty = app
+        .get(
+            &format!("/v1/opportunities/{}/stage-assessments/draft", other.opp),
+            &rep,
+        )
+        .await;
+    assert_eq!(empty.json["observed_behaviours"], json!([]));
+    assert_eq!(empty.json["stage"]["code"], "S1");
+}
+
+#[actix_web::test]
+async fn apply_from_the_record_moves_the_stage_and_other_tenants_see_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let body = json!({
+        "customer_behaviours": [{"zh": "成立项目组", "en": "Forms a project team"}],
+        "sales_milestones": [{"zh": "进入项目组视野"}],
+        "purchase_progress_percent": 25
+    });
+    let r = app
+        .send(
+            app.client
+                .put(app.url("/v1/playbook/stages/S2"))
+                .bearer_auth(&admin)
+                .json(&body),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = deal(&app, &admin).await;
+    activity(
+        &app,
+        &admin,
+        &d,
+        json!({
+        "kind": "meeting", "occurred_at": "2026-11-18T02:00:00Z", "subject": "项目组会议",
+        "participants": [d.head], "observations": [{"signal": "S2.B01"}]}),
+    )
+    .await;
+    let path = format!("/v1/opportunities/{}/stage-assessments", d.opp);
+    let r = app
+        .post(&path, &admin, json!({"from_record": true, "apply": true}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["stage"]["code"], "S2");
+    assert_eq!(r.json["stage_change"]["applied"], true);
+    let o = app
+        .get(&format!("/v1/opportunities/{}", d.opp), &admin)
+        .await;
+    assert_eq!(o.json["current_stage"], "S2");
+
+    let other = app.other_tenant(buyerpath::auth::Role::Admin);
+    app.get(&format!("{path}/draft"), &other)
+        .await
+        .assert_problem(404, "not_found");
+}
