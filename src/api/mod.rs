@@ -12,6 +12,7 @@ pub mod playbook;
 pub mod schema;
 pub mod settings;
 pub mod survey_records;
+pub mod timeline;
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -60,6 +61,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(activities::patch_activity)
         .service(activities::delete_activity)
         .service(activities::restore_activity)
+        .service(timeline::get_account_timeline)
+        .service(timeline::get_opportunity_timeline)
         .service(playbook::get_playbook)
         .service(playbook::list_playbook_versions)
         .service(playbook::get_playbook_version)

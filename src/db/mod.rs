@@ -94,6 +94,7 @@ pub mod playbook;
 pub mod pool;
 pub mod schema;
 pub mod surveys;
+pub mod timeline;
 
 pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
 

@@ -10,6 +10,7 @@ pub mod org_chart;
 pub mod playbook;
 pub mod survey;
 pub mod text;
+pub mod timeline;
 pub mod validate;
 
 /// A closed vocabulary whose values are stored and sent as text codes.

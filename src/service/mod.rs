@@ -17,6 +17,7 @@ pub mod playbook;
 pub mod principal;
 pub mod settings;
 pub mod surveys;
+pub mod timeline;
 
 pub use principal::{Principal, Role};
 

@@ -321,3 +321,129 @@ async fn record_settings_have_defaults_and_ranges() {
     .await
     .assert_problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn timelines_merge_what_happened_newest_first() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("rita");
+    let acc = app.account(&rep, "Customer").await;
+    let opp = app
+        .post(
+            &format!("/v1/accounts/{acc}/opportunities"),
+            &rep,
+            json!({"name": "Deal"}),
+        )
+        .await
+        .id();
+    let base = format!("/v1/accounts/{acc}/activities");
+    let visit = app
+        .post(
+            &base,
+            &rep,
+            json!({"kind": "visit", "occurred_at": "2026-11-18T02:00:00Z", "subject": "拜访王主任",
+                   "opportunity_id": opp}),
+        )
+        .await
+        .id();
+    let call = app
+        .post(
+            &base,
+            &rep,
+            json!({"kind": "call", "occurred_at": "2026-11-19T02:00:00Z", "subject": "account only"}),
+        )
+        .await
+        .id();
+    let survey = app
+        .post(
+            &format!("/v1/accounts/{acc}/survey-records"),
+            &rep,
+            json!({"surveyed_at": "2026-11-20T02:00:00Z", "opportunity_id": opp}),
+        )
+        .await
+        .id();
+    let assessment = app
+        .post(
+            &format!("/v1/opportunities/{opp}/stage-assessments"),
+            &rep,
+            json!({}),
+        )
+        .await
+        .id();
+    let moved = app
+        .patch(
+            &format!("/v1/opportunities/{opp}"),
+            &app.manager(),
+            json!({"current_stage": "S2", "stage_reason": "项目组成立"}),
+            None,
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+
+    let t = app
+        .get(&format!("/v1/accounts/{acc}/timeline?lang=en"), &rep)
+        .await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let items = t.json["items"].as_array().unwrap();
+    let kinds: Vec<&str> = items.iter().map(|i| i["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "stage_change",
+            "stage_assessment",
+            "survey_record",
+            "activity",
+            "activity"
+        ]
+    );
+    assert_eq!(items[0]["summary"], "Stage change: S1 → S2 (项目组成立)");
+    assert_eq!(items[1]["id"], assessment.as_str());
+    assert_eq!(items[2]["id"], survey.as_str());
+    assert_eq!(items[3]["id"], call.as_str());
+    assert_eq!(items[4]["summary"], "Visit: 拜访王主任");
+
+    // Paging, and the opportunity's own timeline.
+    let first = app
+        .get(&format!("/v1/accounts/{acc}/timeline?limit=3"), &rep)
+        .await;
+    assert_eq!(first.json["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        first.json["items"][0]["summary"],
+        "阶段变更:S1 → S2(项目组成立)"
+    );
+    let cursor = first.json["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(
+            &format!("/v1/accounts/{acc}/timeline?limit=3&cursor={cursor}"),
+            &rep,
+        )
+        .await;
+    let ids: Vec<&str> = rest.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [call.as_str(), visit.as_str()]);
+    assert!(rest.json["next_cursor"].is_null());
+    let o = app
+        .get(&format!("/v1/opportunities/{opp}/timeline"), &rep)
+        .await;
+    let ids: Vec<&str> = o.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        4,
+        "the account-only call is not the opportunity's"
+    );
+    assert!(!ids.contains(&call.as_str()));
+    app.get(
+        &format!("/v1/opportunities/{opp}/timeline"),
+        &app.other_tenant(buyerpath::auth::Role::Admin),
+    )
+    .await
+    .assert_problem(404, "not_found");
+}
