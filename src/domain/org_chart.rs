@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -95,6 +97,15 @@ pub struct Person {
     pub relationship: Relationship,
     pub influence: Option<Influence>,
     pub key_person: bool,
+    /// When the contact last took part in an activity (None: never).
+    pub last_contacted_at: Option<DateTime<Utc>>,
+}
+
+/// "Now" and how many days without contact make a relationship stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recency {
+    pub now: DateTime<Utc>,
+    pub stale_days: i64,
 }
 
 /// Would pointing `child` at `new_parent` close a loop? `edges` maps every contact of the account
@@ -145,8 +156,18 @@ pub struct VisitStep {
     pub contact_id: Option<Uuid>,
     pub name: Option<String>,
     pub relationship: Option<Relationship>,
-    /// True when the relationship is established or trusted.
+    /// True when the contact took part in an activity (a real visit, call, meeting, ...).
     pub reached: bool,
+    pub last_contacted_at: Option<DateTime<Utc>>,
+}
+
+/// A key person or IT leader not contacted within the tenant's `stale_contact_days`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StaleContact {
+    pub id: Uuid,
+    pub name: String,
+    /// Null when never contacted.
+    pub last_contacted_at: Option<DateTime<Utc>>,
 }
 
 /// A contact reference in the coverage summary.
@@ -179,6 +200,9 @@ pub struct Coverage {
     pub visit_order: Vec<VisitStep>,
     /// The first step of the visit order whose contact is not reached yet, if any.
     pub next_visit: Option<VisitStep>,
+    /// Key persons and IT leaders (head, deputy head) not contacted within the tenant's
+    /// `stale_contact_days`.
+    pub stale_contacts: Vec<StaleContact>,
 }
 
 /// Departments the methodology asks the seller to reach (S1.A03, S1.A10).
@@ -276,6 +300,20 @@ fn refs<'a>(people: impl Iterator<Item = &'a Person>) -> Vec<ContactRef> {
 
 /// Summarises what the org chart covers.
 pub fn coverage(people: &[Person]) -> Coverage {
+    coverage_with(people, None)
+}
+
+/// Is `p` one whose relationship must stay fresh: a key person or an IT leader?
+fn must_stay_in_touch(p: &Person) -> bool {
+    p.key_person
+        || matches!(
+            p.methodology_role,
+            Some(MethodologyRole::ItHead | MethodologyRole::ItDeputyHead)
+        )
+}
+
+/// `coverage`, with the contacts gone stale as of `recency` (none without it).
+pub fn coverage_with(people: &[Person], recency: Option<Recency>) -> Coverage {
     let departments: HashSet<Department> = people.iter().map(|p| p.department).collect();
     let roles: HashSet<MethodologyRole> =
         people.iter().filter_map(|p| p.methodology_role).collect();
@@ -302,10 +340,10 @@ pub fn coverage(people: &[Person]) -> Coverage {
                 .filter(|p| p.methodology_role == Some(role))
                 .collect();
             holders.sort_by(|a, b| by_name(a, b));
-            // Prefer a holder we already reached, so the step shows the relationship we have.
+            // Prefer a holder we already reached, so the step shows the contact we have.
             let chosen = holders
                 .iter()
-                .find(|p| p.relationship.established_or_better())
+                .find(|p| p.last_contacted_at.is_some())
                 .or(holders.first())
                 .copied();
             VisitStep {
@@ -314,7 +352,8 @@ pub fn coverage(people: &[Person]) -> Coverage {
                 contact_id: chosen.map(|p| p.id),
                 name: chosen.map(|p| p.name.clone()),
                 relationship: chosen.map(|p| p.relationship),
-                reached: chosen.is_some_and(|p| p.relationship.established_or_better()),
+                reached: chosen.is_some_and(|p| p.last_contacted_at.is_some()),
+                last_contacted_at: chosen.and_then(|p| p.last_contacted_at),
             }
         })
         .collect();
@@ -339,6 +378,25 @@ pub fn coverage(people: &[Person]) -> Coverage {
         }),
         visit_order,
         next_visit,
+        stale_contacts: recency.map_or_else(Vec::new, |r| {
+            let mut stale: Vec<&Person> = people
+                .iter()
+                .filter(|p| must_stay_in_touch(p))
+                .filter(|p| {
+                    p.last_contacted_at
+                        .is_none_or(|at| (r.now - at).num_days() > r.stale_days)
+                })
+                .collect();
+            stale.sort_by(|a, b| by_name(a, b));
+            stale
+                .into_iter()
+                .map(|p| StaleContact {
+                    id: p.id,
+                    name: p.name.clone(),
+                    last_contacted_at: p.last_contacted_at,
+                })
+                .collect()
+        }),
     }
 }
 
@@ -362,6 +420,7 @@ mod tests {
             relationship: Relationship::None,
             influence: None,
             key_person: false,
+            last_contacted_at: None,
         }
     }
 
@@ -456,6 +515,7 @@ mod tests {
         let mut head = person(1, "Head", None);
         head.methodology_role = Some(MethodologyRole::ItHead);
         head.relationship = Relationship::Established;
+        head.last_contacted_at = chrono::DateTime::from_timestamp(1_795_000_000, 0);
         let mut deputy = person(2, "Deputy", Some(1));
         deputy.methodology_role = Some(MethodologyRole::ItDeputyHead);
         deputy.attitude = Attitude::Supporter;
@@ -483,13 +543,47 @@ mod tests {
                 MethodologyRole::ItStaff
             ]
         );
-        // Visit order: head reached, deputy next.
+        // Visit order: the head was visited, the deputy is next.
         assert!(c.visit_order[0].reached);
         assert_eq!(c.visit_order[1].name.as_deref(), Some("Deputy"));
         assert_eq!(c.next_visit.as_ref().unwrap().priority, 2);
+        assert!(c.stale_contacts.is_empty(), "staleness needs a recency");
 
         boss.relationship = Relationship::Trusted;
         assert!(coverage(&[boss]).senior_leadership_reached);
+    }
+
+    #[test]
+    fn reached_means_visited_and_key_people_go_stale() {
+        let at = |days_ago: i64| Some(Utc::now() - chrono::Duration::days(days_ago));
+        let mut head = person(1, "Head", None);
+        head.methodology_role = Some(MethodologyRole::ItHead);
+        head.relationship = Relationship::Trusted;
+        let mut deputy = person(2, "Deputy", None);
+        deputy.methodology_role = Some(MethodologyRole::ItDeputyHead);
+        deputy.last_contacted_at = at(10);
+        let mut key = person(3, "Key", None);
+        key.key_person = true;
+        key.last_contacted_at = at(90);
+        let mut staff = person(4, "Staff", None);
+        staff.last_contacted_at = at(400);
+        let recency = Recency {
+            now: Utc::now(),
+            stale_days: 60,
+        };
+        let c = coverage_with(&[head, deputy, key, staff], Some(recency));
+        assert!(
+            !c.visit_order[0].reached,
+            "a trusted relationship is not a visit"
+        );
+        assert!(c.visit_order[1].reached);
+        assert_eq!(c.next_visit.as_ref().unwrap().name.as_deref(), Some("Head"));
+        let stale: Vec<&str> = c.stale_contacts.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            stale,
+            ["Head", "Key"],
+            "never and 90 days ago; staff are not key"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::domain::assessment::{
 };
 use crate::domain::ids::TenantId;
 use crate::domain::opportunity::StageCode;
-use crate::domain::org_chart::{coverage, Person};
+use crate::domain::org_chart::{coverage_with, Person};
 use crate::domain::playbook::{Lang, Playbook};
 use crate::domain::survey;
 use crate::domain::validate::Violation;
@@ -83,6 +83,7 @@ async fn facts_in(
         return Err(ApiError::Validation(unknown));
     }
     let people: Vec<Person> = people.into_iter().map(|(_, p)| p).collect();
+    let recency = contacts::recency_in(conn, tenant).await?;
     let survey = match surveys::latest_in(conn, tenant, opp.account_id).await? {
         None => SurveyFact::Missing,
         Some((_, sections)) => {
@@ -95,8 +96,9 @@ async fn facts_in(
         }
     };
     Ok(Facts {
-        org: coverage(&people),
+        org: coverage_with(&people, Some(recency)),
         survey,
+        stale_days: Some(recency.stale_days),
     })
 }
 
@@ -125,6 +127,7 @@ async fn record_in(
             let v = activities::view(row)?;
             Ok(RecordActivity {
                 id: v.row.id,
+                on_opportunity: v.row.opportunity_id == Some(opp.id),
                 kind: v.kind,
                 occurred_at: v.row.occurred_at,
                 participants: v.row.participants.iter().flatten().copied().collect(),
@@ -164,8 +167,15 @@ async fn judge_in(
         });
     }
     let record = record_in(conn, tenant, opp).await?;
-    let (built, support) =
-        assessment::evidence_from_record(&playbook, current, &record, input, &facts, lang);
+    let (built, support) = assessment::evidence_from_record(
+        &playbook,
+        current,
+        &record,
+        input,
+        &facts,
+        Utc::now(),
+        lang,
+    );
     // Codes in the record were checked when recorded; the playbook may have changed since.
     assessment::validate(&playbook, current, &built).map_err(|e| {
         ApiError::Conflict(format!(
@@ -176,8 +186,16 @@ async fn judge_in(
                 .join("; ")
         ))
     })?;
-    let judgement =
-        assessment::judge_with(&playbook, current, &built, &facts, lang, Some(&support));
+    let names = contacts::names_in(conn, tenant, opp.account_id).await?;
+    let judgement = assessment::judge_with(
+        &playbook,
+        current,
+        &built,
+        &facts,
+        lang,
+        Some(&support),
+        &names,
+    );
     Ok(Judged {
         playbook_version: version,
         input: built,

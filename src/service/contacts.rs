@@ -13,13 +13,14 @@ use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
 use crate::db::{self, accounts as account_q};
 use crate::domain::ids::TenantId;
 use crate::domain::org_chart::{
-    self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Relationship,
+    self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Recency,
+    Relationship,
 };
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::input::double_option;
-use crate::service::{accounts, Conn, Precondition, Principal};
+use crate::service::{accounts, settings, Conn, Precondition, Principal};
 
 /// Creates a contact.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -118,6 +119,7 @@ pub fn person_of(c: &Contact) -> ApiResult<Person> {
         relationship: db::code("contacts.relationship of", c.id, &c.relationship)?,
         influence: db::optional_code("contacts.influence of", c.id, c.influence.as_deref())?,
         key_person: c.key_person,
+        last_contacted_at: None,
     })
 }
 
@@ -428,13 +430,37 @@ pub(crate) async fn people_in(
     account_id: Uuid,
 ) -> ApiResult<Vec<(Contact, Person)>> {
     let contacts = q::active_for_account(conn, tenant, account_id).await?;
-    contacts
+    let views = views_in(conn, tenant, account_id, contacts).await?;
+    views
         .into_iter()
-        .map(|c| {
-            let p = person_of(&c)?;
-            Ok((c, p))
+        .map(|v| {
+            let mut p = person_of(&v.contact)?;
+            p.last_contacted_at = v.last_contacted_at;
+            Ok((v.contact, p))
         })
         .collect()
+}
+
+/// The names of the account's contacts, archived ones included (for texts about the record).
+pub(crate) async fn names_in(
+    conn: &mut Conn,
+    tenant: TenantId,
+    account_id: Uuid,
+) -> ApiResult<HashMap<Uuid, String>> {
+    Ok(q::list(conn, tenant, account_id, true, None, i64::MAX)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
+/// Now, and the tenant's `stale_contact_days`.
+pub(crate) async fn recency_in(conn: &mut Conn, tenant: TenantId) -> ApiResult<Recency> {
+    let days = settings::values_in(conn, tenant).await?.stale_contact_days;
+    Ok(Recency {
+        now: Utc::now(),
+        stale_days: i64::from(days),
+    })
 }
 
 /// The org chart of an account: the tree and its coverage.
@@ -449,5 +475,9 @@ pub async fn org_chart(
         .into_iter()
         .map(|(_, p)| p)
         .collect();
-    Ok((org_chart::build_tree(&people), org_chart::coverage(&people)))
+    let recency = recency_in(conn, who.tenant).await?;
+    Ok((
+        org_chart::build_tree(&people),
+        org_chart::coverage_with(&people, Some(recency)),
+    ))
 }

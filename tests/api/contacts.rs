@@ -348,6 +348,17 @@ async fn org_chart_tree_and_coverage() {
     app.delete(&format!("/v1/accounts/{acc}/contacts/{gone}"), &admin, None)
         .await;
 
+    // Reached means visited: the head took part in an activity.
+    let visit = app
+        .post(
+            &format!("/v1/accounts/{acc}/activities"),
+            &admin,
+            json!({"kind": "visit", "occurred_at": "2026-11-20T02:00:00Z", "subject": "拜访",
+                   "participants": [head]}),
+        )
+        .await;
+    assert_eq!(visit.status, 201, "{}", visit.text);
+
     let r = app
         .get(&format!("/v1/accounts/{acc}/org-chart"), &admin)
         .await;
@@ -390,5 +401,17 @@ async fn org_chart_tree_and_coverage() {
         ]
     );
     assert_eq!(cov["visit_order"][0]["reached"], true);
+    assert_eq!(
+        cov["visit_order"][0]["last_contacted_at"],
+        "2026-11-20T02:00:00Z"
+    );
     assert_eq!(cov["next_visit"]["name"], "Deputy");
+    // The deputy (an IT leader and key person) was never contacted: stale.
+    let stale: Vec<&str> = cov["stale_contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(stale.contains(&"Deputy"), "{stale:?}");
 }

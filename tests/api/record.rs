@@ -228,3 +228,132 @@ async fn apply_from_the_record_moves_the_stage_and_other_tenants_see_nothing() {
         .await
         .assert_problem(404, "not_found");
 }
+
+fn days_ago(n: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(n)).to_rfc3339()
+}
+
+fn recommended(j: &Value) -> Vec<(String, String)> {
+    j["recommended_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn risk_codes(j: &Value) -> Vec<String> {
+    j["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_record_shapes_recommendations_and_risks() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("rita");
+    let d = deal(&app, &rep).await;
+    app.contact(
+        &rep,
+        &d.acc,
+        json!({"name": "张副主任", "methodology_role": "it_deputy_head"}),
+    )
+    .await;
+    let draft_path = format!(
+        "/v1/opportunities/{}/stage-assessments/draft?lang=en",
+        d.opp
+    );
+
+    // Nothing done yet: S1.A03 is recommended and names the first person to visit.
+    let before = app.get(&draft_path, &rep).await;
+    let a03 = recommended(&before.json)
+        .into_iter()
+        .find(|(c, _)| c == "S1.A03")
+        .expect("S1.A03 recommended");
+    assert!(a03.1.contains("next to visit: 王建国"), "{}", a03.1);
+
+    // Three calls with the IT head only, one of them carrying out S1.A03.
+    for (n, actions) in [(3, json!(["S1.A03"])), (2, json!([])), (1, json!([]))] {
+        activity(
+            &app,
+            &rep,
+            &d,
+            json!({
+            "kind": "call", "occurred_at": days_ago(n), "subject": "电话",
+            "participants": [d.head], "key_actions": actions}),
+        )
+        .await;
+    }
+    let after = app.get(&draft_path, &rep).await;
+    let codes: Vec<String> = recommended(&after.json)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert!(
+        !codes.contains(&"S1.A03".to_string()),
+        "done within 30 days: {codes:?}"
+    );
+    let risks = risk_codes(&after.json);
+    assert!(risks.contains(&"single_threaded".to_string()), "{risks:?}");
+    assert!(
+        risks.contains(&"stale_relationship".to_string()),
+        "the deputy head was never contacted: {risks:?}"
+    );
+    let stale = after.json["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "stale_relationship")
+        .unwrap();
+    assert!(stale["detail"].as_str().unwrap().contains("张副主任"));
+    let single = after.json["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "single_threaded")
+        .unwrap();
+    assert!(
+        single["detail"].as_str().unwrap().contains("王建国"),
+        "{single}"
+    );
+
+    // An old S1.A03 (over 30 days ago) is recommended again, naming the next person.
+    let other = deal(&app, &rep).await;
+    app.contact(
+        &rep,
+        &other.acc,
+        json!({"name": "赵副主任", "methodology_role": "it_deputy_head"}),
+    )
+    .await;
+    activity(
+        &app,
+        &rep,
+        &other,
+        json!({
+        "kind": "visit", "occurred_at": days_ago(45), "subject": "拜访",
+        "participants": [other.head], "key_actions": ["S1.A03"]}),
+    )
+    .await;
+    let old = app
+        .get(
+            &format!(
+                "/v1/opportunities/{}/stage-assessments/draft?lang=zh",
+                other.opp
+            ),
+            &rep,
+        )
+        .await;
+    let a03 = recommended(&old.json)
+        .into_iter()
+        .find(|(c, _)| c == "S1.A03")
+        .expect("S1.A03 recommended again after 30 days");
+    assert!(a03.1.contains("下一位拜访对象:赵副主任"), "{}", a03.1);
+}

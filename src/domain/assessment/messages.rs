@@ -57,6 +57,14 @@ pub enum Msg<'a> {
     NoSeniorLeadership,
     /// Risk `unverified_key_information`.
     Unverified { codes: &'a [String] },
+    /// Risk `stale_relationship`.
+    StaleRelationship { names: &'a [String], days: i64 },
+    /// Risk `single_threaded`.
+    SingleThreaded { count: usize, name: &'a str },
+    /// Added to S1.A03: who to visit next.
+    NextVisit { name: &'a str },
+    /// Added to S1.A03: the next role nobody is known in yet.
+    RoleUnknown { role: &'a str },
 }
 
 /// A list in running text: `a、b` in zh, `a, b` in en.
@@ -212,6 +220,24 @@ impl Msg<'_> {
                 "以下信息尚未经多次、多角度验证(S1.N1):{}",
                 list(lang, codes)
             ),
+            (Msg::StaleRelationship { names, days }, Zh) => format!(
+                "关键人物或信息部门领导超过 {days} 天未联系:{}",
+                list(lang, names)
+            ),
+            (Msg::StaleRelationship { names, days }, En) => format!(
+                "key persons or IT leaders not contacted for more than {days} days: {}",
+                list(lang, names)
+            ),
+            (Msg::SingleThreaded { count, name }, Zh) => {
+                format!("该项目的 {count} 次活动都只接触了同一位联系人:{name}")
+            }
+            (Msg::SingleThreaded { count, name }, En) => format!(
+                "all {count} activities of the opportunity involve one single contact: {name}"
+            ),
+            (Msg::NextVisit { name }, Zh) => format!("下一位拜访对象:{name}"),
+            (Msg::NextVisit { name }, En) => format!("next to visit: {name}"),
+            (Msg::RoleUnknown { role }, Zh) => format!("尚不知道谁是{role}"),
+            (Msg::RoleUnknown { role }, En) => format!("nobody known yet as {role}"),
             (Msg::Unverified { codes }, En) => format!(
                 "not yet verified several times from several angles (S1.N1): {}",
                 list(lang, codes)

@@ -19,9 +19,16 @@ mod validate;
 mod tests;
 
 pub use model::*;
-pub use record::{evidence_from_record, record_verification, RecordActivity, Support};
+pub use record::{
+    evidence_from_record, record_verification, single_threaded, RecordActivity, Support,
+    RECENT_ACTION_DAYS,
+};
 pub use steps::{evidence_stage, verification};
 pub use validate::{contact_sources, validate};
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
 
 use crate::domain::playbook::{localize, Lang, Playbook, Stage};
 
@@ -34,7 +41,7 @@ pub fn judge(
     facts: &Facts,
     lang: Lang,
 ) -> Judgement {
-    judge_with(playbook, current, input, facts, lang, None)
+    judge_with(playbook, current, input, facts, lang, None, &HashMap::new())
 }
 
 /// `judge`, with the items the record supports judged by the record's own verification (see
@@ -46,6 +53,7 @@ pub fn judge_with(
     facts: &Facts,
     lang: Lang,
     support: Option<&Support>,
+    names: &HashMap<Uuid, String>,
 ) -> Judgement {
     let stage = steps::evidence_stage(playbook, current, input);
     let mut observed = steps::observations(playbook, input);
@@ -56,7 +64,16 @@ pub fn judge_with(
     let (ready_to_advance, blocking_reasons) = steps::readiness(stage, &milestones, lang);
     let recommended_actions =
         steps::recommendations(playbook, stage, input, facts, &milestones, lang);
-    let risks = steps::risks(stage, current, input, facts, &observed, &milestones, lang);
+    let single = support.and_then(|s| s.single_threaded).map(|(count, id)| {
+        let name = names.get(&id).map_or_else(|| id.to_string(), Clone::clone);
+        (count, name)
+    });
+    let single = single.as_ref().map(|(n, name)| (*n, name.as_str()));
+    let judged = steps::Judged {
+        observed: &observed,
+        milestones: &milestones,
+    };
+    let risks = steps::risks(stage, current, input, facts, judged, single, lang);
     Judgement {
         stage: StageRef {
             code: stage.code.clone(),

@@ -191,6 +191,8 @@ pub enum SurveyFact {
 pub struct Facts {
     pub org: Coverage,
     pub survey: SurveyFact,
+    /// The tenant's `stale_contact_days`, when the org chart's staleness was computed.
+    pub stale_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -265,6 +267,10 @@ text_enum!(
         NoSeniorLeadershipContact => "no_senior_leadership_contact",
         /// Key information not verified several times from several angles (S1.N1).
         UnverifiedKeyInformation => "unverified_key_information",
+        /// A key person or IT leader not contacted within the tenant's `stale_contact_days`.
+        StaleRelationship => "stale_relationship",
+        /// Three or more activities on the opportunity, all with the same single contact.
+        SingleThreaded => "single_threaded",
     }
 );
 

@@ -31,6 +31,8 @@ const DATA_MILESTONES: [&str; 2] = ["S1.M1", "S1.M2"];
 #[derive(Debug, Clone)]
 pub struct RecordActivity {
     pub id: Uuid,
+    /// Linked to the opportunity being assessed (else an account activity without one).
+    pub on_opportunity: bool,
     pub kind: ActivityKind,
     pub occurred_at: DateTime<Utc>,
     pub participants: Vec<Uuid>,
@@ -67,6 +69,23 @@ impl RecordActivity {
 pub struct Support {
     observed: BTreeMap<String, (Vec<Uuid>, Verification)>,
     milestones: BTreeMap<String, (Vec<Uuid>, Option<Verification>)>,
+    /// Three or more activities on the opportunity, all with the same single contact: how many,
+    /// and that contact.
+    pub single_threaded: Option<(usize, Uuid)>,
+}
+
+/// A key action carried out this recently is not recommended again.
+pub const RECENT_ACTION_DAYS: i64 = 30;
+
+/// Three or more activities on the opportunity, all with the same single contact.
+pub fn single_threaded(record: &[RecordActivity]) -> Option<(usize, Uuid)> {
+    let on: Vec<&RecordActivity> = record.iter().filter(|a| a.on_opportunity).collect();
+    let first = on.first()?.participants.as_slice();
+    let only = match first {
+        [one] => *one,
+        _ => return None,
+    };
+    (on.len() >= 3 && on.iter().all(|a| a.participants == [only])).then_some((on.len(), only))
 }
 
 /// S1.N1 on the record: several times (activities on two or more days) and from several angles
@@ -94,9 +113,13 @@ pub fn evidence_from_record(
     record: &[RecordActivity],
     claims: &AssessmentInput,
     facts: &Facts,
+    now: DateTime<Utc>,
     lang: Lang,
 ) -> (AssessmentInput, Support) {
-    let mut support = Support::default();
+    let mut support = Support {
+        single_threaded: single_threaded(record),
+        ..Support::default()
+    };
     let mut input = AssessmentInput {
         apply: claims.apply,
         from_record: true,
@@ -141,9 +164,13 @@ pub fn evidence_from_record(
         }
     }
 
-    // Key actions carried out, and the requirements as last stated.
+    // Key actions carried out recently (not recommended again), and the requirements as last
+    // stated.
     let mut done: Vec<String> = Vec::new();
-    for a in record {
+    let recent = record
+        .iter()
+        .filter(|a| (now - a.occurred_at).num_days() <= RECENT_ACTION_DAYS);
+    for a in recent {
         for k in &a.key_actions {
             if !done.contains(k) {
                 done.push(k.clone());
@@ -252,6 +279,7 @@ mod tests {
     fn act(n: u128, kind: ActivityKind, day: u32, hour: u32, people: &[u128]) -> RecordActivity {
         RecordActivity {
             id: Uuid::from_u128(n),
+            on_opportunity: true,
             kind,
             occurred_at: Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap(),
             participants: people.iter().map(|p| Uuid::from_u128(*p)).collect(),
@@ -287,6 +315,24 @@ mod tests {
         // makes two.
         let c = act(3, ActivityKind::Email, 21, 2, &[]);
         assert_eq!(record_verification(&[&a, &c]), Verification::Verified);
+    }
+
+    #[test]
+    fn one_contact_in_three_activities_is_single_threaded() {
+        let a = act(1, ActivityKind::Visit, 18, 2, &[100]);
+        let b = act(2, ActivityKind::Call, 19, 2, &[100]);
+        let c = act(3, ActivityKind::Email, 20, 2, &[100]);
+        assert_eq!(
+            single_threaded(&[a.clone(), b.clone(), c.clone()]),
+            Some((3, Uuid::from_u128(100)))
+        );
+        assert_eq!(
+            single_threaded(&[a.clone(), b.clone()]),
+            None,
+            "two are not yet a pattern"
+        );
+        let d = act(4, ActivityKind::Visit, 21, 2, &[100, 200]);
+        assert_eq!(single_threaded(&[a, b, c, d]), None);
     }
 
     #[test]

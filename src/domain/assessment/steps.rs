@@ -239,6 +239,28 @@ fn competitor_name(input: &AssessmentInput, lang: Lang) -> String {
         .unwrap_or_else(|| Msg::SomeCompetitor.text(lang))
 }
 
+/// The key action that visits the IT department in order (S1.A03).
+const VISIT_ORDER_ACTION: &str = "S1.A03";
+
+/// Who to visit next in the S1.A03 order: the first person not reached yet, or the first role
+/// nobody is known in.
+fn next_visit(playbook: &Playbook, facts: &Facts, lang: Lang) -> Option<String> {
+    let step = facts.org.next_visit.as_ref()?;
+    Some(match &step.name {
+        Some(name) => Msg::NextVisit { name }.text(lang),
+        None => {
+            let code = step.methodology_role.as_str();
+            let role = playbook
+                .contact_roles
+                .it_department
+                .iter()
+                .find(|r| r.code == code)
+                .map_or_else(|| code.to_string(), |r| localize(&r.zh, &r.en, lang).text);
+            Msg::RoleUnknown { role: &role }.text(lang)
+        }
+    })
+}
+
 /// Key actions of the stage that serve open milestones, those serving most first, minus the
 /// completed ones; what the requirements call for (S1.A08, S1.A07) goes in front.
 pub fn recommendations(
@@ -267,6 +289,11 @@ pub fn recommendations(
                 return None;
             }
             let mut reason = findings(&gaps);
+            if a.code == VISIT_ORDER_ACTION {
+                if let Some(next) = next_visit(playbook, facts, lang) {
+                    reason = format!("{reason}; {next}");
+                }
+            }
             if let Some(note) = note
                 .as_ref()
                 .filter(|_| a.tools.iter().any(|t| t == "current_state_survey"))
@@ -309,6 +336,13 @@ pub fn recommendations(
     placed
 }
 
+/// The items judged so far, that risks are drawn from.
+#[derive(Debug, Clone, Copy)]
+pub struct Judged<'a> {
+    pub observed: &'a [ObservedOut],
+    pub milestones: &'a [MilestoneOut],
+}
+
 /// The risks: the seller behind the customer, requirements leaning to a competitor, no
 /// supporter, no senior leadership, unverified key information.
 pub fn risks(
@@ -316,10 +350,14 @@ pub fn risks(
     current: &Stage,
     input: &AssessmentInput,
     facts: &Facts,
-    observed: &[ObservedOut],
-    milestones: &[MilestoneOut],
+    judged: Judged<'_>,
+    single_threaded: Option<(usize, &str)>,
     lang: Lang,
 ) -> Vec<Risk> {
+    let Judged {
+        observed,
+        milestones,
+    } = judged;
     let mut risks = Vec::new();
     let mut add = |code: RiskCode, msg: Msg| {
         risks.push(Risk {
@@ -382,6 +420,30 @@ pub fn risks(
     if !unverified.is_empty() {
         let msg = Msg::Unverified { codes: &unverified };
         add(RiskCode::UnverifiedKeyInformation, msg);
+    }
+    if let Some(days) = facts
+        .stale_days
+        .filter(|_| !facts.org.stale_contacts.is_empty())
+    {
+        let names: Vec<String> = facts
+            .org
+            .stale_contacts
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        add(
+            RiskCode::StaleRelationship,
+            Msg::StaleRelationship {
+                names: &names,
+                days,
+            },
+        );
+    }
+    if let Some((count, name)) = single_threaded {
+        add(
+            RiskCode::SingleThreaded,
+            Msg::SingleThreaded { count, name },
+        );
     }
     risks
 }

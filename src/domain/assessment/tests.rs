@@ -64,6 +64,7 @@ fn person(
         relationship: rel,
         influence: None,
         key_person: key,
+        last_contacted_at: None,
     }
 }
 
@@ -71,6 +72,7 @@ fn empty_facts() -> Facts {
     Facts {
         org: coverage(&[]),
         survey: SurveyFact::NotTracked,
+        stale_days: None,
     }
 }
 
@@ -95,6 +97,7 @@ fn good_facts() -> Facts {
             ),
         ]),
         survey: SurveyFact::NotTracked,
+        stale_days: None,
     }
 }
 
