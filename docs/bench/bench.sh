@@ -93,3 +93,28 @@ for _ in $(seq 1 "$RUNS"); do
     --data-binary @"$DIR/survey.xlsx" "$B/v1/accounts/$ACC/survey-records/import")")
 done
 printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%-48s median %.1f ms  p90 %.1f ms  (n=%d)\n", "POST import (1,000 items, stores the record)", a[int(NR/2)+1]*1000, a[int(NR*0.9)]*1000, NR}'
+
+echo "== assessment from the record: an opportunity with 200 activities"
+post() { curl -fs -X POST "$B$1" -H "$H" -H 'Content-Type: application/json' -d "$2" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+RACC=$(post /v1/accounts '{"name":"Record bench"}')
+C1=$(post "/v1/accounts/$RACC/contacts" '{"name":"王建国","methodology_role":"it_head","key_person":true}')
+C2=$(post "/v1/accounts/$RACC/contacts" '{"name":"李工","methodology_role":"technical_authority"}')
+ROPP=$(post "/v1/accounts/$RACC/opportunities" '{"name":"Record bench deal"}')
+"${PSQL[@]}" <<SQL
+INSERT INTO activities (id, tenant_id, account_id, opportunity_id, kind, occurred_at, subject,
+                        participants, our_attendees, key_actions, tools, findings, created_by)
+SELECT gen_random_uuid(), '$TENANT', '$RACC', '$ROPP',
+       (ARRAY['visit','meeting','call','email'])[1 + g % 4], now() - g * interval '6 hours',
+       'Activity ' || g,
+       CASE WHEN g % 2 = 0 THEN ARRAY['$C1'::uuid] ELSE ARRAY['$C1'::uuid, '$C2'::uuid] END,
+       ARRAY['bench'], CASE WHEN g % 10 = 0 THEN ARRAY['S1.A03'] ELSE ARRAY[]::text[] END,
+       ARRAY[]::text[],
+       jsonb_build_object('schema_version', 1, 'observations',
+         jsonb_build_array(jsonb_build_object('signal', 'S1.B0' || (1 + g % 9), 'evidence', 'seen ' || g)),
+         'requirements', CASE WHEN g = 1 THEN '{"clarity":"clear","leaning":"us"}'::jsonb END),
+       'bench'
+FROM generate_series(1, 200) g;
+ANALYZE activities;
+SQL
+timeit "GET .../stage-assessments/draft (200 activities)" "$B/v1/opportunities/$ROPP/stage-assessments/draft"

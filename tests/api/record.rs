@@ -357,3 +357,41 @@ async fn the_record_shapes_recommendations_and_risks() {
         .expect("S1.A03 recommended again after 30 days");
     assert!(a03.1.contains("下一位拜访对象:赵副主任"), "{}", a03.1);
 }
+
+#[actix_web::test]
+async fn a_long_record_is_judged_with_one_source_per_kind_and_contact() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("rita");
+    let d = deal(&app, &rep).await;
+    let mut ids = Vec::new();
+    for day in 1..=25 {
+        let kind = if day % 2 == 0 { "call" } else { "visit" };
+        ids.push(
+            activity(
+                &app,
+                &rep,
+                &d,
+                json!({
+                "kind": kind, "occurred_at": format!("2026-10-{day:02}T02:00:00Z"),
+                "subject": "跟进", "participants": [d.head, d.eng],
+                "observations": [{"signal": "S1.B03"}]}),
+            )
+            .await,
+        );
+    }
+    let draft = app
+        .get(
+            &format!("/v1/opportunities/{}/stage-assessments/draft", d.opp),
+            &rep,
+        )
+        .await;
+    assert_eq!(draft.status, 200, "{}", draft.text);
+    let b03 = observed(&draft.json, "S1.B03");
+    assert_eq!(b03["supported_by"].as_array().unwrap().len(), 25);
+    assert_eq!(
+        b03["sources"].as_array().unwrap().len(),
+        4,
+        "visit, head, engineer, call: {b03}"
+    );
+    assert_eq!(b03["verification"], "verified");
+}

@@ -100,6 +100,21 @@ pub fn record_verification(activities: &[&RecordActivity]) -> Verification {
     }
 }
 
+/// The distinct sources of `activities`: one per kind and per contact (the first activity
+/// showing it is the reference; `supported_by` lists them all).
+fn distinct_sources(activities: &[&RecordActivity]) -> Vec<Source> {
+    let mut out: Vec<Source> = Vec::new();
+    for s in activities.iter().flat_map(|a| a.sources()) {
+        if !out
+            .iter()
+            .any(|o| o.kind == s.kind && o.contact_id == s.contact_id)
+        {
+            out.push(s);
+        }
+    }
+    out
+}
+
 fn ids(list: &[&RecordActivity]) -> Vec<Uuid> {
     list.iter().map(|a| a.id).collect()
 }
@@ -130,8 +145,13 @@ pub fn evidence_from_record(
     // Observed signals, in the order first seen.
     let mut by_signal: BTreeMap<&str, Vec<&RecordActivity>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
+    // Codes the current playbook no longer has cannot be judged and are left out.
     for a in record {
-        for o in &a.observations {
+        let known = a
+            .observations
+            .iter()
+            .filter(|o| playbook.stage_of_item(&o.signal, Kind::Behaviour).is_some());
+        for o in known {
             let seen = by_signal.entry(o.signal.as_str()).or_default();
             if seen.is_empty() {
                 order.push(o.signal.as_str());
@@ -152,7 +172,7 @@ pub fn evidence_from_record(
         input.observed_behaviours.push(ObservedBehaviour {
             code: code.to_string(),
             evidence: (!evidence.is_empty()).then(|| evidence.join("; ")),
-            sources: acts.iter().flat_map(|a| a.sources()).collect(),
+            sources: distinct_sources(acts),
         });
         support
             .observed
@@ -171,7 +191,11 @@ pub fn evidence_from_record(
         .iter()
         .filter(|a| (now - a.occurred_at).num_days() <= RECENT_ACTION_DAYS);
     for a in recent {
-        for k in &a.key_actions {
+        for k in a
+            .key_actions
+            .iter()
+            .filter(|k| playbook.action(k).is_some())
+        {
             if !done.contains(k) {
                 done.push(k.clone());
             }
@@ -208,7 +232,7 @@ pub fn evidence_from_record(
         .filter(|a| a.key_actions.iter().any(|k| k == PLANNING_ACTION))
         .collect();
     if !planning.is_empty() && judged(PLANNING_MILESTONE) {
-        let sources = planning.iter().flat_map(|a| a.sources()).collect();
+        let sources = distinct_sources(&planning);
         input.milestones.push(achieved(PLANNING_MILESTONE, sources));
         support.milestones.insert(
             PLANNING_MILESTONE.to_string(),
