@@ -33,7 +33,7 @@ pub struct TimelineQuery {
 
 /// A page of the timeline, newest first.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Timeline {
+pub struct TimelinePage {
     pub items: Vec<TimelineItem>,
     pub next_cursor: Option<String>,
 }
@@ -56,7 +56,7 @@ fn respond(page: Cursor, items: Vec<TimelineItem>, lang: Lang) -> HttpResponse {
     let (items, next_cursor) = page.finish(items, |i| (i.at.timestamp_micros(), i.id));
     HttpResponse::Ok()
         .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
-        .json(Timeline { items, next_cursor })
+        .json(TimelinePage { items, next_cursor })
 }
 
 /// Get the timeline of an account.
@@ -69,7 +69,7 @@ fn respond(page: Cursor, items: Vec<TimelineItem>, lang: Lang) -> HttpResponse {
     tag = "activities",
     params(("account_id" = Uuid, Path, description = "Account id"), TimelineQuery),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "A page of the timeline, newest first.", body = Timeline))
+    responses((status = 200, description = "A page of the timeline, newest first.", body = TimelinePage))
 )]
 #[get("/v1/accounts/{account_id}/timeline")]
 pub async fn get_account_timeline(
@@ -103,7 +103,7 @@ pub async fn get_account_timeline(
     tag = "activities",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), TimelineQuery),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "A page of the timeline, newest first.", body = Timeline))
+    responses((status = 200, description = "A page of the timeline, newest first.", body = TimelinePage))
 )]
 #[get("/v1/opportunities/{opportunity_id}/timeline")]
 pub async fn get_opportunity_timeline(
