@@ -1,5 +1,5 @@
 //! Validation findings and the checker that collects them: the domain's own vocabulary for
-//! "this input is wrong, here". `crate::error` turns a list of violations into a 422.
+//! "this input is wrong, here". the error module turns a list of violations into a 422.
 
 /// One finding: the JSON path of the offending value and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]

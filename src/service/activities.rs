@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::db::activities::{self as q, Activity, ActivityContent, ActivityFilter, NewActivity};
 use crate::db::documents::activity::{read_findings, write_findings, Findings};
-use crate::db::{self, accounts as account_q, contacts as contact_q};
+use crate::db::{self, contacts as contact_q};
 use crate::db::{opportunities as opp_q, surveys as survey_q};
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
@@ -20,7 +20,7 @@ use crate::domain::ids::TenantId;
 use crate::domain::playbook::{Kind, Playbook};
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
-use crate::service::archive::{self, Archivable, Guarded, Parent};
+use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, playbook, Conn, Precondition, Principal};
 
@@ -104,20 +104,15 @@ impl Archivable for Activity {
         let Some(row) = q::find(conn, tenant, id).await? else {
             return Ok(None);
         };
-        // The account row serialises writers of the account's record.
-        let account = account_q::find_for_update(conn, tenant, row.account_id)
-            .await?
-            .ok_or_else(|| not_found("account"))?;
-        let row = q::find_for_update(conn, tenant, id)
+        let (owner, parent) = archive::account_guard(conn, tenant, row.account_id).await?;
+        // Read again under the account's lock: the version checked is the current one.
+        let row = q::find(conn, tenant, id)
             .await?
             .ok_or_else(|| not_found("activity"))?;
         Ok(Some(Guarded {
             row,
-            owner: account.owner,
-            parent: Some(Parent {
-                name: "account",
-                archived: account.archived_at.is_some(),
-            }),
+            owner,
+            parent: Some(parent),
         }))
     }
 

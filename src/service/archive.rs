@@ -65,6 +65,23 @@ pub trait Archivable: Sized + Send {
     }
 }
 
+/// Locks the account a row belongs to (every writer of an account's rows takes this lock
+/// first, so a row read after it is current) and gives who owns it and whether it is archived.
+pub(crate) async fn account_guard(
+    conn: &mut Conn,
+    tenant: crate::domain::ids::TenantId,
+    account_id: uuid::Uuid,
+) -> ApiResult<(String, Parent)> {
+    let account = crate::db::accounts::find_for_update(conn, tenant, account_id)
+        .await?
+        .ok_or_else(|| not_found("account"))?;
+    let parent = Parent {
+        name: "account",
+        archived: account.archived_at.is_some(),
+    };
+    Ok((account.owner, parent))
+}
+
 /// 409 when `name` is archived.
 pub fn ensure_active(name: &str, archived_at: Option<DateTime<Utc>>) -> ApiResult<()> {
     match archived_at {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db;
 use crate::db::contacts as contact_q;
 use crate::db::documents;
 use crate::db::opportunities as opp_q;
@@ -16,7 +17,6 @@ use crate::db::surveys::{
     self as q, InventoryFilter, InventoryHit, NewInventoryItem, NewSurveyRecord, SurveyRecord,
     SurveyRecordChanges,
 };
-use crate::db::{self, accounts as account_q};
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::built_in;
 use crate::domain::survey::{
@@ -24,7 +24,7 @@ use crate::domain::survey::{
 };
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
-use crate::service::archive::{self, Archivable, Guarded, Parent};
+use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, Conn, Precondition, Principal};
 
@@ -96,17 +96,15 @@ impl Archivable for SurveyRecord {
         let Some(row) = q::find(conn, tenant, id).await? else {
             return Ok(None);
         };
-        // The account row serialises writers of the account's surveys (the latest flag).
-        let account = account_q::find_for_update(conn, tenant, row.account_id)
+        let (owner, parent) = archive::account_guard(conn, tenant, row.account_id).await?;
+        // Read again under the account's lock: the version checked is the current one.
+        let row = q::find(conn, tenant, id)
             .await?
-            .ok_or_else(|| not_found("account"))?;
+            .ok_or_else(|| not_found("survey record"))?;
         Ok(Some(Guarded {
             row,
-            owner: account.owner,
-            parent: Some(Parent {
-                name: "account",
-                archived: account.archived_at.is_some(),
-            }),
+            owner,
+            parent: Some(parent),
         }))
     }
 
