@@ -109,6 +109,53 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./.buyerpath";
 pub const MIN_HS_SECRET_BYTES: usize = 32;
 
+/// Secrets that appear in the repository's examples and documentation: public, so refused.
+const EXAMPLE_SECRETS: &[&str] = &[
+    "change-me-to-a-long-random-secret-of-at-least-32-bytes",
+    "replace-me-with-the-output-of-openssl-rand-base64-48",
+];
+
+/// Why a shared secret is unfit, if it is: published in the examples, or obviously weak.
+pub fn secret_weakness(secret: &str) -> Option<String> {
+    let bytes = secret.as_bytes();
+    let distinct: std::collections::HashSet<u8> = bytes.iter().copied().collect();
+    if EXAMPLE_SECRETS.contains(&secret) {
+        Some(
+            "is the example value from the documentation; generate one (openssl rand -base64 48)"
+                .into(),
+        )
+    } else if bytes.len() < MIN_HS_SECRET_BYTES {
+        Some(format!("must be at least {MIN_HS_SECRET_BYTES} bytes"))
+    } else if distinct.len() < 8 {
+        Some("is too weak: it needs at least 8 distinct characters".into())
+    } else {
+        None
+    }
+}
+
+/// A value given directly (`NAME`) or in a file (`NAME_FILE`, as compose `secrets:` mount them),
+/// never both. A trailing newline of the file is dropped.
+fn value_or_file(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    file_var: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    match (get(name), get(file_var)) {
+        (Some(_), Some(_)) => Err(err(name, format!("set {name} or {file_var}, not both"))),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(path)) => {
+            let v = std::fs::read_to_string(&path)
+                .map_err(|e| err(file_var, format!("cannot read {path}: {e}")))?;
+            let v = v.trim_end_matches(['\n', '\r']).to_string();
+            if v.trim().is_empty() {
+                return Err(err(file_var, format!("{path} is empty")));
+            }
+            Ok(Some(v))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -119,7 +166,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
 
-        let database_url = get("DATABASE_URL");
+        let database_url = value_or_file(&get, "DATABASE_URL", "DATABASE_URL_FILE")?;
         let bind = get("BUYERPATH_BIND").unwrap_or_else(|| DEFAULT_BIND.to_string());
         if bind.parse::<std::net::SocketAddr>().is_err() && !bind.contains(':') {
             return Err(err(
@@ -131,7 +178,7 @@ impl Config {
             get("BUYERPATH_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_string()),
         );
 
-        let secret = get("BUYERPATH_JWT_SECRET");
+        let secret = value_or_file(&get, "BUYERPATH_JWT_SECRET", "BUYERPATH_JWT_SECRET_FILE")?;
         let public_key = get("BUYERPATH_JWT_PUBLIC_KEY");
         let algorithm = get("BUYERPATH_JWT_ALGORITHM");
         let key = match (secret, public_key) {
@@ -150,11 +197,8 @@ impl Config {
                         ));
                     }
                 }
-                if secret.len() < MIN_HS_SECRET_BYTES {
-                    return Err(err(
-                        "BUYERPATH_JWT_SECRET",
-                        format!("must be at least {MIN_HS_SECRET_BYTES} bytes"),
-                    ));
+                if let Some(why) = secret_weakness(&secret) {
+                    return Err(err("BUYERPATH_JWT_SECRET", why));
                 }
                 JwtKeySource::Secret(secret.into_bytes())
             }
@@ -368,6 +412,64 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.var, "BUYERPATH_CORS_ORIGINS");
+    }
+
+    #[test]
+    fn example_and_weak_secrets_are_refused() {
+        for bad in [
+            "change-me-to-a-long-random-secret-of-at-least-32-bytes",
+            "replace-me-with-the-output-of-openssl-rand-base64-48",
+            &"a".repeat(64),
+            &"abab".repeat(16),
+            "short",
+        ] {
+            let e = cfg(&[("BUYERPATH_JWT_SECRET", bad)]).err().unwrap();
+            assert_eq!(e.var, "BUYERPATH_JWT_SECRET", "{bad}");
+            assert!(!e.to_string().contains(bad), "never echoed");
+        }
+        let example = include_str!("../docker/.env.example");
+        for line in example.lines() {
+            if let Some(v) = line.strip_prefix("BUYERPATH_JWT_SECRET=") {
+                assert!(
+                    secret_weakness(v).is_some(),
+                    "the example's value is refused: {v}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_can_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt");
+        std::fs::write(&path, "f00d-cafe-b33f-0123456789-abcdefghij\n").unwrap();
+        let p = path.to_str().unwrap();
+        let c = cfg(&[("BUYERPATH_JWT_SECRET_FILE", p)]).unwrap();
+        assert!(
+            matches!(c.jwt.key, JwtKeySource::Secret(ref s) if s == b"f00d-cafe-b33f-0123456789-abcdefghij")
+        );
+        let e = cfg(&[
+            ("BUYERPATH_JWT_SECRET_FILE", p),
+            ("BUYERPATH_JWT_SECRET", "x"),
+        ])
+        .err()
+        .unwrap();
+        assert_eq!(e.var, "BUYERPATH_JWT_SECRET");
+        let e = cfg(&[("BUYERPATH_JWT_SECRET_FILE", "/nonexistent/jwt")])
+            .err()
+            .unwrap();
+        assert_eq!(e.var, "BUYERPATH_JWT_SECRET_FILE");
+        let url = dir.path().join("url");
+        std::fs::write(&url, "postgres://u:p@db/buyerpath\n").unwrap();
+        let c = cfg(&[
+            ("DATABASE_URL_FILE", url.to_str().unwrap()),
+            ("BUYERPATH_JWT_SECRET_FILE", p),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_url.as_deref(),
+            Some("postgres://u:p@db/buyerpath")
+        );
     }
 
     #[test]
