@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::with_etag;
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::Page;
 use crate::service::activities::{self as svc, ActivityInput, ActivityView, ListActivities};
@@ -206,16 +206,7 @@ pub async fn list_activities(
     query: web::Query<ListActivitiesQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let page = Page::<(i64, Uuid)>::parse(query.limit, query.cursor.as_deref())?;
-    let after = match page.after {
-        Some((micros, id)) => Some((
-            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(|| {
-                ApiError::validation("cursor", "not a cursor returned by this API")
-            })?,
-            id,
-        )),
-        None => None,
-    };
+    let page = Page::<(DateTime<Utc>, Uuid)>::parse(query.limit, query.cursor.as_deref())?;
     let filter = ListActivities {
         opportunity_id: query.opportunity_id,
         contact_id: query.contact_id,
@@ -230,12 +221,11 @@ pub async fn list_activities(
         &principal,
         path.into_inner(),
         filter,
-        after,
+        page.after,
         page.fetch(),
     )
     .await?;
-    let (views, next_cursor) =
-        page.finish(views, |v| (v.row.occurred_at.timestamp_micros(), v.row.id));
+    let (views, next_cursor) = page.finish(views, |v| (v.row.occurred_at, v.row.id));
     Ok(HttpResponse::Ok().json(ActivityList {
         items: views.into_iter().map(ActivityDto::from).collect(),
         next_cursor,

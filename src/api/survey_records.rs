@@ -225,29 +225,18 @@ pub async fn list_survey_records(
     query: web::Query<ListSurveysQuery>,
 ) -> ApiResult<HttpResponse> {
     let account_id = path.into_inner();
-    let page = Page::<(i64, Uuid)>::parse(query.limit, query.cursor.as_deref())?;
-    let after = match page.after {
-        Some((micros, id)) => Some((
-            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(|| {
-                ApiError::validation("cursor", "not a cursor returned by this API")
-            })?,
-            id,
-        )),
-        None => None,
-    };
+    let page = Page::<(DateTime<Utc>, Uuid)>::parse(query.limit, query.cursor.as_deref())?;
     let mut conn = state.conn().await?;
     let views = svc::list(
         &mut conn,
         &principal,
         account_id,
         query.include_archived.unwrap_or(false),
-        after,
+        page.after,
         page.fetch(),
     )
     .await?;
-    let (views, next_cursor) = page.finish(views, |v| {
-        (v.record.surveyed_at.timestamp_micros(), v.record.id)
-    });
+    let (views, next_cursor) = page.finish(views, |v| (v.record.surveyed_at, v.record.id));
     Ok(HttpResponse::Ok().json(SurveyRecordList {
         items: views.into_iter().map(SurveyRecordDto::from).collect(),
         next_cursor,

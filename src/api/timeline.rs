@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::playbook::Lang;
 use crate::domain::timeline::TimelineItem;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::lang::pick_lang;
 use crate::http::pagination::Page;
 use crate::service::timeline as svc;
@@ -38,22 +38,10 @@ pub struct TimelinePage {
     pub next_cursor: Option<String>,
 }
 
-type Cursor = Page<(i64, Uuid)>;
-
-fn after(page: &Cursor) -> ApiResult<Option<(DateTime<Utc>, Uuid)>> {
-    match page.after {
-        Some((micros, id)) => Ok(Some((
-            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(|| {
-                ApiError::validation("cursor", "not a cursor returned by this API")
-            })?,
-            id,
-        ))),
-        None => Ok(None),
-    }
-}
+type Cursor = Page<(DateTime<Utc>, Uuid)>;
 
 fn respond(page: Cursor, items: Vec<TimelineItem>, lang: Lang) -> HttpResponse {
-    let (items, next_cursor) = page.finish(items, |i| (i.at.timestamp_micros(), i.id));
+    let (items, next_cursor) = page.finish(items, |i| (i.at, i.id));
     HttpResponse::Ok()
         .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
         .json(TimelinePage { items, next_cursor })
@@ -87,7 +75,7 @@ pub async fn get_account_timeline(
         &principal,
         path.into_inner(),
         lang,
-        after(&page)?,
+        page.after,
         page.fetch(),
     )
     .await?;
@@ -121,7 +109,7 @@ pub async fn get_opportunity_timeline(
         &principal,
         path.into_inner(),
         lang,
-        after(&page)?,
+        page.after,
         page.fetch(),
     )
     .await?;

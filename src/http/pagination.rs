@@ -1,6 +1,7 @@
 //! Keyset pagination: `limit` (1..=200, default 50) and an opaque `cursor`.
 
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::validate::Violation;
@@ -37,10 +38,11 @@ impl CursorKey for i64 {
     }
 }
 
-impl CursorKey for (i64, Uuid) {
+/// Lists ordered by a time and the id (newest first): the time travels as microseconds.
+impl CursorKey for (DateTime<Utc>, Uuid) {
     const TAG: u8 = CURSOR_VERSION + 2;
     fn to_bytes(&self) -> Vec<u8> {
-        let mut v = self.0.to_be_bytes().to_vec();
+        let mut v = self.0.timestamp_micros().to_be_bytes().to_vec();
         v.extend_from_slice(self.1.as_bytes());
         v
     }
@@ -48,8 +50,9 @@ impl CursorKey for (i64, Uuid) {
         if b.len() != 24 {
             return None;
         }
+        let micros = i64::from_be_bytes(b[..8].try_into().ok()?);
         Some((
-            i64::from_be_bytes(b[..8].try_into().ok()?),
+            DateTime::<Utc>::from_timestamp_micros(micros)?,
             Uuid::from_slice(&b[8..]).ok()?,
         ))
     }
