@@ -12,12 +12,13 @@ use uuid::Uuid;
 use crate::db::activities as activity_q;
 use crate::db::documents;
 use crate::db::opportunities::{self as q, Assessment, Opportunity};
+use crate::db::surveys::SettingValues;
 use crate::domain::assessment::{
     self, AssessmentInput, Basis, Facts, Judgement, RecordActivity, SurveyFact,
 };
 use crate::domain::ids::TenantId;
 use crate::domain::opportunity::StageCode;
-use crate::domain::org_chart::{coverage_with, Person};
+use crate::domain::org_chart::{coverage_with, Person, Recency};
 use crate::domain::playbook::{Lang, Playbook};
 use crate::domain::survey;
 use crate::domain::validate::Violation;
@@ -64,6 +65,7 @@ async fn facts_in(
     opp: &Opportunity,
     playbook: &Playbook,
     input: &AssessmentInput,
+    values: &SettingValues,
     lang: Lang,
 ) -> ApiResult<Facts> {
     let people = contacts::people_in(conn, tenant, opp.account_id).await?;
@@ -83,14 +85,17 @@ async fn facts_in(
         return Err(ApiError::Validation(unknown));
     }
     let people: Vec<Person> = people.into_iter().map(|(_, p)| p).collect();
-    let recency = contacts::recency_in(conn, tenant).await?;
+    let recency = Recency {
+        now: Utc::now(),
+        stale_days: i64::from(values.stale_contact_days),
+    };
     let survey = match surveys::latest_in(conn, tenant, opp.account_id).await? {
         None => SurveyFact::Missing,
         Some((_, sections)) => {
             let c = survey::completeness(playbook, &sections);
             SurveyFact::Latest {
                 completeness_percent: c.percent,
-                threshold_percent: settings::survey_threshold_in(conn, tenant).await?,
+                threshold_percent: settings::threshold_percent(values, tenant)?,
                 missing_sections: survey::missing_names(&c, lang),
             }
         }
@@ -117,8 +122,8 @@ async fn record_in(
     conn: &mut Conn,
     tenant: TenantId,
     opp: &Opportunity,
+    window: i32,
 ) -> ApiResult<Vec<RecordActivity>> {
-    let window = settings::values_in(conn, tenant).await?.record_window_days;
     let since = Utc::now() - chrono::Duration::days(i64::from(window));
     activity_q::record_for(conn, tenant, opp.account_id, opp.id, since)
         .await?
@@ -157,7 +162,9 @@ async fn judge_in(
         )
     })?;
     assessment::validate(&playbook, current, input)?;
-    let facts = facts_in(conn, tenant, opp, &playbook, input, lang).await?;
+    // The tenant's settings, read once for the facts and the record.
+    let values = settings::values_in(conn, tenant).await?;
+    let facts = facts_in(conn, tenant, opp, &playbook, input, &values, lang).await?;
     if !input.from_record {
         return Ok(Judged {
             playbook_version: version,
@@ -166,7 +173,7 @@ async fn judge_in(
             basis: Basis::Claims,
         });
     }
-    let record = record_in(conn, tenant, opp).await?;
+    let record = record_in(conn, tenant, opp, values.record_window_days).await?;
     let (built, support) = assessment::evidence_from_record(
         &playbook,
         current,

@@ -45,9 +45,9 @@ pub(crate) async fn values_in(conn: &mut Conn, tenant: TenantId) -> ApiResult<Se
         .map_or_else(SettingValues::default, SettingValues::from))
 }
 
-/// The tenant's survey completeness threshold in percent (default 80).
-pub(crate) async fn survey_threshold_in(conn: &mut Conn, tenant: TenantId) -> ApiResult<u8> {
-    let t = values_in(conn, tenant).await?.survey_completeness_threshold;
+/// The survey completeness threshold in percent.
+pub(crate) fn threshold_percent(values: &SettingValues, tenant: TenantId) -> ApiResult<u8> {
+    let t = values.survey_completeness_threshold;
     u8::try_from(t).map_err(|_| {
         ApiError::internal(format!(
             "stored survey threshold {t} of tenant {tenant} is out of range"
