@@ -20,7 +20,7 @@ use crate::domain::ids::TenantId;
 use crate::domain::playbook::{Kind, Playbook};
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
-use crate::service::archive::{self, Archivable, Guarded};
+use crate::service::archive::{self, Archivable};
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, playbook, Conn, Precondition, Principal};
 
@@ -100,32 +100,9 @@ impl Archivable for Activity {
     type Key = Uuid;
     const NAME: &'static str = "activity";
 
-    async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
-        let Some(row) = q::find(conn, tenant, id).await? else {
-            return Ok(None);
-        };
-        let (owner, parent) = archive::account_guard(conn, tenant, row.account_id).await?;
-        // Read again under the account's lock: the version checked is the current one.
-        let row = q::find(conn, tenant, id)
-            .await?
-            .ok_or_else(|| not_found("activity"))?;
-        Ok(Some(Guarded {
-            row,
-            owner,
-            parent: Some(parent),
-        }))
-    }
+    archive::account_row!(q);
 
     archive::row_state!();
-
-    async fn set_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        id: Uuid,
-        archived: bool,
-    ) -> ApiResult<Self> {
-        Ok(q::set_archived(conn, tenant, id, archived).await?)
-    }
 }
 
 fn dedup<T: PartialEq + Clone>(list: &[T]) -> Vec<T> {

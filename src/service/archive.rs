@@ -162,3 +162,41 @@ macro_rules! row_state {
     };
 }
 pub(crate) use row_state;
+
+/// `lock` and `set_archived` of a row that belongs to an account and is written under the
+/// account's lock (`account_guard`); `$q` is the row's query module (with `find` and
+/// `set_archived` from `db::versioned_table!`).
+macro_rules! account_row {
+    ($q:ident) => {
+        async fn lock(
+            conn: &mut $crate::service::Conn,
+            tenant: $crate::domain::ids::TenantId,
+            id: uuid::Uuid,
+        ) -> $crate::error::ApiResult<Option<$crate::service::archive::Guarded<Self>>> {
+            let Some(row) = $q::find(conn, tenant, id).await? else {
+                return Ok(None);
+            };
+            let (owner, parent) =
+                $crate::service::archive::account_guard(conn, tenant, row.account_id).await?;
+            // Read again under the account's lock: the version checked is the current one.
+            let row = $q::find(conn, tenant, id)
+                .await?
+                .ok_or_else(|| $crate::service::not_found(Self::NAME))?;
+            Ok(Some($crate::service::archive::Guarded {
+                row,
+                owner,
+                parent: Some(parent),
+            }))
+        }
+
+        async fn set_archived(
+            conn: &mut $crate::service::Conn,
+            tenant: $crate::domain::ids::TenantId,
+            id: uuid::Uuid,
+            archived: bool,
+        ) -> $crate::error::ApiResult<Self> {
+            Ok($q::set_archived(conn, tenant, id, archived).await?)
+        }
+    };
+}
+pub(crate) use account_row;

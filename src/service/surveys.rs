@@ -24,7 +24,7 @@ use crate::domain::survey::{
 };
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
-use crate::service::archive::{self, Archivable, Guarded};
+use crate::service::archive::{self, Archivable};
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, Conn, Precondition, Principal};
 
@@ -92,32 +92,9 @@ impl Archivable for SurveyRecord {
     type Key = Uuid;
     const NAME: &'static str = "survey record";
 
-    async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
-        let Some(row) = q::find(conn, tenant, id).await? else {
-            return Ok(None);
-        };
-        let (owner, parent) = archive::account_guard(conn, tenant, row.account_id).await?;
-        // Read again under the account's lock: the version checked is the current one.
-        let row = q::find(conn, tenant, id)
-            .await?
-            .ok_or_else(|| not_found("survey record"))?;
-        Ok(Some(Guarded {
-            row,
-            owner,
-            parent: Some(parent),
-        }))
-    }
+    archive::account_row!(q);
 
     archive::row_state!();
-
-    async fn set_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        id: Uuid,
-        archived: bool,
-    ) -> ApiResult<Self> {
-        Ok(q::set_archived(conn, tenant, id, archived).await?)
-    }
 
     async fn after_change(&self, conn: &mut Conn, tenant: TenantId) -> ApiResult<()> {
         q::refresh_latest(conn, tenant, self.account_id).await?;
