@@ -58,6 +58,12 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub shutdown_timeout_secs: u64,
     pub workers: Option<usize>,
+    /// `BUYERPATH_EVENT_RETENTION_DAYS`: how long events and finished webhook deliveries are kept.
+    pub event_retention_days: u64,
+    /// `BUYERPATH_WEBHOOK_ALLOW_PRIVATE`: webhooks may use http and private addresses.
+    pub webhook_allow_private: bool,
+    /// `BUYERPATH_WEBHOOK_WORKER`: whether `serve` runs the webhook delivery worker.
+    pub webhook_worker: bool,
 }
 
 impl fmt::Debug for Config {
@@ -79,6 +85,9 @@ impl fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
             .field("workers", &self.workers)
+            .field("event_retention_days", &self.event_retention_days)
+            .field("webhook_allow_private", &self.webhook_allow_private)
+            .field("webhook_worker", &self.webhook_worker)
             .finish()
     }
 }
@@ -270,11 +279,10 @@ impl Config {
             1024,
             1 << 30,
         )? as usize;
-        let migrate_on_start = match get("BUYERPATH_MIGRATE_ON_START").as_deref() {
-            None | Some("true") | Some("1") => true,
-            Some("false") | Some("0") => false,
-            Some(_) => return Err(err("BUYERPATH_MIGRATE_ON_START", "expected true or false")),
-        };
+        let migrate_on_start = parse_bool(&get, "BUYERPATH_MIGRATE_ON_START", true)?;
+        let event_retention_days = parse_num(&get, "BUYERPATH_EVENT_RETENTION_DAYS", 30, 1, 3650)?;
+        let webhook_allow_private = parse_bool(&get, "BUYERPATH_WEBHOOK_ALLOW_PRIVATE", false)?;
+        let webhook_worker = parse_bool(&get, "BUYERPATH_WEBHOOK_WORKER", true)?;
         let cors_origins = match get("BUYERPATH_CORS_ORIGINS") {
             None => Vec::new(),
             Some(list) => {
@@ -315,7 +323,23 @@ impl Config {
             cors_origins,
             shutdown_timeout_secs,
             workers,
+            event_retention_days,
+            webhook_allow_private,
+            webhook_worker,
         })
+    }
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(var).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        Some(_) => Err(err(var, "expected true or false")),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod http;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod worker;
 pub mod xlsx;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -65,6 +66,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(extract::fallback))
+        .wrap(middleware::from_fn(http::idempotency::middleware))
         .wrap(Condition::new(cors_enabled, cors))
         .wrap(ErrorHandlers::new().default_handler(problem_catch_all))
         .wrap(metrics)
@@ -90,12 +92,14 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::ACCEPT,
             header::ACCEPT_LANGUAGE,
             header::HeaderName::from_static(request_id::HEADER),
+            header::HeaderName::from_static(crate::service::idempotency::HEADER),
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
             header::HeaderName::from_static(request_id::HEADER),
+            header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600);
     for o in origins {

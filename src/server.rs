@@ -223,21 +223,71 @@ fn serve_with(
 
     actix_web::rt::System::new().block_on(async move {
         let pool = db::build_pool(&database.url, &settings)?;
+        let run_worker = config.webhook_worker;
+        let worker_settings = crate::worker::Settings {
+            allow_private: config.webhook_allow_private,
+            retention: Duration::from_secs(config.event_retention_days * 86_400),
+        };
         let state = web::Data::new(AppState::new(config, pool.clone(), keys)?);
+        let (stop_worker, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = run_worker.then(|| {
+            actix_web::rt::spawn(crate::worker::run(
+                pool.clone(),
+                worker_settings,
+                state.webhook_metrics.clone(),
+                stop_rx,
+            ))
+        });
         let mut server = HttpServer::new(move || crate::build_app(state.clone()))
-            .shutdown_timeout(shutdown_timeout);
+            .shutdown_timeout(shutdown_timeout)
+            .disable_signals();
         if let Some(w) = workers {
             server = server.workers(w);
         }
         let server = server
             .bind(&bind)
-            .map_err(|e| format!("BUYERPATH_BIND: cannot listen on {bind}: {e}"))?;
+            .map_err(|e| format!("BUYERPATH_BIND: cannot listen on {bind}: {e}"))?
+            .run();
         log::info!("listening on http://{bind}");
-        let result = server.run().await;
+        let handle = server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = stop_signal().await;
+            log::info!("{signal}: draining requests and stopping the webhook worker");
+            let _ = stop_worker.send(true);
+            handle.stop(true).await;
+        });
+        let result = server.await;
+        // In-flight webhook attempts finish (each is bounded by its 15 s timeout).
+        if let Some(worker) = worker {
+            if tokio::time::timeout(Duration::from_secs(20), worker)
+                .await
+                .is_err()
+            {
+                log::warn!("the webhook worker did not stop in time; its claims will expire");
+            }
+        }
         log::info!("server stopped; closing the database pool");
         pool.close();
         result.map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// Waits for SIGTERM or SIGINT and names it.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        },
+        _ => {
+            log::error!("cannot listen for signals; stop with SIGKILL");
+            std::future::pending().await
+        }
+    }
 }
 
 /// `buyerpath healthcheck`: a minimal HTTP/1.1 GET of /readyz (no client library needed).

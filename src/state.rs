@@ -11,6 +11,7 @@ pub struct AppState {
     pub config: Config,
     pub jwt: std::sync::Arc<JwtKeys>,
     pub metrics: PrometheusMetrics,
+    pub webhook_metrics: crate::worker::WebhookMetrics,
     /// Migration versions embedded in this binary; `/readyz` checks they are all applied.
     pub expected_migrations: Vec<String>,
 }
@@ -23,7 +24,9 @@ impl AppState {
             .mask_unmatched_patterns("UNKNOWN")
             .build()
             .map_err(|e| format!("cannot build metrics: {e}"))?;
+        let webhook_metrics = crate::worker::WebhookMetrics::register(&metrics.registry)?;
         Ok(AppState {
+            webhook_metrics,
             pool,
             config,
             jwt: std::sync::Arc::new(jwt),

@@ -12,7 +12,7 @@ use crate::db::accounts::Account;
 use crate::domain::SizeBand;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
-use crate::http::pagination::PageRequest;
+use crate::http::pagination::SyncPage;
 use crate::service::accounts::{self as svc, CreateAccount, ListAccounts, PatchAccount};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
@@ -104,6 +104,9 @@ pub struct ListAccountsQuery {
     pub tag: Option<String>,
     /// Include archived accounts (default false).
     pub include_archived: Option<bool>,
+    /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
+    /// `(updated_at, id)` order; `cursor` then continues that order.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Page size, 1-200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -158,7 +161,7 @@ pub async fn list_accounts(
     query: web::Query<ListAccountsQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let page = SyncPage::<Uuid>::parse(query.limit, query.cursor.as_deref(), query.updated_since)?;
     let filter = ListAccounts {
         q: query.q,
         owner: query.owner,
@@ -167,8 +170,8 @@ pub async fn list_accounts(
         include_archived: query.include_archived.unwrap_or(false),
     };
     let mut conn = state.conn().await?;
-    let rows = svc::list(&mut conn, &principal, filter, page.after, page.fetch()).await?;
-    let (rows, next_cursor) = page.finish(rows, |a| a.id);
+    let rows = svc::list(&mut conn, &principal, filter, page.keyset(), page.fetch()).await?;
+    let (rows, next_cursor) = page.finish(rows, |a| a.id, |a| (a.updated_at, a.id));
     Ok(HttpResponse::Ok().json(AccountList {
         items: rows
             .into_iter()

@@ -12,7 +12,7 @@ use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
-use crate::http::pagination::Page;
+use crate::http::pagination::SyncPage;
 use crate::service::activities::{self as svc, ActivityInput, ActivityView, ListActivities};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
@@ -138,6 +138,9 @@ pub struct ActivityList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListActivitiesQuery {
+    /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
+    /// `(updated_at, id)` order; `cursor` then continues that order.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Only activities of this opportunity.
     pub opportunity_id: Option<Uuid>,
     /// Only activities this contact took part in.
@@ -206,7 +209,11 @@ pub async fn list_activities(
     query: web::Query<ListActivitiesQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let page = Page::<(DateTime<Utc>, Uuid)>::parse(query.limit, query.cursor.as_deref())?;
+    let page = SyncPage::<(DateTime<Utc>, Uuid)>::parse(
+        query.limit,
+        query.cursor.as_deref(),
+        query.updated_since,
+    )?;
     let filter = ListActivities {
         opportunity_id: query.opportunity_id,
         contact_id: query.contact_id,
@@ -221,11 +228,15 @@ pub async fn list_activities(
         &principal,
         path.into_inner(),
         filter,
-        page.after,
+        page.keyset(),
         page.fetch(),
     )
     .await?;
-    let (views, next_cursor) = page.finish(views, |v| (v.row.occurred_at, v.row.id));
+    let (views, next_cursor) = page.finish(
+        views,
+        |v| (v.row.occurred_at, v.row.id),
+        |v| (v.row.updated_at, v.row.id),
+    );
     Ok(HttpResponse::Ok().json(ActivityList {
         items: views.into_iter().map(ActivityDto::from).collect(),
         next_cursor,

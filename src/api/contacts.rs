@@ -13,7 +13,7 @@ use crate::domain::org_chart::{
 };
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
-use crate::http::pagination::PageRequest;
+use crate::http::pagination::SyncPage;
 use crate::service::contacts::{self as svc, ContactView, CreateContact, PatchContact};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
@@ -115,6 +115,9 @@ pub struct ContactList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListContactsQuery {
+    /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
+    /// `(updated_at, id)` order; `cursor` then continues that order.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Include archived contacts (default false).
     pub include_archived: Option<bool>,
     /// Page size, 1-200 (default 50).
@@ -187,18 +190,22 @@ pub async fn list_contacts(
 ) -> ApiResult<HttpResponse> {
     let account_id = path.into_inner();
     let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let page = SyncPage::<Uuid>::parse(query.limit, query.cursor.as_deref(), query.updated_since)?;
     let mut conn = state.conn().await?;
     let rows = svc::list(
         &mut conn,
         &principal,
         account_id,
         query.include_archived.unwrap_or(false),
-        page.after,
+        page.keyset(),
         page.fetch(),
     )
     .await?;
-    let (rows, next_cursor) = page.finish(rows, |c| c.contact.id);
+    let (rows, next_cursor) = page.finish(
+        rows,
+        |c| c.contact.id,
+        |c| (c.contact.updated_at, c.contact.id),
+    );
     Ok(HttpResponse::Ok().json(ContactList {
         items: rows
             .into_iter()

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activities;
 pub mod assessments;
 pub mod contacts;
+pub mod events;
 pub mod health;
 pub mod opportunities;
 pub mod pipeline;
@@ -13,6 +14,7 @@ pub mod schema;
 pub mod settings;
 pub mod survey_records;
 pub mod timeline;
+pub mod webhooks;
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -92,7 +94,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(survey_records::diff_survey_records)
         .service(survey_records::list_inventory)
         .service(settings::get_settings)
-        .service(settings::patch_settings);
+        .service(settings::patch_settings)
+        .service(events::list_events)
+        .service(webhooks::create_webhook_endpoint)
+        .service(webhooks::list_webhook_endpoints)
+        .service(webhooks::get_webhook_endpoint)
+        .service(webhooks::patch_webhook_endpoint)
+        .service(webhooks::delete_webhook_endpoint)
+        .service(webhooks::rotate_webhook_endpoint_secret)
+        .service(webhooks::test_webhook_endpoint)
+        .service(webhooks::list_webhook_deliveries)
+        .service(webhooks::redeliver_webhook_delivery);
 }
 
 struct SecurityAddon;
@@ -141,6 +153,8 @@ impl Modify for SecurityAddon {
         (name = "pipeline", description = "Open opportunities per purchase stage"),
         (name = "surveys", description = "Customer current-state survey records (客户现状调查表) and the installed base"),
         (name = "settings", description = "Tenant settings"),
+        (name = "events", description = "The event log: every committed change, in commit order"),
+        (name = "webhooks", description = "Signed HTTP deliveries of events (Standard Webhooks)"),
         (name = "health", description = "Liveness and readiness probes; no token needed"),
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::Amount, crate::service::input::Tag)),
@@ -192,6 +206,33 @@ fn constrain_if_match(op: &mut Operation) {
     }
 }
 
+/// The syntax of an `Idempotency-Key`: an sf-string or a bare token of visible ASCII.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = r#"^("[!#-\[\]-~]{1,255}"|[!#-\[\]-~]{1,255})$"#;
+
+/// Every POST takes an `Idempotency-Key` (IETF httpapi draft).
+fn add_idempotency_key(op: &mut Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::Required;
+    let p = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the first response (status, body, `Location`) is kept for 24 \
+             hours per user and key and replayed (with `Idempotent-Replayed: true`) for a repeat \
+             of the same request. The same key with a different method, path or body is 422; \
+             a repeat while the first is still running is 409. A UUID is a good key.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(IDEMPOTENCY_KEY_PATTERN)),
+        ))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(p.into());
+}
+
 fn is_secured(op: &Operation) -> bool {
     serde_json::to_value(&op.security)
         .ok()
@@ -230,6 +271,9 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             let has_body = op.request_body.is_some();
             let secured = is_secured(op);
             constrain_if_match(op);
+            if method == "POST" && secured {
+                add_idempotency_key(op);
+            }
             let mut add = |status: &str, description: &str| {
                 op.responses
                     .responses
@@ -269,6 +313,17 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 add(
                     "422",
                     "The body is invalid; `errors` lists each field and what is wrong.",
+                );
+            }
+            if method == "POST" && secured {
+                add("400", "A header (`Idempotency-Key`) is malformed.");
+                add(
+                    "409",
+                    "A request with the same `Idempotency-Key` is still being processed.",
+                );
+                add(
+                    "422",
+                    "The `Idempotency-Key` was used with a different request.",
                 );
             }
             if method == "PATCH" || method == "DELETE" || method == "PUT" {

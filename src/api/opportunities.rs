@@ -13,7 +13,7 @@ use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
 use crate::domain::survey::SurveySummary;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
-use crate::http::pagination::{PageQuery, PageRequest};
+use crate::http::pagination::{PageQuery, PageRequest, SyncPage, SyncPageQuery};
 use crate::service::opportunities::{
     self as svc, CreateOpportunity, ListOpportunities, OpportunityView, PatchOpportunity,
 };
@@ -108,8 +108,12 @@ fn respond(builder: actix_web::HttpResponseBuilder, v: OpportunityView) -> ApiRe
     Ok(with_etag(builder, version, &OpportunityDto::from_view(v)?))
 }
 
-fn page(views: Vec<OpportunityView>, page: PageRequest) -> ApiResult<HttpResponse> {
-    let (views, next_cursor) = page.finish(views, |v| v.opportunity.id);
+fn page(views: Vec<OpportunityView>, page: SyncPage<Uuid>) -> ApiResult<HttpResponse> {
+    let (views, next_cursor) = page.finish(
+        views,
+        |v| v.opportunity.id,
+        |v| (v.opportunity.updated_at, v.opportunity.id),
+    );
     let items = views
         .into_iter()
         .map(OpportunityDto::from_view)
@@ -129,6 +133,9 @@ pub struct OpportunityList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListOpportunitiesQuery {
+    /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
+    /// `(updated_at, id)` order; `cursor` then continues that order.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Only opportunities in this stage (S1-S6).
     #[param(pattern = "^S[1-6]$")]
     pub stage: Option<String>,
@@ -199,7 +206,7 @@ pub async fn create_opportunity(
 /// schema cannot tell a cursor it issued).
 #[utoipa::path(
     tag = "opportunities",
-    params(("account_id" = Uuid, Path, description = "Account id"), PageQuery),
+    params(("account_id" = Uuid, Path, description = "Account id"), SyncPageQuery),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of opportunities.", body = OpportunityList))
 )]
@@ -208,12 +215,18 @@ pub async fn list_account_opportunities(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: web::Query<SyncPageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let p = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let p = SyncPage::<Uuid>::parse(query.limit, query.cursor.as_deref(), query.updated_since)?;
     let mut conn = state.conn().await?;
-    let views =
-        svc::list_for_account(&mut conn, &principal, path.into_inner(), p.after, p.fetch()).await?;
+    let views = svc::list_for_account(
+        &mut conn,
+        &principal,
+        path.into_inner(),
+        p.keyset(),
+        p.fetch(),
+    )
+    .await?;
     page(views, p)
 }
 
@@ -235,7 +248,7 @@ pub async fn list_opportunities(
     query: web::Query<ListOpportunitiesQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let p = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let p = SyncPage::<Uuid>::parse(query.limit, query.cursor.as_deref(), query.updated_since)?;
     let filter = ListOpportunities {
         account_id: query.account_id,
         stage: query.stage,
@@ -244,7 +257,7 @@ pub async fn list_opportunities(
         include_archived: query.include_archived.unwrap_or(false),
     };
     let mut conn = state.conn().await?;
-    let views = svc::list(&mut conn, &principal, filter, p.after, p.fetch()).await?;
+    let views = svc::list(&mut conn, &principal, filter, p.keyset(), p.fetch()).await?;
     page(views, p)
 }
 

@@ -11,7 +11,7 @@ use crate::api::with_etag;
 use crate::domain::survey::{Completeness, InventoryCategory, SectionDiff, Sections};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
-use crate::http::pagination::Page;
+use crate::http::pagination::{Page, SyncPage};
 use crate::service::surveys::{self as svc, InventorySearch, SurveyInput, SurveyView};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
@@ -110,6 +110,9 @@ pub struct SurveyRecordList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListSurveysQuery {
+    /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
+    /// `(updated_at, id)` order; `cursor` then continues that order.
+    pub updated_since: Option<DateTime<Utc>>,
     pub include_archived: Option<bool>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -225,18 +228,26 @@ pub async fn list_survey_records(
     query: web::Query<ListSurveysQuery>,
 ) -> ApiResult<HttpResponse> {
     let account_id = path.into_inner();
-    let page = Page::<(DateTime<Utc>, Uuid)>::parse(query.limit, query.cursor.as_deref())?;
+    let page = SyncPage::<(DateTime<Utc>, Uuid)>::parse(
+        query.limit,
+        query.cursor.as_deref(),
+        query.updated_since,
+    )?;
     let mut conn = state.conn().await?;
     let views = svc::list(
         &mut conn,
         &principal,
         account_id,
         query.include_archived.unwrap_or(false),
-        page.after,
+        page.keyset(),
         page.fetch(),
     )
     .await?;
-    let (views, next_cursor) = page.finish(views, |v| (v.record.surveyed_at, v.record.id));
+    let (views, next_cursor) = page.finish(
+        views,
+        |v| (v.record.surveyed_at, v.record.id),
+        |v| (v.record.updated_at, v.record.id),
+    );
     Ok(HttpResponse::Ok().json(SurveyRecordList {
         items: views.into_iter().map(SurveyRecordDto::from).collect(),
         next_cursor,

@@ -79,24 +79,22 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewAccount) -> QueryResul
         .await
 }
 
-/// One page in id order (ids are time-ordered), after `after`; `limit` rows at most.
+/// One page in id order (ids are time-ordered), or in `(updated_at, id)` order when syncing;
+/// `limit` rows at most.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     filter: &AccountFilter,
-    after: Option<Uuid>,
+    keyset: &crate::db::Keyset<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Account>> {
-    let mut query = accounts::table
+    let query = accounts::table
         .filter(accounts::tenant_id.eq(tenant.get()))
         .select(Account::as_select())
-        .order(accounts::id.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(accounts::id.gt(after));
-    }
-    if !filter.include_archived {
+    let mut query = crate::db::keyset!(query, accounts, keyset);
+    if !keyset.with_archived(filter.include_archived) {
         query = query.filter(accounts::archived_at.is_null());
     }
     if let Some(q) = &filter.q {

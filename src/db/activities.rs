@@ -97,17 +97,16 @@ pub async fn list(
     tenant: TenantId,
     account: Uuid,
     filter: &ActivityFilter,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    keyset: &crate::db::Keyset<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<Activity>> {
     let mut q = a::table
         .filter(a::tenant_id.eq(tenant.get()))
         .filter(a::account_id.eq(account))
-        .order((a::occurred_at.desc(), a::id.desc()))
         .limit(limit)
         .select(Activity::as_select())
         .into_boxed();
-    if !filter.include_archived {
+    if !keyset.with_archived(filter.include_archived) {
         q = q.filter(a::archived_at.is_null());
     }
     if let Some(o) = filter.opportunity_id {
@@ -125,12 +124,20 @@ pub async fn list(
     if let Some(to) = filter.to {
         q = q.filter(a::occurred_at.lt(to));
     }
-    if let Some((at, id)) = after {
-        q = q.filter(
-            a::occurred_at
-                .lt(at)
-                .or(a::occurred_at.eq(at).and(a::id.lt(id))),
-        );
+    match keyset {
+        crate::db::Keyset::After(after) => {
+            q = q.order((a::occurred_at.desc(), a::id.desc()));
+            if let Some((at, id)) = after {
+                q = q.filter(
+                    a::occurred_at
+                        .lt(*at)
+                        .or(a::occurred_at.eq(*at).and(a::id.lt(*id))),
+                );
+            }
+        }
+        crate::db::Keyset::Changed { since, after } => {
+            q = crate::db::changed_since!(q, a, since, after);
+        }
     }
     q.load(conn).await
 }

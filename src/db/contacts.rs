@@ -105,17 +105,14 @@ pub async fn list(
     tenant: TenantId,
     account: Uuid,
     include_archived: bool,
-    after: Option<Uuid>,
+    keyset: &crate::db::Keyset<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Contact>> {
-    let mut query = scoped(tenant, account)
+    let query = scoped(tenant, account)
         .select(Contact::as_select())
-        .order(contacts::id.asc())
         .limit(limit);
-    if let Some(after) = after {
-        query = query.filter(contacts::id.gt(after));
-    }
-    if !include_archived {
+    let mut query = crate::db::keyset!(query, contacts, keyset);
+    if !keyset.with_archived(include_archived) {
         query = query.filter(contacts::archived_at.is_null());
     }
     query.load(conn).await

@@ -82,12 +82,73 @@ macro_rules! versioned_table {
 }
 pub(crate) use versioned_table;
 
+/// Where a page of a list starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyset<K> {
+    /// The list's own order, after this key.
+    After(Option<K>),
+    /// Sync: rows changed at or after `since` (archived ones included), in `(updated_at, id)`
+    /// order, after this key.
+    Changed {
+        since: chrono::DateTime<chrono::Utc>,
+        after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    },
+}
+
+impl<K> Keyset<K> {
+    /// Whether archived rows are listed: always when syncing.
+    pub fn with_archived(&self, asked: bool) -> bool {
+        asked || matches!(self, Keyset::Changed { .. })
+    }
+}
+
+/// Orders and starts a boxed query of table `$t` at `$ks` (a `&Keyset<Uuid>`): id order, or
+/// `(updated_at, id)` order from `since` when syncing.
+macro_rules! keyset {
+    ($q:expr, $t:ident, $ks:expr) => {{
+        let mut q = $q;
+        match $ks {
+            $crate::db::Keyset::After(after) => {
+                q = q.order($t::id.asc());
+                if let Some(a) = after {
+                    q = q.filter($t::id.gt(*a));
+                }
+            }
+            $crate::db::Keyset::Changed { since, after } => {
+                q = $crate::db::changed_since!(q, $t, since, after);
+            }
+        }
+        q
+    }};
+}
+pub(crate) use keyset;
+
+/// The `Keyset::Changed` arm alone, for lists whose own order is not the id.
+macro_rules! changed_since {
+    ($q:expr, $t:ident, $since:expr, $after:expr) => {{
+        let mut q = $q
+            .order(($t::updated_at.asc(), $t::id.asc()))
+            .filter($t::updated_at.ge(*$since));
+        if let Some((ts, id)) = $after {
+            q = q.filter(
+                $t::updated_at
+                    .gt(*ts)
+                    .or($t::updated_at.eq(*ts).and($t::id.gt(*id))),
+            );
+        }
+        q
+    }};
+}
+pub(crate) use changed_since;
+
 pub mod accounts;
 pub mod activities;
 pub mod contacts;
 pub mod documents;
 pub mod embedded_pg;
 pub mod error;
+pub mod events;
+pub mod idempotency;
 pub mod migrate;
 pub mod opportunities;
 pub mod playbook;
@@ -95,6 +156,7 @@ pub mod pool;
 pub mod schema;
 pub mod surveys;
 pub mod timeline;
+pub mod webhooks;
 
 pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
 
@@ -108,6 +170,9 @@ pub const TABLES: &[&str] = &[
     "accounts",
     "activities",
     "contacts",
+    "event_dispatch",
+    "events",
+    "idempotency_keys",
     "opportunities",
     "playbook_versions",
     "stage_assessments",
@@ -115,6 +180,9 @@ pub const TABLES: &[&str] = &[
     "survey_inventory_items",
     "survey_records",
     "tenant_settings",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ];
 
 /// Reads the stored code of a closed vocabulary (the one mechanism for text enums read from

@@ -92,19 +92,16 @@ pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     filter: &OpportunityFilter,
-    after: Option<Uuid>,
+    keyset: &crate::db::Keyset<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Opportunity>> {
-    let mut q = o::table
+    let q = o::table
         .filter(o::tenant_id.eq(tenant.get()))
         .select(Opportunity::as_select())
-        .order(o::id.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        q = q.filter(o::id.gt(after));
-    }
-    if !filter.include_archived {
+    let mut q = crate::db::keyset!(q, o, keyset);
+    if !keyset.with_archived(filter.include_archived) {
         q = q.filter(o::archived_at.is_null());
     }
     if let Some(a) = filter.account_id {

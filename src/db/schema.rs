@@ -73,6 +73,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_dispatch (id) {
+        id -> Int2,
+        txid -> Int8,
+        seq -> Int8,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> Int8,
+        txid -> Int8,
+        id -> Uuid,
+        tenant_id -> Uuid,
+        event_type -> Text,
+        occurred_at -> Timestamptz,
+        data -> Jsonb,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (tenant_id, principal, key) {
+        tenant_id -> Uuid,
+        principal -> Text,
+        key -> Text,
+        request_hash -> Text,
+        created_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        response_status -> Nullable<Int4>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        response_body -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
     opportunities (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -189,10 +225,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        delivery_id -> Uuid,
+        attempted_at -> Timestamptz,
+        response_status -> Nullable<Int4>,
+        duration_ms -> Int4,
+        response_body -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        claimed_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Array<Nullable<Text>>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamptz>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     activities,
     contacts,
+    event_dispatch,
+    events,
+    idempotency_keys,
     opportunities,
     playbook_versions,
     stage_assessments,
@@ -200,4 +289,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_inventory_items,
     survey_records,
     tenant_settings,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
 );

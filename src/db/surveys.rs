@@ -93,25 +93,32 @@ pub async fn list(
     tenant: TenantId,
     account: Uuid,
     include_archived: bool,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    keyset: &crate::db::Keyset<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<SurveyRecord>> {
     let mut q = sr::table
         .filter(sr::tenant_id.eq(tenant.get()))
         .filter(sr::account_id.eq(account))
-        .order((sr::surveyed_at.desc(), sr::id.desc()))
         .limit(limit)
         .select(SurveyRecord::as_select())
         .into_boxed();
-    if !include_archived {
+    if !keyset.with_archived(include_archived) {
         q = q.filter(sr::archived_at.is_null());
     }
-    if let Some((at, id)) = after {
-        q = q.filter(
-            sr::surveyed_at
-                .lt(at)
-                .or(sr::surveyed_at.eq(at).and(sr::id.lt(id))),
-        );
+    match keyset {
+        crate::db::Keyset::After(after) => {
+            q = q.order((sr::surveyed_at.desc(), sr::id.desc()));
+            if let Some((at, id)) = after {
+                q = q.filter(
+                    sr::surveyed_at
+                        .lt(*at)
+                        .or(sr::surveyed_at.eq(*at).and(sr::id.lt(*id))),
+                );
+            }
+        }
+        crate::db::Keyset::Changed { since, after } => {
+            q = crate::db::changed_since!(q, sr, since, after);
+        }
     }
     q.load(conn).await
 }

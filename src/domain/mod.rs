@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod assessment;
+pub mod event;
 pub mod ids;
 pub mod money;
 pub mod opportunity;
@@ -12,6 +13,7 @@ pub mod survey;
 pub mod text;
 pub mod timeline;
 pub mod validate;
+pub mod webhook;
 
 /// A closed vocabulary whose values are stored and sent as text codes.
 pub trait Vocabulary: Sized + Copy + 'static {

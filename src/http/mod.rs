@@ -3,6 +3,7 @@
 
 pub mod etag;
 pub mod extract;
+pub mod idempotency;
 pub mod pagination;
 
 pub mod request_id;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::validate::Violation;
 use crate::error::ApiError;
+use crate::service::Keyset;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -54,6 +55,57 @@ impl CursorKey for (DateTime<Utc>, Uuid) {
         Some((
             DateTime::<Utc>::from_timestamp_micros(micros)?,
             Uuid::from_slice(&b[8..]).ok()?,
+        ))
+    }
+}
+
+/// The `(updated_at, id)` key of a sync page (`updated_since`): a tag of its own, so a cursor
+/// of a list's own order is refused there and vice versa.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangedKey(pub DateTime<Utc>, pub Uuid);
+
+impl CursorKey for ChangedKey {
+    const TAG: u8 = CURSOR_VERSION + 4;
+    fn to_bytes(&self) -> Vec<u8> {
+        (self.0, self.1).to_bytes()
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        let (t, id) = <(DateTime<Utc>, Uuid)>::from_bytes(b)?;
+        Some(ChangedKey(t, id))
+    }
+}
+
+/// Paging of lists that have no other filter but can be synced.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SyncPageQuery {
+    /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
+    /// `(updated_at, id)` order.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (of the same order).
+    #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
+    pub cursor: Option<String>,
+}
+
+/// Positions in the event log: `(txid, seq)`.
+impl CursorKey for (i64, i64) {
+    const TAG: u8 = CURSOR_VERSION + 3;
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut v = self.0.to_be_bytes().to_vec();
+        v.extend_from_slice(&self.1.to_be_bytes());
+        v
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        if b.len() != 16 {
+            return None;
+        }
+        Some((
+            i64::from_be_bytes(b[..8].try_into().ok()?),
+            i64::from_be_bytes(b[8..].try_into().ok()?),
         ))
     }
 }
@@ -115,6 +167,67 @@ impl<K: CursorKey> Page<K> {
             (rows, next)
         } else {
             (rows, None)
+        }
+    }
+}
+
+/// A page of a list that a sync client can also read by `updated_since`: then the order is
+/// `(updated_at, id)`, archived rows are included, and the cursor is of that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPage<K> {
+    Natural(Page<K>),
+    Changed {
+        since: DateTime<Utc>,
+        page: Page<ChangedKey>,
+    },
+}
+
+impl<K: CursorKey> SyncPage<K> {
+    pub fn parse(
+        limit: Option<u32>,
+        cursor: Option<&str>,
+        updated_since: Option<DateTime<Utc>>,
+    ) -> Result<SyncPage<K>, ApiError> {
+        Ok(match updated_since {
+            None => SyncPage::Natural(Page::parse(limit, cursor)?),
+            Some(since) => SyncPage::Changed {
+                since,
+                page: Page::parse(limit, cursor)?,
+            },
+        })
+    }
+
+    /// Where the query starts.
+    pub fn keyset(&self) -> Keyset<K> {
+        match self {
+            SyncPage::Natural(p) => Keyset::After(p.after),
+            SyncPage::Changed { since, page } => Keyset::Changed {
+                since: *since,
+                after: page.after.map(|k| (k.0, k.1)),
+            },
+        }
+    }
+
+    pub fn fetch(&self) -> i64 {
+        match self {
+            SyncPage::Natural(p) => p.fetch(),
+            SyncPage::Changed { page, .. } => page.fetch(),
+        }
+    }
+
+    /// Trims the extra row and gives the next cursor, keyed by the order in use.
+    pub fn finish<T>(
+        &self,
+        rows: Vec<T>,
+        natural: impl Fn(&T) -> K,
+        changed: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+    ) -> (Vec<T>, Option<String>) {
+        match self {
+            SyncPage::Natural(p) => p.finish(rows, natural),
+            SyncPage::Changed { page, .. } => page.finish(rows, |r| {
+                let (t, id) = changed(r);
+                ChangedKey(t, id)
+            }),
         }
     }
 }

@@ -7,13 +7,15 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
+use crate::domain::event::{Lifecycle, Resource};
 use crate::domain::ids::TenantId;
 use crate::domain::validate::Checker;
 use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
+use crate::service::events::{self, changed, Published};
 use crate::service::input::{double_option, Tag};
-use crate::service::{not_found, Conn, Precondition, Principal};
+use crate::service::{not_found, Conn, Keyset, Precondition, Principal};
 
 /// Creates an account.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -84,6 +86,16 @@ pub struct ListAccounts {
     pub industry: Option<String>,
     pub tag: Option<String>,
     pub include_archived: bool,
+}
+
+impl Published for Account {
+    const RESOURCE: Resource = Resource::Account;
+    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
+        events::ids(&[("id", Some(self.id))])
+    }
+    fn current_version(&self) -> i32 {
+        self.version
+    }
 }
 
 impl Archivable for Account {
@@ -175,7 +187,12 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
         owner,
         created_by: who.sub.clone(),
     };
-    Ok(q::insert(conn, new).await?)
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let row = q::insert(conn, new).await?;
+        events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
+        Ok(row)
+    })
+    .await
 }
 
 pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Account> {
@@ -186,7 +203,7 @@ pub async fn list(
     conn: &mut Conn,
     who: &Principal,
     f: ListAccounts,
-    after: Option<Uuid>,
+    keyset: Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<Account>> {
     let mut c = Checker::new();
@@ -198,7 +215,7 @@ pub async fn list(
         include_archived: f.include_archived,
     };
     c.finish()?;
-    Ok(q::list(conn, who.tenant, &filter, after, limit).await?)
+    Ok(q::list(conn, who.tenant, &filter, &keyset, limit).await?)
 }
 
 fn changes(p: &PatchAccount) -> ApiResult<AccountChanges> {
@@ -250,7 +267,13 @@ pub async fn update(
         if let Some(owner) = &changes.owner {
             forbid_other_owner(who, owner, &current.owner, "reassign owners")?;
         }
-        Ok(q::update(conn, who.tenant, id, changes).await?)
+        let row = q::update(conn, who.tenant, id, changes).await?;
+        let fields = changed!(current, row;
+            name => "name", industry => "industry", region => "region",
+            size_band => "size_band", website => "website", tags => "tags",
+            notes => "notes", owner => "owner");
+        events::updated(conn, who, &row, fields).await?;
+        Ok(row)
     })
     .await
 }

@@ -16,13 +16,15 @@ use crate::db::{self, contacts as contact_q};
 use crate::db::{opportunities as opp_q, surveys as survey_q};
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
+use crate::domain::event::{Lifecycle, Resource};
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::{Kind, Playbook};
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable};
+use crate::service::events::{self, changed, Published};
 use crate::service::input::{decode, merge_patch};
-use crate::service::{accounts, not_found, playbook, Conn, Precondition, Principal};
+use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
 
 /// An activity as recorded (the body of create; PATCH merges into it).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -94,6 +96,20 @@ pub(crate) fn view(row: Activity) -> ApiResult<ActivityView> {
         kind,
         findings,
     })
+}
+
+impl Published for Activity {
+    const RESOURCE: Resource = Resource::Activity;
+    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
+        events::ids(&[
+            ("id", Some(self.id)),
+            ("account_id", Some(self.account_id)),
+            ("opportunity_id", self.opportunity_id),
+        ])
+    }
+    fn current_version(&self) -> i32 {
+        self.version
+    }
 }
 
 impl Archivable for Activity {
@@ -285,7 +301,9 @@ pub async fn create(
                 account_id,
                 created_by: who.sub.clone(),
             };
-            Ok(q::insert(conn, new, content).await?)
+            let row = q::insert(conn, new, content).await?;
+            events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
+            Ok(row)
         })
         .await?;
     view(row)
@@ -296,7 +314,7 @@ pub async fn list(
     who: &Principal,
     account_id: Uuid,
     f: ListActivities,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    keyset: Keyset<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> ApiResult<Vec<ActivityView>> {
     accounts::find_in(conn, who.tenant, account_id).await?;
@@ -308,7 +326,7 @@ pub async fn list(
         to: f.to,
         include_archived: f.include_archived,
     };
-    q::list(conn, who.tenant, account_id, &filter, after, limit)
+    q::list(conn, who.tenant, account_id, &filter, &keyset, limit)
         .await?
         .into_iter()
         .map(view)
@@ -365,14 +383,32 @@ pub async fn update(
         .transaction::<_, ApiError, _>(async |conn| {
             let current = archive::lock_for_write::<Activity>(conn, who, id, pre).await?;
             let account_id = current.account_id;
-            let mut doc =
-                serde_json::to_value(input_of(&view(current)?)).map_err(ApiError::internal)?;
+            let mut doc = serde_json::to_value(input_of(&view(current.clone())?))
+                .map_err(ApiError::internal)?;
             merge_patch(&mut doc, &patch);
             let input: ActivityInput = decode(doc)?;
             let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
             let content = prepare(input, who, &playbook)?;
             check_references(conn, who.tenant, account_id, &content, false).await?;
-            Ok(q::update(conn, who.tenant, id, content).await?)
+            let row = q::update(conn, who.tenant, id, content).await?;
+            let mut fields = changed!(current, row;
+                opportunity_id => "opportunity_id", kind => "kind", occurred_at => "occurred_at",
+                duration_minutes => "duration_minutes", subject => "subject", notes => "notes",
+                participants => "participants", our_attendees => "our_attendees",
+                key_actions => "key_actions", tools => "tools", outcome => "outcome",
+                survey_record_id => "survey_record_id");
+            fields.extend(events::members_changed(
+                &current.findings,
+                &row.findings,
+                "",
+            ));
+            if current.next_step_text != row.next_step_text
+                || current.next_step_due_at != row.next_step_due_at
+            {
+                fields.push("next_step".to_string());
+            }
+            events::updated(conn, who, &row, fields).await?;
+            Ok(row)
         })
         .await?;
     view(row)

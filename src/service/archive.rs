@@ -10,8 +10,10 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 
+use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::error::{ApiError, ApiResult};
+use crate::service::events::{self, Published};
 use crate::service::{not_found, Conn, Precondition, Principal};
 
 /// A resource loaded for a write: the locked row, who owns it for authorisation, and whether
@@ -30,7 +32,7 @@ pub struct Parent {
 }
 
 /// A resource that is archived instead of deleted.
-pub trait Archivable: Sized + Send {
+pub trait Archivable: Published + Sized + Send {
     /// How the resource is addressed.
     type Key: Copy + Send + Sync;
     /// Its name in messages ("survey record").
@@ -129,7 +131,7 @@ pub async fn lock_for_write<R: Archivable>(
     Ok(row)
 }
 
-/// Archives (`archived = true`) or restores `R`, in one transaction.
+/// Archives (`archived = true`) or restores `R`, in one transaction with its event.
 pub async fn set_archived<R: Archivable>(
     conn: &mut Conn,
     who: &Principal,
@@ -144,6 +146,12 @@ pub async fn set_archived<R: Archivable>(
         }
         let row = R::set_archived(conn, who.tenant, key, archived).await?;
         row.after_change(conn, who.tenant).await?;
+        let what = if archived {
+            Lifecycle::Archived
+        } else {
+            Lifecycle::Restored
+        };
+        events::lifecycle(conn, who, &row, what).await?;
         Ok(row)
     })
     .await

@@ -16,6 +16,7 @@ use crate::db::surveys::SettingValues;
 use crate::domain::assessment::{
     self, AssessmentInput, Basis, Facts, Judgement, RecordActivity, SurveyFact,
 };
+use crate::domain::event::EventType;
 use crate::domain::ids::TenantId;
 use crate::domain::opportunity::StageCode;
 use crate::domain::org_chart::{coverage_with, Person, Recency};
@@ -23,6 +24,7 @@ use crate::domain::playbook::{Lang, Playbook};
 use crate::domain::survey;
 use crate::domain::validate::Violation;
 use crate::error::{ApiError, ApiResult};
+use crate::service::events;
 use crate::service::{
     activities, contacts, corrupt, not_found, opportunities, playbook, settings, surveys,
 };
@@ -262,18 +264,34 @@ pub async fn create_in(
                 format!("{stage} is not a stage code"),
             )
         })?;
-        q::change_stage(
+        opportunities::change_stage_in(
             conn,
-            who.tenant,
+            who,
             &opp,
             stage,
-            &who.sub,
             Some(format!("applied from stage assessment {}", row.id)),
             Some(row.id),
         )
         .await?;
     }
     q::mark_assessed(conn, who.tenant, opp.id).await?;
+    let mut data = events::ids(&[
+        ("id", Some(row.id)),
+        ("opportunity_id", Some(opp.id)),
+        ("account_id", Some(opp.account_id)),
+    ]);
+    data.insert("stage".into(), judgement.stage.code.clone().into());
+    data.insert("from_stage".into(), opp.current_stage.clone().into());
+    data.insert("ready_to_advance".into(), judgement.ready_to_advance.into());
+    data.insert(
+        "risk_codes".into(),
+        serde_json::to_value(judgement.risks.iter().map(|r| r.code).collect::<Vec<_>>())
+            .map_err(ApiError::internal)?,
+    );
+    data.insert("applied".into(), row.applied.into());
+    data.insert("basis".into(), row.basis.clone().into());
+    data.insert("actor".into(), who.sub.clone().into());
+    events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data).await?;
     Ok(row)
 }
 

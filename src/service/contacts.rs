@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::db::activities::{self as activity_q, ContactActivity};
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
 use crate::db::{self, accounts as account_q};
+use crate::domain::event::{Lifecycle, Resource};
 use crate::domain::ids::TenantId;
 use crate::domain::org_chart::{
     self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Recency,
@@ -19,8 +20,9 @@ use crate::domain::org_chart::{
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
+use crate::service::events::{self, changed, Published};
 use crate::service::input::double_option;
-use crate::service::{accounts, settings, Conn, Precondition, Principal};
+use crate::service::{accounts, settings, Conn, Keyset, Precondition, Principal};
 
 /// Creates a contact.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -121,6 +123,16 @@ pub fn person_of(c: &Contact) -> ApiResult<Person> {
         key_person: c.key_person,
         last_contacted_at: None,
     })
+}
+
+impl Published for Contact {
+    const RESOURCE: Resource = Resource::Contact;
+    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
+        events::ids(&[("id", Some(self.id)), ("account_id", Some(self.account_id))])
+    }
+    fn current_version(&self) -> i32 {
+        self.version
+    }
 }
 
 impl Archivable for Contact {
@@ -245,7 +257,9 @@ pub async fn create(
             if let Some(m) = new.reports_to {
                 check_reports_to(conn, who.tenant, account_id, None, m).await?;
             }
-            Ok(q::insert(conn, new).await?)
+            let row = q::insert(conn, new).await?;
+            events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
+            Ok(row)
         })
         .await?;
     Ok(ContactView::new(row, None))
@@ -256,11 +270,19 @@ pub async fn list(
     who: &Principal,
     account_id: Uuid,
     include_archived: bool,
-    after: Option<Uuid>,
+    keyset: Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<ContactView>> {
     accounts::find_in(conn, who.tenant, account_id).await?;
-    let rows = q::list(conn, who.tenant, account_id, include_archived, after, limit).await?;
+    let rows = q::list(
+        conn,
+        who.tenant,
+        account_id,
+        include_archived,
+        &keyset,
+        limit,
+    )
+    .await?;
     views_in(conn, who.tenant, account_id, rows).await
 }
 
@@ -340,7 +362,15 @@ pub async fn update(
                     check_reports_to(conn, who.tenant, account_id, Some(contact_id), m).await?;
                 }
             }
-            Ok(q::update(conn, who.tenant, account_id, contact_id, ch).await?)
+            let row = q::update(conn, who.tenant, account_id, contact_id, ch).await?;
+            let fields = changed!(current, row;
+                name => "name", title => "title", department => "department",
+                methodology_role => "methodology_role", reports_to => "reports_to",
+                attitude => "attitude", relationship => "relationship",
+                influence => "influence", key_person => "key_person", phone => "phone",
+                email => "email", notes => "notes");
+            events::updated(conn, who, &row, fields).await?;
+            Ok(row)
         })
         .await?;
     one_in(conn, who.tenant, row).await
@@ -447,11 +477,18 @@ pub(crate) async fn names_in(
     tenant: TenantId,
     account_id: Uuid,
 ) -> ApiResult<HashMap<Uuid, String>> {
-    Ok(q::list(conn, tenant, account_id, true, None, i64::MAX)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect())
+    Ok(q::list(
+        conn,
+        tenant,
+        account_id,
+        true,
+        &Keyset::After(None),
+        i64::MAX,
+    )
+    .await?
+    .into_iter()
+    .map(|c| (c.id, c.name))
+    .collect())
 }
 
 /// Now, and the tenant's `stale_contact_days`.

@@ -10,6 +10,9 @@ pub mod activities;
 pub mod archive;
 pub mod assessments;
 pub mod contacts;
+pub mod delivery;
+pub mod events;
+pub mod idempotency;
 pub mod input;
 pub mod opportunities;
 pub mod pipeline;
@@ -18,7 +21,9 @@ pub mod principal;
 pub mod settings;
 pub mod surveys;
 pub mod timeline;
+pub mod webhooks;
 
+pub use crate::db::Keyset;
 pub use principal::{Principal, Role};
 
 use crate::error::{ApiError, ApiResult};

@@ -14,6 +14,7 @@ use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
 };
 use crate::db::{self, accounts as account_q};
+use crate::domain::event::{EventType, Lifecycle, Resource};
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
@@ -21,8 +22,11 @@ use crate::domain::survey::SurveySummary;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
+use crate::service::events::{self, changed, Published};
 use crate::service::input::double_option;
-use crate::service::{accounts, corrupt, not_found, surveys, Conn, Precondition, Principal};
+use crate::service::{
+    accounts, corrupt, not_found, surveys, Conn, Keyset, Precondition, Principal,
+};
 
 /// Creates an opportunity.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -108,6 +112,52 @@ pub struct ListOpportunities {
 pub struct OpportunityView {
     pub opportunity: Opportunity,
     pub latest_survey: Option<SurveySummary>,
+}
+
+impl Published for Opportunity {
+    const RESOURCE: Resource = Resource::Opportunity;
+    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
+        events::ids(&[("id", Some(self.id)), ("account_id", Some(self.account_id))])
+    }
+    fn current_version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// Moves the opportunity to `stage` (history row + `opportunity.stage_changed`), in the
+/// caller's transaction.
+pub(crate) async fn change_stage_in(
+    conn: &mut Conn,
+    who: &Principal,
+    current: &Opportunity,
+    stage: StageCode,
+    reason: Option<String>,
+    assessment_id: Option<Uuid>,
+) -> ApiResult<Opportunity> {
+    let moved = q::change_stage(
+        conn,
+        who.tenant,
+        current,
+        stage,
+        &who.sub,
+        reason.clone(),
+        assessment_id,
+    )
+    .await?;
+    let mut data = events::data_of(who, &moved);
+    data.insert(
+        "previous_stage".into(),
+        current.current_stage.clone().into(),
+    );
+    data.insert("current_stage".into(), moved.current_stage.clone().into());
+    data.insert("reason".into(), reason.into());
+    data.insert(
+        "assessment_id".into(),
+        assessment_id.map(|a| a.to_string()).into(),
+    );
+    data.insert("changed_by".into(), who.sub.clone().into());
+    events::emit(conn, who.tenant, EventType::STAGE_CHANGED, data).await?;
+    Ok(moved)
 }
 
 impl Archivable for Opportunity {
@@ -336,7 +386,9 @@ pub async fn create(
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
             accounts::lock_writable_in(conn, who, account_id).await?;
-            Ok(q::insert(conn, new).await?)
+            let row = q::insert(conn, new).await?;
+            events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
+            Ok(row)
         })
         .await?;
     view(conn, who.tenant, row).await
@@ -346,7 +398,7 @@ pub async fn list(
     conn: &mut Conn,
     who: &Principal,
     f: ListOpportunities,
-    after: Option<Uuid>,
+    keyset: Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<OpportunityView>> {
     let mut c = Checker::new();
@@ -363,7 +415,7 @@ pub async fn list(
         owner,
         include_archived: f.include_archived,
     };
-    let rows = q::list(conn, who.tenant, &filter, after, limit).await?;
+    let rows = q::list(conn, who.tenant, &filter, &keyset, limit).await?;
     views(conn, who.tenant, rows).await
 }
 
@@ -371,7 +423,7 @@ pub async fn list_for_account(
     conn: &mut Conn,
     who: &Principal,
     account_id: Uuid,
-    after: Option<Uuid>,
+    keyset: Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<OpportunityView>> {
     accounts::find_in(conn, who.tenant, account_id).await?;
@@ -379,7 +431,7 @@ pub async fn list_for_account(
         account_id: Some(account_id),
         ..Default::default()
     };
-    let rows = q::list(conn, who.tenant, &filter, after, limit).await?;
+    let rows = q::list(conn, who.tenant, &filter, &keyset, limit).await?;
     views(conn, who.tenant, rows).await
 }
 
@@ -520,20 +572,18 @@ pub async fn update(
             resolve(&current, &mut p)?;
             let changes = std::mem::take(&mut p.ch);
             let mut updated = q::update(conn, who.tenant, id, changes).await?;
+            let fields = changed!(current, updated;
+                name => "name", description => "description",
+                amount_minor => "estimated_amount", currency => "currency",
+                expected_start => "expected_start", deadline => "deadline",
+                status => "status", competitors => "competitors", owner => "owner");
             if let Some(stage) = &p.stage {
                 if stage.as_str() != updated.current_stage {
-                    updated = q::change_stage(
-                        conn,
-                        who.tenant,
-                        &updated,
-                        *stage,
-                        &who.sub,
-                        p.reason.clone(),
-                        None,
-                    )
-                    .await?;
+                    updated = change_stage_in(conn, who, &updated, *stage, p.reason.clone(), None)
+                        .await?;
                 }
             }
+            events::updated(conn, who, &updated, fields).await?;
             Ok(updated)
         })
         .await?;

@@ -6,12 +6,13 @@ use diesel_async::AsyncConnection;
 
 use crate::db::documents;
 use crate::db::playbook::{self as q, PlaybookVersion};
+use crate::domain::event::EventType;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::{
     apply, author_stage, built_in, Overlay, Playbook, StageInput, BUILT_IN_VERSION,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::service::{Conn, Precondition, Principal, Role};
+use crate::service::{events, Conn, Precondition, Principal, Role};
 
 /// A version of the tenant's playbook.
 #[derive(Debug)]
@@ -136,6 +137,11 @@ pub async fn author(
             ),
             other => other,
         })?;
+        let mut data = serde_json::Map::new();
+        data.insert("version".into(), row.version.into());
+        data.insert("stage_code".into(), code.into());
+        data.insert("actor".into(), who.sub.clone().into());
+        events::emit(conn, who.tenant, EventType::PLAYBOOK_UPDATED, data).await?;
         Ok((row.version, apply(base, &next)))
     })
     .await

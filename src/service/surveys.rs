@@ -17,6 +17,7 @@ use crate::db::surveys::{
     self as q, InventoryFilter, InventoryHit, NewInventoryItem, NewSurveyRecord, SurveyRecord,
     SurveyRecordChanges,
 };
+use crate::domain::event::{Lifecycle, Resource};
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::built_in;
 use crate::domain::survey::{
@@ -25,8 +26,9 @@ use crate::domain::survey::{
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable};
+use crate::service::events::{self, changed, Published};
 use crate::service::input::{decode, merge_patch};
-use crate::service::{accounts, not_found, Conn, Precondition, Principal};
+use crate::service::{accounts, not_found, Conn, Keyset, Precondition, Principal};
 
 /// The editable content of a survey record.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -86,6 +88,20 @@ fn view(record: SurveyRecord) -> ApiResult<SurveyView> {
         sections,
         record,
     })
+}
+
+impl Published for SurveyRecord {
+    const RESOURCE: Resource = Resource::SurveyRecord;
+    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
+        events::ids(&[
+            ("id", Some(self.id)),
+            ("account_id", Some(self.account_id)),
+            ("opportunity_id", self.opportunity_id),
+        ])
+    }
+    fn current_version(&self) -> i32 {
+        self.version
+    }
 }
 
 impl Archivable for SurveyRecord {
@@ -254,6 +270,7 @@ pub async fn create(
             )
             .await?;
             store_items_in(conn, who.tenant, id, account_id, &p.sections).await?;
+            events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
             Ok(row)
         })
         .await?;
@@ -266,15 +283,22 @@ pub async fn list(
     who: &Principal,
     account_id: Uuid,
     include_archived: bool,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    keyset: Keyset<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> ApiResult<Vec<SurveyView>> {
     accounts::find_in(conn, who.tenant, account_id).await?;
-    q::list(conn, who.tenant, account_id, include_archived, after, limit)
-        .await?
-        .into_iter()
-        .map(view)
-        .collect()
+    q::list(
+        conn,
+        who.tenant,
+        account_id,
+        include_archived,
+        &keyset,
+        limit,
+    )
+    .await?
+    .into_iter()
+    .map(view)
+    .collect()
 }
 
 async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<SurveyRecord> {
@@ -334,6 +358,15 @@ pub async fn update(
             )
             .await?;
             store_items_in(conn, who.tenant, id, current.account_id, &p.sections).await?;
+            let mut fields = changed!(current, row;
+                opportunity_id => "opportunity_id", surveyed_at => "surveyed_at",
+                surveyor => "surveyor", respondents => "respondents");
+            fields.extend(events::members_changed(
+                &current.sections,
+                &row.sections,
+                "sections.",
+            ));
+            events::updated(conn, who, &row, fields).await?;
             Ok(row)
         })
         .await?;

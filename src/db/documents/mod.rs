@@ -17,9 +17,11 @@
 //! | `opportunities.competitors` | `opportunity::StoredCompetitors` | 1 (legacy: a bare array) |
 //! | `playbook_versions.overlay` | `playbook::StoredOverlay` | 1 |
 //! | `activities.findings` | `activity::FindingsV1` | 1 |
+//! | `events.data` | `event::EventDataV1` | 1 |
 
 pub mod activity;
 pub mod assessment;
+pub mod event;
 pub mod opportunity;
 pub mod playbook;
 pub mod survey;

@@ -1,0 +1,11 @@
+DROP INDEX activities_updated_idx;
+DROP INDEX survey_records_updated_idx;
+DROP INDEX opportunities_updated_idx;
+DROP INDEX contacts_updated_idx;
+DROP INDEX accounts_updated_idx;
+DROP TABLE idempotency_keys;
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_endpoints;
+DROP TABLE event_dispatch;
+DROP TABLE events;

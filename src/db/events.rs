@@ -1,0 +1,152 @@
+//! The event log (a transactional outbox) and the dispatcher's position in it.
+//!
+//! A reader sees an event only when every transaction that started before the event's own has
+//! ended (`txid` below the snapshot's xmin), so the order `(txid, seq)` never gains an entry
+//! behind a position already read: a cursor never skips a late commit.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::schema::{event_dispatch, events};
+use crate::domain::ids::TenantId;
+
+/// A position in the log: `(txid, seq)`.
+pub type Position = (i64, i64);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events, check_for_backend(diesel::pg::Pg))]
+pub struct EventRow {
+    pub seq: i64,
+    pub txid: i64,
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: Value,
+}
+
+impl EventRow {
+    pub fn position(&self) -> Position {
+        (self.txid, self.seq)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEvent {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub event_type: String,
+    pub data: Value,
+}
+
+/// Appends events in the caller's transaction; returns when they were recorded.
+pub async fn append(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    new: Vec<NewEvent>,
+) -> QueryResult<()> {
+    debug_assert!(new.iter().all(|e| e.tenant_id == tenant.get()));
+    diesel::insert_into(events::table)
+        .values(new)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+fn settled() -> diesel::expression::SqlLiteral<Bool> {
+    sql::<Bool>("events.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+}
+
+/// The tenant's events after `after`, in log order; `types` (exact names) when given.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    types: Option<&[&str]>,
+    after: Option<Position>,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let mut q = events::table
+        .filter(events::tenant_id.eq(tenant.get()))
+        .filter(settled())
+        .select(EventRow::as_select())
+        .order((events::txid.asc(), events::seq.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((txid, seq)) = after {
+        q = q.filter(
+            events::txid
+                .gt(txid)
+                .or(events::txid.eq(txid).and(events::seq.gt(seq))),
+        );
+    }
+    if let Some(types) = types {
+        let types: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+        q = q.filter(events::event_type.eq_any(types));
+    }
+    q.load(conn).await
+}
+
+/// Every tenant's settled events after `after` (the webhook dispatcher).
+pub async fn after(
+    conn: &mut AsyncPgConnection,
+    after: Position,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(settled())
+        .filter(
+            events::txid
+                .gt(after.0)
+                .or(events::txid.eq(after.0).and(events::seq.gt(after.1))),
+        )
+        .select(EventRow::as_select())
+        .order((events::txid.asc(), events::seq.asc()))
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
+/// The dispatcher's position, locked for this transaction; `None` while another replica
+/// holds it.
+pub async fn lock_dispatch(conn: &mut AsyncPgConnection) -> QueryResult<Option<Position>> {
+    event_dispatch::table
+        .filter(event_dispatch::id.eq(1i16))
+        .select((event_dispatch::txid, event_dispatch::seq))
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn set_dispatch(conn: &mut AsyncPgConnection, to: Position) -> QueryResult<()> {
+    diesel::update(event_dispatch::table.filter(event_dispatch::id.eq(1i16)))
+        .set((event_dispatch::txid.eq(to.0), event_dispatch::seq.eq(to.1)))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Deletes up to `batch` events recorded before `before`; returns how many went.
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> QueryResult<usize> {
+    let old: Vec<i64> = events::table
+        .filter(events::occurred_at.lt(before))
+        .select(events::seq)
+        .order(events::seq.asc())
+        .limit(batch)
+        .load(conn)
+        .await?;
+    diesel::delete(events::table.filter(events::seq.eq_any(old)))
+        .execute(conn)
+        .await
+}
