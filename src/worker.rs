@@ -82,18 +82,24 @@ struct GuardedResolver {
     allow_private: bool,
 }
 
+/// The addresses of `host` a webhook may connect to.
+pub async fn resolve_checked(host: &str, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .filter(|a| allow_private || wh::is_public(a.ip()))
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("{host} resolves to no public address"));
+    }
+    Ok(addrs)
+}
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow_private = self.allow_private;
         Box::pin(async move {
-            let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| allow_private || wh::is_public(a.ip()))
-                .collect();
-            if addrs.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
-            }
+            let addrs = resolve_checked(name.as_str(), allow_private).await?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -177,50 +183,73 @@ pub async fn step(
     let claimed = delivery::claim(&mut c, BATCH, CLAIM).await?;
     drop(c);
     let n = claimed.len();
-    let sends = claimed.into_iter().map(|cl| async move {
-        if !cl.endpoint.enabled {
-            let r = async {
-                let mut c = conn(pool).await?;
-                delivery::skip(&mut c, &cl, "the endpoint is disabled").await
-            };
-            if let Err(e) = r.await {
-                log::warn!("webhook delivery {}: {e}", cl.delivery.id);
-            }
-            metrics.deliveries.with_label_values(&["skipped"]).inc();
-            return;
+    // One endpoint's deliveries go one after another, in log order; endpoints in parallel.
+    let mut groups: Vec<Vec<Claimed>> = Vec::new();
+    for cl in claimed {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].endpoint.id == cl.endpoint.id)
+        {
+            Some(g) => g.push(cl),
+            None => groups.push(vec![cl]),
         }
-        let result = send(client, &cl, settings.allow_private).await;
-        let recorded = async {
-            let mut c = conn(pool).await?;
-            delivery::record(&mut c, &cl, result.clone()).await
-        };
-        match recorded.await {
-            Ok(state) => {
-                let label = match state {
-                    "pending" => "will_retry",
-                    other => other,
-                };
-                metrics.deliveries.with_label_values(&[label]).inc();
-                if state != "succeeded" {
-                    log::info!(
-                        "webhook {} to endpoint {}: attempt {} {}",
-                        public_id(cl.delivery.event_id),
-                        cl.endpoint.id,
-                        cl.delivery.attempts + 1,
-                        result
-                            .status
-                            .map(|s| format!("answered {s}"))
-                            .or(result.error.clone())
-                            .unwrap_or_default()
-                    );
-                }
-            }
-            // Not recorded: the claim runs out and the delivery is sent again (at least once).
-            Err(e) => log::warn!("webhook delivery {}: {e}", cl.delivery.id),
+    }
+    let groups = groups.into_iter().map(|g| async move {
+        for cl in g {
+            deliver_one(pool, client, settings, metrics, cl).await;
         }
     });
-    futures_util::future::join_all(sends).await;
+    futures_util::future::join_all(groups).await;
     Ok(dispatched + n)
+}
+
+async fn deliver_one(
+    pool: &Pool,
+    client: &reqwest::Client,
+    settings: Settings,
+    metrics: &WebhookMetrics,
+    cl: Claimed,
+) {
+    if !cl.endpoint.enabled {
+        let r = async {
+            let mut c = conn(pool).await?;
+            delivery::skip(&mut c, &cl, "the endpoint is disabled").await
+        };
+        if let Err(e) = r.await {
+            log::warn!("webhook delivery {}: {e}", cl.delivery.id);
+        }
+        metrics.deliveries.with_label_values(&["skipped"]).inc();
+        return;
+    }
+    let result = send(client, &cl, settings.allow_private).await;
+    let recorded = async {
+        let mut c = conn(pool).await?;
+        delivery::record(&mut c, &cl, result.clone()).await
+    };
+    match recorded.await {
+        Ok(state) => {
+            let label = match state {
+                "pending" => "will_retry",
+                other => other,
+            };
+            metrics.deliveries.with_label_values(&[label]).inc();
+            if state != "succeeded" {
+                log::info!(
+                    "webhook {} to endpoint {}: attempt {} {}",
+                    public_id(cl.delivery.event_id),
+                    cl.endpoint.id,
+                    cl.delivery.attempts + 1,
+                    result
+                        .status
+                        .map(|s| format!("answered {s}"))
+                        .or(result.error.clone())
+                        .unwrap_or_default()
+                );
+            }
+        }
+        // Not recorded: the claim runs out and the delivery is sent again (at least once).
+        Err(e) => log::warn!("webhook delivery {}: {e}", cl.delivery.id),
+    }
 }
 
 /// One attempt: sign, POST, read the status and the first KiB of the answer.
@@ -314,4 +343,16 @@ async fn stats(pool: &Pool, metrics: &WebhookMetrics) -> Result<(), ApiError> {
 async fn prune(pool: &Pool, retention: Duration) -> Result<usize, ApiError> {
     let mut c = conn(pool).await?;
     delivery::prune(&mut c, retention).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn names_resolving_to_private_addresses_are_refused_after_resolution() {
+        let e = resolve_checked("localhost", false).await.unwrap_err();
+        assert!(e.contains("no public address"), "{e}");
+        assert!(!resolve_checked("localhost", true).await.unwrap().is_empty());
+    }
 }

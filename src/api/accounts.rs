@@ -148,6 +148,9 @@ pub async fn create_account(
 ///
 /// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
 /// cursor it issued).
+///
+/// With `updated_since`: every row changed at or after that time, archived ones included (with
+/// `archived_at`), in `(updated_at, id)` order, for delta sync; its cursors are of that order.
 #[utoipa::path(
     tag = "accounts",
     params(ListAccountsQuery),

@@ -195,6 +195,9 @@ pub async fn create_activity(
 /// Newest `occurred_at` first; filter by opportunity, participating contact, kind and time
 /// (`from` inclusive, `to` exclusive). `cursor` must be a `next_cursor` this API returned (422
 /// otherwise: the schema cannot tell a cursor it issued).
+///
+/// With `updated_since`: every row changed at or after that time, archived ones included (with
+/// `archived_at`), in `(updated_at, id)` order, for delta sync; its cursors are of that order.
 #[utoipa::path(
     tag = "activities",
     params(("account_id" = Uuid, Path, description = "Account id"), ListActivitiesQuery),

@@ -157,7 +157,7 @@ impl Modify for SecurityAddon {
         (name = "webhooks", description = "Signed HTTP deliveries of events (Standard Webhooks)"),
         (name = "health", description = "Liveness and readiness probes; no token needed"),
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::Amount, crate::service::input::Tag)),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::Amount, crate::service::input::Tag, crate::service::webhooks::EventTypePattern)),
     modifiers(&SecurityAddon)
 )]
 pub struct ApiDoc;

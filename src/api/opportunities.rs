@@ -204,6 +204,9 @@ pub async fn create_opportunity(
 ///
 /// In creation order. `cursor` must be a `next_cursor` this API returned (422 otherwise: the
 /// schema cannot tell a cursor it issued).
+///
+/// With `updated_since`: every row changed at or after that time, archived ones included (with
+/// `archived_at`), in `(updated_at, id)` order, for delta sync; its cursors are of that order.
 #[utoipa::path(
     tag = "opportunities",
     params(("account_id" = Uuid, Path, description = "Account id"), SyncPageQuery),
@@ -235,6 +238,9 @@ pub async fn list_account_opportunities(
 /// Across the tenant's accounts, in creation order, filtered by stage, status, owner or account.
 /// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
 /// cursor it issued).
+///
+/// With `updated_since`: every row changed at or after that time, archived ones included (with
+/// `archived_at`), in `(updated_at, id)` order, for delta sync; its cursors are of that order.
 #[utoipa::path(
     tag = "opportunities",
     params(ListOpportunitiesQuery),

@@ -214,6 +214,9 @@ pub async fn create_survey_record(
 ///
 /// Newest `surveyed_at` first. `cursor` must be a `next_cursor` this API returned (422 otherwise:
 /// the schema cannot tell a cursor it issued).
+///
+/// With `updated_since`: every row changed at or after that time, archived ones included (with
+/// `archived_at`), in `(updated_at, id)` order, for delta sync; its cursors are of that order.
 #[utoipa::path(
     tag = "surveys",
     params(("account_id" = Uuid, Path, description = "Account id"), ListSurveysQuery),

@@ -237,7 +237,7 @@ pub async fn claim_due(
            SELECT id FROM webhook_deliveries \
            WHERE status = 'pending' AND next_attempt_at <= now() \
              AND (claimed_until IS NULL OR claimed_until < now()) \
-           ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+           ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
          RETURNING id",
     )
     .bind::<diesel::sql_types::Timestamptz, _>(claim_until)
@@ -250,6 +250,10 @@ pub async fn claim_due(
     }
     let claimed: Vec<Delivery> = webhook_deliveries::table
         .filter(webhook_deliveries::id.eq_any(ids))
+        .order((
+            webhook_deliveries::next_attempt_at.asc(),
+            webhook_deliveries::id.asc(),
+        ))
         .select(Delivery::as_select())
         .load(conn)
         .await?;

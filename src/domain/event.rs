@@ -119,7 +119,6 @@ impl TypeFilter {
     ) -> Result<TypeFilter, Violation> {
         let mut out: Vec<String> = Vec::new();
         for p in patterns {
-            let p = p.trim();
             let known = p == "*"
                 || EVENT_TYPES.contains(&p)
                 || p.strip_suffix(".*").is_some_and(|prefix| {
@@ -164,6 +163,21 @@ impl TypeFilter {
             .filter(|t| self.matches(t))
             .collect()
     }
+}
+
+/// Every pattern a filter accepts: `*`, `<resource>.*` and each type.
+pub fn all_patterns() -> Vec<String> {
+    let mut out = vec!["*".to_string()];
+    for t in EVENT_TYPES {
+        if let Some((prefix, _)) = t.split_once('.') {
+            let p = format!("{prefix}.*");
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.extend(EVENT_TYPES.iter().map(|t| t.to_string()));
+    out
 }
 
 /// Whether one pattern (`*`, `opportunity.*` or an exact type) matches `event_type`.
@@ -234,6 +248,14 @@ mod tests {
         assert!(TypeFilter::parse("types", Vec::<&str>::new())
             .unwrap()
             .matches("account.created"));
+    }
+
+    #[test]
+    fn every_listed_pattern_parses() {
+        let all = all_patterns();
+        assert_eq!(all.len(), 1 + 7 + EVENT_TYPES.len());
+        assert!(TypeFilter::parse("t", all.iter().map(String::as_str)).is_ok());
+        assert!(TypeFilter::parse("t", [" account.created"]).is_err());
     }
 
     #[test]

@@ -39,7 +39,6 @@ fn key_ref<'a>(who: &'a Principal, key: &'a str) -> KeyRef<'a> {
 
 /// Parses the header: an sf-string (`"..."`) or a bare token of 1-255 visible ASCII characters.
 pub fn parse_key(v: &str) -> Result<String, String> {
-    let v = v.trim();
     let inner = match v.strip_prefix('"') {
         Some(rest) => rest
             .strip_suffix('"')

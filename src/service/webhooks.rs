@@ -32,7 +32,7 @@ pub struct CreateEndpoint {
     )]
     pub url: String,
     /// Event types or patterns (`opportunity.*`, `*`), 1-50.
-    #[schema(example = json!(["opportunity.*", "stage_assessment.created"]), min_items = 1, max_items = 50)]
+    #[schema(example = json!(["opportunity.*", "stage_assessment.created"]), min_items = 1, max_items = 50, value_type = Vec<EventTypePattern>)]
     pub event_types: Vec<String>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
@@ -48,7 +48,7 @@ pub struct PatchEndpoint {
     #[schema(value_type = String, min_length = 1, max_length = 2000)]
     pub url: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Vec<String>, min_items = 1, max_items = 50)]
+    #[schema(value_type = Vec<EventTypePattern>, min_items = 1, max_items = 50)]
     pub event_types: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 500)]
@@ -57,6 +57,23 @@ pub struct PatchEndpoint {
     #[schema(value_type = bool)]
     pub enabled: Option<Option<bool>>,
 }
+
+/// An event type or pattern (schema only): `*`, `<resource>.*` or an exact type.
+pub struct EventTypePattern;
+
+impl utoipa::PartialSchema for EventTypePattern {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(event::all_patterns()))
+            .description(Some(
+                "An event type, `<resource>.*` for every type of a resource, or `*` for all.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventTypePattern {}
 
 /// Whether endpoints may be plain http or private addresses (`BUYERPATH_WEBHOOK_ALLOW_PRIVATE`).
 #[derive(Debug, Clone, Copy, Default)]
