@@ -344,7 +344,7 @@ async fn updated_since_syncs_changes_across_pages_archived_included() {
             &admin,
         )
         .await;
-    assert_eq!(ids(&p2.json), [d.clone()]);
+    assert_eq!(ids(&p2.json), vec![d.clone()]);
     assert_eq!(p2.json["next_cursor"], Value::Null);
     assert!(!ids(&p1.json).contains(&b) && !ids(&p2.json).contains(&b));
 
