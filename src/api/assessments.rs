@@ -12,7 +12,7 @@ use crate::domain::playbook::Lang;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::lang::{pick_lang, LangQuery};
-use crate::http::pagination::{PageQuery, PageRequest};
+use crate::http::pagination::{SyncPage, SyncPageQuery};
 use crate::service::assessments::{self as svc, AssessmentView};
 use crate::service::Principal;
 use crate::state::AppState;
@@ -107,9 +107,12 @@ pub async fn create_stage_assessment(
 ///
 /// Newest first. `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema
 /// cannot tell a cursor it issued).
+///
+/// With `updated_since`: the records made at or after that time (they never change), oldest
+/// first, for delta sync; its cursors are of that order.
 #[utoipa::path(
     tag = "assessments",
-    params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), PageQuery),
+    params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), SyncPageQuery),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of assessments, newest first.", body = AssessmentList))
 )]
@@ -118,19 +121,19 @@ pub async fn list_stage_assessments(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: web::Query<SyncPageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let page = SyncPage::<Uuid>::parse(query.limit, query.cursor.as_deref(), query.updated_since)?;
     let mut conn = state.conn().await?;
     let views = svc::list(
         &mut conn,
         &principal,
         path.into_inner(),
-        page.after,
+        page.keyset(),
         page.fetch(),
     )
     .await?;
-    let (views, next_cursor) = page.finish(views, |v| v.row.id);
+    let (views, next_cursor) = page.finish(views, |v| v.row.id, |v| (v.row.created_at, v.row.id));
     Ok(HttpResponse::Ok().json(AssessmentList {
         items: views.into_iter().map(AssessmentDto::from).collect(),
         next_cursor,

@@ -13,7 +13,7 @@ use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
 use crate::domain::survey::SurveySummary;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
-use crate::http::pagination::{PageQuery, PageRequest, SyncPage, SyncPageQuery};
+use crate::http::pagination::{SyncPage, SyncPageQuery};
 use crate::service::opportunities::{
     self as svc, CreateOpportunity, ListOpportunities, OpportunityView, PatchOpportunity,
 };
@@ -371,9 +371,12 @@ pub async fn restore_opportunity(
 ///
 /// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
 /// cursor it issued).
+///
+/// With `updated_since`: the records made at or after that time (they never change), oldest
+/// first, for delta sync; its cursors are of that order.
 #[utoipa::path(
     tag = "opportunities",
-    params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), PageQuery),
+    params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), SyncPageQuery),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of stage changes.", body = StageHistory))
 )]
@@ -382,13 +385,19 @@ pub async fn get_stage_history(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: web::Query<SyncPageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let p = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let p = SyncPage::<Uuid>::parse(query.limit, query.cursor.as_deref(), query.updated_since)?;
     let mut conn = state.conn().await?;
-    let rows =
-        svc::stage_history(&mut conn, &principal, path.into_inner(), p.after, p.fetch()).await?;
-    let (rows, next_cursor) = p.finish(rows, |r| r.id);
+    let rows = svc::stage_history(
+        &mut conn,
+        &principal,
+        path.into_inner(),
+        p.keyset(),
+        p.fetch(),
+    )
+    .await?;
+    let (rows, next_cursor) = p.finish(rows, |r| r.id, |r| (r.changed_at, r.id));
     Ok(HttpResponse::Ok().json(StageHistory {
         items: rows
             .into_iter()

@@ -113,6 +113,9 @@ pub struct PlaybookVersionList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct VersionsQuery {
+    /// Sync: only versions made at or after this time (RFC 3339; versions never change, and the
+    /// built-in version 1 is left out), in version order.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
@@ -246,6 +249,9 @@ pub async fn get_playbook(
 ///
 /// `cursor` must be a `next_cursor` this API returned (422 otherwise: the schema cannot tell a
 /// cursor it issued).
+///
+/// With `updated_since`: the versions made at or after that time, in version order (versions
+/// never change; the built-in version 1 has no time and is left out).
 #[utoipa::path(
     tag = "playbook",
     params(VersionsQuery),
@@ -260,7 +266,14 @@ pub async fn list_playbook_versions(
 ) -> ApiResult<HttpResponse> {
     let page = Page::<i64>::parse(query.limit, query.cursor.as_deref())?;
     let mut conn = state.conn().await?;
-    let rows = svc::versions(&mut conn, &principal, page.after.unwrap_or(0), page.fetch()).await?;
+    let rows = svc::versions(
+        &mut conn,
+        &principal,
+        page.after.unwrap_or(0),
+        query.updated_since,
+        page.fetch(),
+    )
+    .await?;
     let (rows, next_cursor) = page.finish(rows, |v| i64::from(v.version));
     Ok(HttpResponse::Ok().json(PlaybookVersionList {
         items: rows

@@ -136,7 +136,7 @@ pub async fn list(
             }
         }
         crate::db::Keyset::Changed { since, after } => {
-            q = crate::db::changed_since!(q, a, since, after);
+            q = crate::db::changed_since!(q, a, updated_at, since, after);
         }
     }
     q.load(conn).await

@@ -115,7 +115,7 @@ macro_rules! keyset {
                 }
             }
             $crate::db::Keyset::Changed { since, after } => {
-                q = $crate::db::changed_since!(q, $t, since, after);
+                q = $crate::db::changed_since!(q, $t, updated_at, since, after);
             }
         }
         q
@@ -123,18 +123,15 @@ macro_rules! keyset {
 }
 pub(crate) use keyset;
 
-/// The `Keyset::Changed` arm alone, for lists whose own order is not the id.
+/// The `Keyset::Changed` arm alone (for lists whose own order is not the id): `(column, id)`
+/// order from `since`; `column` is `updated_at`, or the creation time of append-only rows.
 macro_rules! changed_since {
-    ($q:expr, $t:ident, $since:expr, $after:expr) => {{
+    ($q:expr, $t:ident, $col:ident, $since:expr, $after:expr) => {{
         let mut q = $q
-            .order(($t::updated_at.asc(), $t::id.asc()))
-            .filter($t::updated_at.ge(*$since));
+            .order(($t::$col.asc(), $t::id.asc()))
+            .filter($t::$col.ge(*$since));
         if let Some((ts, id)) = $after {
-            q = q.filter(
-                $t::updated_at
-                    .gt(*ts)
-                    .or($t::updated_at.eq(*ts).and($t::id.gt(*id))),
-            );
+            q = q.filter($t::$col.gt(*ts).or($t::$col.eq(*ts).and($t::id.gt(*id))));
         }
         q
     }};

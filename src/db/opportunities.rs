@@ -202,18 +202,25 @@ pub async fn stage_history(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     opportunity: Uuid,
-    after: Option<Uuid>,
+    keyset: &crate::db::Keyset<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<StageChangeRow>> {
     let mut q = sh::table
         .filter(sh::tenant_id.eq(tenant.get()))
         .filter(sh::opportunity_id.eq(opportunity))
-        .order(sh::id.asc())
         .limit(limit)
         .select(StageChangeRow::as_select())
         .into_boxed();
-    if let Some(after) = after {
-        q = q.filter(sh::id.gt(after));
+    match keyset {
+        crate::db::Keyset::After(after) => {
+            q = q.order(sh::id.asc());
+            if let Some(after) = after {
+                q = q.filter(sh::id.gt(*after));
+            }
+        }
+        crate::db::Keyset::Changed { since, after } => {
+            q = crate::db::changed_since!(q, sh, changed_at, since, after);
+        }
     }
     q.load(conn).await
 }
@@ -268,18 +275,26 @@ pub async fn list_assessments(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     opportunity: Uuid,
-    before: Option<Uuid>,
+    keyset: &crate::db::Keyset<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Assessment>> {
     let mut q = sa::table
         .filter(sa::tenant_id.eq(tenant.get()))
         .filter(sa::opportunity_id.eq(opportunity))
-        .order(sa::id.desc())
         .limit(limit)
         .select(Assessment::as_select())
         .into_boxed();
-    if let Some(before) = before {
-        q = q.filter(sa::id.lt(before));
+    match keyset {
+        // Newest first: "after" in this order is an older id.
+        crate::db::Keyset::After(before) => {
+            q = q.order(sa::id.desc());
+            if let Some(before) = before {
+                q = q.filter(sa::id.lt(*before));
+            }
+        }
+        crate::db::Keyset::Changed { since, after } => {
+            q = crate::db::changed_since!(q, sa, created_at, since, after);
+        }
     }
     q.load(conn).await
 }

@@ -52,16 +52,20 @@ pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     after: i32,
+    since: Option<chrono::DateTime<chrono::Utc>>,
     limit: i64,
 ) -> QueryResult<Vec<PlaybookVersion>> {
-    pv::table
+    let mut q = pv::table
         .filter(pv::tenant_id.eq(tenant.get()))
         .filter(pv::version.gt(after))
         .order(pv::version.asc())
         .limit(limit)
         .select(PlaybookVersion::as_select())
-        .load(conn)
-        .await
+        .into_boxed();
+    if let Some(since) = since {
+        q = q.filter(pv::created_at.ge(since));
+    }
+    q.load(conn).await
 }
 
 pub async fn insert(

@@ -117,7 +117,7 @@ pub async fn list(
             }
         }
         crate::db::Keyset::Changed { since, after } => {
-            q = crate::db::changed_since!(q, sr, since, after);
+            q = crate::db::changed_since!(q, sr, updated_at, since, after);
         }
     }
     q.load(conn).await

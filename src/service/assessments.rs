@@ -328,16 +328,16 @@ pub async fn draft(
     Ok((opp, judged))
 }
 
-/// Newest first.
+/// Newest first (or oldest first from `since` when syncing).
 pub async fn list(
     conn: &mut Conn,
     who: &Principal,
     opportunity_id: Uuid,
-    before: Option<Uuid>,
+    keyset: crate::service::Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<AssessmentView>> {
     opportunities::find_in(conn, who.tenant, opportunity_id).await?;
-    q::list_assessments(conn, who.tenant, opportunity_id, before, limit)
+    q::list_assessments(conn, who.tenant, opportunity_id, &keyset, limit)
         .await?
         .into_iter()
         .map(view)

@@ -609,9 +609,9 @@ pub async fn stage_history(
     conn: &mut Conn,
     who: &Principal,
     id: Uuid,
-    after: Option<Uuid>,
+    keyset: Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<StageChangeRow>> {
     find_in(conn, who.tenant, id).await?;
-    Ok(q::stage_history(conn, who.tenant, id, after, limit).await?)
+    Ok(q::stage_history(conn, who.tenant, id, &keyset, limit).await?)
 }

@@ -62,10 +62,12 @@ pub async fn versions(
     conn: &mut Conn,
     who: &Principal,
     after: i64,
+    since: Option<DateTime<Utc>>,
     limit: i64,
 ) -> ApiResult<Vec<VersionInfo>> {
     let mut items = Vec::new();
-    if after < i64::from(BUILT_IN_VERSION) {
+    // The built-in version has no time: it never changes, so a sync from any time skips it.
+    if after < i64::from(BUILT_IN_VERSION) && since.is_none() {
         items.push(VersionInfo {
             version: BUILT_IN_VERSION,
             stage_code: None,
@@ -74,7 +76,7 @@ pub async fn versions(
         });
     }
     let after = i32::try_from(after.max(i64::from(BUILT_IN_VERSION))).unwrap_or(i32::MAX);
-    let rows = q::list(conn, who.tenant, after, limit).await?;
+    let rows = q::list(conn, who.tenant, after, since, limit).await?;
     items.extend(rows.into_iter().map(|r| VersionInfo {
         version: r.version,
         stage_code: Some(r.stage_code),

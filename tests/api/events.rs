@@ -386,5 +386,93 @@ async fn updated_since_syncs_changes_across_pages_archived_included() {
     let r = app
         .get(&format!("/v1/opportunities?updated_since={q}"), &admin)
         .await;
-    assert_eq!(ids(&r.json), [opp]);
+    assert_eq!(ids(&r.json), vec![opp.clone()]);
+
+    // Append-only lists: records made since, oldest first.
+    app.patch(
+        &format!("/v1/opportunities/{opp}"),
+        &admin,
+        json!({"current_stage": "S2"}),
+        None,
+    )
+    .await;
+    for _ in 0..2 {
+        let r = app
+            .post(
+                &format!("/v1/opportunities/{opp}/stage-assessments"),
+                &admin,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let h = app
+        .get(
+            &format!("/v1/opportunities/{opp}/stage-history?updated_since={q}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(h.json["items"].as_array().unwrap().len(), 1, "{}", h.text);
+    let a1 = app
+        .get(
+            &format!("/v1/opportunities/{opp}/stage-assessments?updated_since={q}&limit=1"),
+            &admin,
+        )
+        .await;
+    let a2 = app
+        .get(
+            &format!(
+                "/v1/opportunities/{opp}/stage-assessments?updated_since={q}&limit=1&cursor={}",
+                a1.json["next_cursor"].as_str().unwrap()
+            ),
+            &admin,
+        )
+        .await;
+    let newest_first = app
+        .get(
+            &format!("/v1/opportunities/{opp}/stage-assessments"),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        [ids(&a1.json)[0].clone(), ids(&a2.json)[0].clone()],
+        [
+            ids(&newest_first.json)[1].clone(),
+            ids(&newest_first.json)[0].clone()
+        ],
+        "oldest first when syncing"
+    );
+    let v = app
+        .get(&format!("/v1/playbook/versions?updated_since={q}"), &admin)
+        .await;
+    assert_eq!(v.json["items"], json!([]), "no version made since");
+}
+
+#[actix_web::test]
+async fn events_older_than_the_retention_are_pruned() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    app.account(&admin, "Recent").await;
+    let mut db = AsyncPgConnection::establish(&crate::common::database_url())
+        .await
+        .unwrap();
+    let old = uuid::Uuid::now_v7();
+    db.batch_execute(&format!(
+        "INSERT INTO events (id, tenant_id, event_type, occurred_at, data) VALUES \
+         ('{old}', '{}', 'account.updated', now() - interval '40 days', \
+          '{{\"schema_version\": 1, \"data\": {{}}}}')",
+        app.tenant
+    ))
+    .await
+    .unwrap();
+    let before = settled(&app, &admin, "/v1/events", 2).await;
+    assert_eq!(before.json["items"].as_array().unwrap().len(), 2);
+    let pruned =
+        buyerpath::service::delivery::prune(&mut db, std::time::Duration::from_secs(30 * 86_400))
+            .await
+            .unwrap();
+    assert!(pruned >= 1);
+    let after = app.get("/v1/events", &admin).await;
+    assert_eq!(types(&after.json), ["account.created"]);
 }

@@ -371,3 +371,80 @@ async fn gone_disables_the_endpoint_and_tests_and_rotation_work() {
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(rx.received().len(), 3);
 }
+
+#[actix_web::test]
+async fn redirects_fail_and_five_days_of_failures_disable_the_endpoint() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    start_worker();
+    let app = TestApp::spawn_with(ALLOW_PRIVATE).await;
+    let admin = app.admin();
+    let rx = Receiver::start().await;
+    rx.script(vec![(
+        302,
+        vec![("location", "https://elsewhere.example.com/")],
+    )]);
+    let (ep, _) = endpoint(&app, &admin, &rx.url, json!(["account.created"])).await;
+    app.account(&admin, "Redirect Ltd").await;
+    rx.wait_for(1, 10).await;
+    let mut d = Value::Null;
+    for _ in 0..50 {
+        d = app
+            .get(&format!("/v1/webhook-endpoints/{ep}/deliveries"), &admin)
+            .await
+            .json["items"][0]
+            .clone();
+        if d["attempt_count"] == 1 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(d["attempts"][0]["response_status"], 302, "{d}");
+    assert_eq!(
+        d["status"], "pending",
+        "a redirect is a failure, retried: {d}"
+    );
+    let e = app
+        .get(&format!("/v1/webhook-endpoints/{ep}"), &admin)
+        .await;
+    assert!(e.json["failing_since"].is_string(), "{}", e.text);
+
+    // Failing since six days: the next failure disables the endpoint.
+    let mut db = AsyncPgConnection::establish(&crate::common::database_url())
+        .await
+        .unwrap();
+    db.batch_execute(&format!(
+        "UPDATE webhook_endpoints SET failing_since = now() - interval '6 days' WHERE id = '{ep}'"
+    ))
+    .await
+    .unwrap();
+    rx.script(vec![(500, vec![])]);
+    let id = d["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/v1/webhook-endpoints/{ep}/deliveries/{id}/redeliver"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let mut e = Value::Null;
+    for _ in 0..100 {
+        e = app
+            .get(&format!("/v1/webhook-endpoints/{ep}"), &admin)
+            .await
+            .json;
+        if e["enabled"] == false {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(e["enabled"], false, "{e}");
+    assert!(e["disabled_reason"]
+        .as_str()
+        .unwrap()
+        .contains("every delivery failed since"));
+    let d = app
+        .get(&format!("/v1/webhook-endpoints/{ep}/deliveries"), &admin)
+        .await;
+    assert_eq!(d.json["items"][0]["status"], "failed");
+}
