@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
-use crate::domain::event::{Lifecycle, Resource};
+use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::validate::Checker;
 use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
-use crate::service::events::{self, changed, Published};
+use crate::service::events::{self, changed};
 use crate::service::input::{double_option, Tag};
 use crate::service::{not_found, Conn, Keyset, Precondition, Principal};
 
@@ -88,15 +88,7 @@ pub struct ListAccounts {
     pub include_archived: bool,
 }
 
-impl Published for Account {
-    const RESOURCE: Resource = Resource::Account;
-    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
-        events::ids(&[("id", Some(self.id))])
-    }
-    fn current_version(&self) -> i32 {
-        self.version
-    }
-}
+events::published!(Account, Account, "id" => id);
 
 impl Archivable for Account {
     type Key = Uuid;

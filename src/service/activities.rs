@@ -16,13 +16,13 @@ use crate::db::{self, contacts as contact_q};
 use crate::db::{opportunities as opp_q, surveys as survey_q};
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
-use crate::domain::event::{Lifecycle, Resource};
+use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::{Kind, Playbook};
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable};
-use crate::service::events::{self, changed, Published};
+use crate::service::events::{self, changed};
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
 
@@ -98,19 +98,7 @@ pub(crate) fn view(row: Activity) -> ApiResult<ActivityView> {
     })
 }
 
-impl Published for Activity {
-    const RESOURCE: Resource = Resource::Activity;
-    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
-        events::ids(&[
-            ("id", Some(self.id)),
-            ("account_id", Some(self.account_id)),
-            ("opportunity_id", self.opportunity_id),
-        ])
-    }
-    fn current_version(&self) -> i32 {
-        self.version
-    }
-}
+events::published!(Activity, Activity, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
 
 impl Archivable for Activity {
     type Key = Uuid;

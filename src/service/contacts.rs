@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::activities::{self as activity_q, ContactActivity};
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
 use crate::db::{self, accounts as account_q};
-use crate::domain::event::{Lifecycle, Resource};
+use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::org_chart::{
     self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Recency,
@@ -20,7 +20,7 @@ use crate::domain::org_chart::{
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
-use crate::service::events::{self, changed, Published};
+use crate::service::events::{self, changed};
 use crate::service::input::double_option;
 use crate::service::{accounts, settings, Conn, Keyset, Precondition, Principal};
 
@@ -125,15 +125,7 @@ pub fn person_of(c: &Contact) -> ApiResult<Person> {
     })
 }
 
-impl Published for Contact {
-    const RESOURCE: Resource = Resource::Contact;
-    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
-        events::ids(&[("id", Some(self.id)), ("account_id", Some(self.account_id))])
-    }
-    fn current_version(&self) -> i32 {
-        self.version
-    }
-}
+events::published!(Contact, Contact, "id" => id, "account_id" => account_id);
 
 impl Archivable for Contact {
     /// (account, contact)

@@ -20,6 +20,42 @@ pub trait Published: Sync {
     fn current_version(&self) -> i32;
 }
 
+/// An id member of a resource: a parent id that may be absent, or one that is always there.
+pub trait IdOf {
+    fn id_of(&self) -> Option<Uuid>;
+}
+
+impl IdOf for Uuid {
+    fn id_of(&self) -> Option<Uuid> {
+        Some(*self)
+    }
+}
+
+impl IdOf for Option<Uuid> {
+    fn id_of(&self) -> Option<Uuid> {
+        *self
+    }
+}
+
+/// `Published` for a row with a `version` column: `published!(Row, Resource, "id" => id, ...)`
+/// (an absent optional id is left out of the event's data).
+macro_rules! published {
+    ($row:ty, $res:ident, $($key:literal => $field:ident),+ $(,)?) => {
+        impl $crate::service::events::Published for $row {
+            const RESOURCE: $crate::domain::event::Resource =
+                $crate::domain::event::Resource::$res;
+            fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
+                use $crate::service::events::IdOf;
+                $crate::service::events::ids(&[$(($key, self.$field.id_of())),+])
+            }
+            fn current_version(&self) -> i32 {
+                self.version
+            }
+        }
+    };
+}
+pub(crate) use published;
+
 /// An event read from the log.
 #[derive(Debug, Clone)]
 pub struct Event {

@@ -14,7 +14,7 @@ use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
 };
 use crate::db::{self, accounts as account_q};
-use crate::domain::event::{EventType, Lifecycle, Resource};
+use crate::domain::event::{EventType, Lifecycle};
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
@@ -22,7 +22,7 @@ use crate::domain::survey::SurveySummary;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
-use crate::service::events::{self, changed, Published};
+use crate::service::events::{self, changed};
 use crate::service::input::double_option;
 use crate::service::{
     accounts, corrupt, not_found, surveys, Conn, Keyset, Precondition, Principal,
@@ -114,15 +114,7 @@ pub struct OpportunityView {
     pub latest_survey: Option<SurveySummary>,
 }
 
-impl Published for Opportunity {
-    const RESOURCE: Resource = Resource::Opportunity;
-    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
-        events::ids(&[("id", Some(self.id)), ("account_id", Some(self.account_id))])
-    }
-    fn current_version(&self) -> i32 {
-        self.version
-    }
-}
+events::published!(Opportunity, Opportunity, "id" => id, "account_id" => account_id);
 
 /// Moves the opportunity to `stage` (history row + `opportunity.stage_changed`), in the
 /// caller's transaction.

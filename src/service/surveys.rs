@@ -17,7 +17,7 @@ use crate::db::surveys::{
     self as q, InventoryFilter, InventoryHit, NewInventoryItem, NewSurveyRecord, SurveyRecord,
     SurveyRecordChanges,
 };
-use crate::domain::event::{Lifecycle, Resource};
+use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::built_in;
 use crate::domain::survey::{
@@ -26,7 +26,7 @@ use crate::domain::survey::{
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable};
-use crate::service::events::{self, changed, Published};
+use crate::service::events::{self, changed};
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, Conn, Keyset, Precondition, Principal};
 
@@ -90,19 +90,7 @@ fn view(record: SurveyRecord) -> ApiResult<SurveyView> {
     })
 }
 
-impl Published for SurveyRecord {
-    const RESOURCE: Resource = Resource::SurveyRecord;
-    fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
-        events::ids(&[
-            ("id", Some(self.id)),
-            ("account_id", Some(self.account_id)),
-            ("opportunity_id", self.opportunity_id),
-        ])
-    }
-    fn current_version(&self) -> i32 {
-        self.version
-    }
-}
+events::published!(SurveyRecord, SurveyRecord, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
 
 impl Archivable for SurveyRecord {
     type Key = Uuid;
