@@ -26,7 +26,8 @@ use crate::domain::validate::Violation;
 use crate::error::{ApiError, ApiResult};
 use crate::service::events;
 use crate::service::{
-    activities, contacts, corrupt, not_found, opportunities, playbook, settings, surveys,
+    activities, contacts, corrupt, not_found, opportunities, playbook, settings, stage_moves,
+    surveys,
 };
 use crate::service::{Conn, Principal};
 
@@ -264,7 +265,7 @@ pub async fn create_in(
                 format!("{stage} is not a stage code"),
             )
         })?;
-        opportunities::change_stage_in(
+        stage_moves::change_stage_in(
             conn,
             who,
             &opp,

@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod playbook;
 pub mod principal;
 pub mod settings;
+pub mod stage_moves;
 pub mod surveys;
 pub mod timeline;
 pub mod webhooks;

@@ -14,7 +14,7 @@ use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
 };
 use crate::db::{self, accounts as account_q};
-use crate::domain::event::{EventType, Lifecycle};
+use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
@@ -25,7 +25,7 @@ use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::events::{self, changed};
 use crate::service::input::double_option;
 use crate::service::{
-    accounts, corrupt, not_found, surveys, Conn, Keyset, Precondition, Principal,
+    accounts, corrupt, not_found, stage_moves, surveys, Conn, Keyset, Precondition, Principal,
 };
 
 /// Creates an opportunity.
@@ -115,42 +115,6 @@ pub struct OpportunityView {
 }
 
 events::published!(Opportunity, Opportunity, "id" => id, "account_id" => account_id);
-
-/// Moves the opportunity to `stage` (history row + `opportunity.stage_changed`), in the
-/// caller's transaction.
-pub(crate) async fn change_stage_in(
-    conn: &mut Conn,
-    who: &Principal,
-    current: &Opportunity,
-    stage: StageCode,
-    reason: Option<String>,
-    assessment_id: Option<Uuid>,
-) -> ApiResult<Opportunity> {
-    let moved = q::change_stage(
-        conn,
-        who.tenant,
-        current,
-        stage,
-        &who.sub,
-        reason.clone(),
-        assessment_id,
-    )
-    .await?;
-    let mut data = events::data_of(who, &moved);
-    data.insert(
-        "previous_stage".into(),
-        current.current_stage.clone().into(),
-    );
-    data.insert("current_stage".into(), moved.current_stage.clone().into());
-    data.insert("reason".into(), reason.into());
-    data.insert(
-        "assessment_id".into(),
-        assessment_id.map(|a| a.to_string()).into(),
-    );
-    data.insert("changed_by".into(), who.sub.clone().into());
-    events::emit(conn, who.tenant, EventType::STAGE_CHANGED, data).await?;
-    Ok(moved)
-}
 
 impl Archivable for Opportunity {
     type Key = Uuid;
@@ -571,8 +535,15 @@ pub async fn update(
                 status => "status", competitors => "competitors", owner => "owner");
             if let Some(stage) = &p.stage {
                 if stage.as_str() != updated.current_stage {
-                    updated = change_stage_in(conn, who, &updated, *stage, p.reason.clone(), None)
-                        .await?;
+                    updated = stage_moves::change_stage_in(
+                        conn,
+                        who,
+                        &updated,
+                        *stage,
+                        p.reason.clone(),
+                        None,
+                    )
+                    .await?;
                 }
             }
             events::updated(conn, who, &updated, fields).await?;
