@@ -237,6 +237,10 @@ pub fn parse_ttl(s: &str) -> Result<u64, String> {
 }
 
 fn principal_from_request(req: &HttpRequest) -> Result<Principal, ApiError> {
+    // Verified once per request: middleware that needed it left it in the extensions.
+    if let Some(p) = actix_web::HttpMessage::extensions(req).get::<Principal>() {
+        return Ok(p.clone());
+    }
     let keys = req
         .app_data::<web::Data<JwtKeys>>()
         .ok_or_else(|| ApiError::internal("JWT keys missing from the application"))?;

@@ -64,6 +64,10 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// `BUYERPATH_WEBHOOK_WORKER`: whether `serve` runs the webhook delivery worker.
     pub webhook_worker: bool,
+    /// `BUYERPATH_RATE_LIMIT_USER_PER_MINUTE` (0 = off).
+    pub rate_limit_user_per_minute: u32,
+    /// `BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE` (0 = off).
+    pub rate_limit_tenant_per_minute: u32,
 }
 
 impl fmt::Debug for Config {
@@ -88,6 +92,14 @@ impl fmt::Debug for Config {
             .field("event_retention_days", &self.event_retention_days)
             .field("webhook_allow_private", &self.webhook_allow_private)
             .field("webhook_worker", &self.webhook_worker)
+            .field(
+                "rate_limit_user_per_minute",
+                &self.rate_limit_user_per_minute,
+            )
+            .field(
+                "rate_limit_tenant_per_minute",
+                &self.rate_limit_tenant_per_minute,
+            )
             .finish()
     }
 }
@@ -283,6 +295,20 @@ impl Config {
         let event_retention_days = parse_num(&get, "BUYERPATH_EVENT_RETENTION_DAYS", 30, 1, 3650)?;
         let webhook_allow_private = parse_bool(&get, "BUYERPATH_WEBHOOK_ALLOW_PRIVATE", false)?;
         let webhook_worker = parse_bool(&get, "BUYERPATH_WEBHOOK_WORKER", true)?;
+        let rate_limit_user_per_minute = parse_num(
+            &get,
+            "BUYERPATH_RATE_LIMIT_USER_PER_MINUTE",
+            1200,
+            0,
+            1_000_000,
+        )? as u32;
+        let rate_limit_tenant_per_minute = parse_num(
+            &get,
+            "BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE",
+            12_000,
+            0,
+            10_000_000,
+        )? as u32;
         let cors_origins = match get("BUYERPATH_CORS_ORIGINS") {
             None => Vec::new(),
             Some(list) => {
@@ -326,6 +352,8 @@ impl Config {
             event_retention_days,
             webhook_allow_private,
             webhook_worker,
+            rate_limit_user_per_minute,
+            rate_limit_tenant_per_minute,
         })
     }
 }

@@ -17,6 +17,7 @@
 //! | conflict (duplicate) | 409 | `conflict` |
 //! | stale If-Match | 412 | `precondition_failed` |
 //! | body too large | 413 | `payload_too_large` |
+//! | over the user's or tenant's request rate | 429 + `Retry-After` | `rate_limited` |
 //! | database unavailable / pool timeout | 503 + `Retry-After` | `unavailable` |
 //! | anything else | 500, no detail | `internal` |
 
@@ -93,6 +94,11 @@ pub enum ApiError {
     PreconditionFailed(String),
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    #[error("rate limited: {detail}")]
+    RateLimited {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -121,6 +127,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -139,6 +146,7 @@ impl ApiError {
             ApiError::Conflict(_) => 409,
             ApiError::PreconditionFailed(_) => 412,
             ApiError::PayloadTooLarge(_) => 413,
+            ApiError::RateLimited { .. } => 429,
             ApiError::Unavailable(_) => 503,
             ApiError::Internal(_) => 500,
         }
@@ -156,6 +164,7 @@ impl ApiError {
             ApiError::Conflict(_) => "Conflict",
             ApiError::PreconditionFailed(_) => "Precondition failed",
             ApiError::PayloadTooLarge(_) => "Payload too large",
+            ApiError::RateLimited { .. } => "Too many requests",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
@@ -171,7 +180,8 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Conflict(d)
             | ApiError::PreconditionFailed(d)
-            | ApiError::PayloadTooLarge(d) => d.clone(),
+            | ApiError::PayloadTooLarge(d)
+            | ApiError::RateLimited { detail: d, .. } => d.clone(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("this resource supports: {}", allow.join(", "))
             }

@@ -67,6 +67,7 @@ pub fn build_app(
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(extract::fallback))
         .wrap(middleware::from_fn(http::idempotency::middleware))
+        .wrap(middleware::from_fn(http::rate_limit::middleware))
         .wrap(Condition::new(cors_enabled, cors))
         .wrap(ErrorHandlers::new().default_handler(problem_catch_all))
         .wrap(metrics)
@@ -100,6 +101,8 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::RETRY_AFTER,
             header::HeaderName::from_static(request_id::HEADER),
             header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
         ])
         .max_age(3600);
     for o in origins {

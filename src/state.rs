@@ -12,6 +12,8 @@ pub struct AppState {
     pub jwt: std::sync::Arc<JwtKeys>,
     pub metrics: PrometheusMetrics,
     pub webhook_metrics: crate::worker::WebhookMetrics,
+    /// Request rate limits of this process.
+    pub limits: std::sync::Arc<crate::http::rate_limit::RateLimits>,
     /// Migration versions embedded in this binary; `/readyz` checks they are all applied.
     pub expected_migrations: Vec<String>,
 }
@@ -25,8 +27,13 @@ impl AppState {
             .build()
             .map_err(|e| format!("cannot build metrics: {e}"))?;
         let webhook_metrics = crate::worker::WebhookMetrics::register(&metrics.registry)?;
+        let limits = std::sync::Arc::new(crate::http::rate_limit::RateLimits::new(
+            config.rate_limit_user_per_minute,
+            config.rate_limit_tenant_per_minute,
+        ));
         Ok(AppState {
             webhook_metrics,
+            limits,
             pool,
             config,
             jwt: std::sync::Arc::new(jwt),

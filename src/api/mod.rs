@@ -185,6 +185,38 @@ fn problem(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+/// 429 with the header fields that say why and for how long.
+fn rate_limited() -> utoipa::openapi::Response {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String).build();
+    let mut r = problem(
+        "Over the user's or the tenant's request rate (`BUYERPATH_RATE_LIMIT_*`); retry after \
+         `Retry-After` seconds.",
+    );
+    for (name, description) in [
+        ("Retry-After", "Seconds until a request will be accepted."),
+        (
+            "RateLimit",
+            "IETF RateLimit: the tightest policy, its remaining requests `r` and seconds `t` until it is full.",
+        ),
+        (
+            "RateLimit-Policy",
+            "IETF RateLimit-Policy: each policy with its quota `q` per window `w` (seconds).",
+        ),
+    ] {
+        r.headers.insert(
+            name.to_string(),
+            HeaderBuilder::new()
+                .schema(Some(text()))
+                .description(Some(description))
+                .build()
+                .into(),
+        );
+    }
+    r
+}
+
 /// The form an `If-Match` header must have (RFC 9110): `*` or a list of entity tags (a bare
 /// version number is read as its tag).
 pub const IF_MATCH_PATTERN: &str =
@@ -273,6 +305,12 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             constrain_if_match(op);
             if method == "POST" && secured {
                 add_idempotency_key(op);
+            }
+            if secured {
+                op.responses
+                    .responses
+                    .entry("429".to_string())
+                    .or_insert_with(|| rate_limited().into());
             }
             let mut add = |status: &str, description: &str| {
                 op.responses

@@ -5,6 +5,7 @@ pub mod etag;
 pub mod extract;
 pub mod idempotency;
 pub mod pagination;
+pub mod rate_limit;
 
 pub mod request_id;
 

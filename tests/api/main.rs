@@ -14,6 +14,7 @@ mod contacts;
 mod embedded;
 mod events;
 mod idempotency;
+mod limits;
 mod opportunities;
 mod outbox;
 mod platform;
