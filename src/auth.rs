@@ -259,7 +259,10 @@ fn principal_from_request(req: &HttpRequest) -> Result<Principal, ApiError> {
         .ok_or_else(|| {
             ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'".to_string())
         })?;
-    keys.verify(token)
+    let p = keys.verify(token)?;
+    // Kept for the rest of the request (access log, idempotency, rate limits).
+    actix_web::HttpMessage::extensions_mut(req).insert(p.clone());
+    Ok(p)
 }
 
 impl FromRequest for Principal {

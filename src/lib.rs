@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod logging;
 pub mod server;
 pub mod service;
 pub mod state;
@@ -21,15 +22,15 @@ pub mod xlsx;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{self, Condition, ErrorHandlerResponse, ErrorHandlers, Logger};
-use actix_web::{web, App, HttpMessage, ResponseError};
+use actix_web::middleware::{self, Condition, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, App, ResponseError};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::http::extract::{self, KnownRoutes};
-use crate::http::request_id::{self, RequestId};
+use crate::http::request_id;
 use crate::state::AppState;
 
 /// Builds the application: routes, OpenAPI + Swagger UI, extractor configuration, middleware.
@@ -71,15 +72,7 @@ pub fn build_app(
         .wrap(Condition::new(cors_enabled, cors))
         .wrap(ErrorHandlers::new().default_handler(problem_catch_all))
         .wrap(metrics)
-        .wrap(
-            Logger::new("%{r}a \"%r\" %s %b %Dms request_id=%{request_id}xi")
-                .custom_request_replace("request_id", |req| {
-                    req.extensions()
-                        .get::<RequestId>()
-                        .map(|r| r.0.clone())
-                        .unwrap_or_default()
-                }),
-        )
+        .wrap(middleware::from_fn(http::access_log::middleware))
         .wrap(middleware::from_fn(request_id::middleware))
 }
 

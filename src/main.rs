@@ -10,7 +10,16 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let format = match buyerpath::config::log_format_from(
+        std::env::var("BUYERPATH_LOG_FORMAT").ok().as_deref(),
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("buyerpath: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    buyerpath::logging::init(format);
     let command = cli.command.unwrap_or(Command::Serve);
 
     let result = match command {

@@ -1,6 +1,7 @@
 //! Cross-cutting HTTP: request ids, extractor error handlers, the 404/405 fallback, pagination,
 //! ETag/If-Match, JSON merge patch and input validation helpers.
 
+pub mod access_log;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;

@@ -59,6 +59,20 @@ fn bad_config_fails_with_one_line_naming_the_variable() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("BUYERPATH_DB_POOL_SIZE"));
+
+    for (var, value) in [
+        ("BUYERPATH_LOG_FORMAT", "xml"),
+        ("BUYERPATH_TRUSTED_PROXIES", "proxy.local"),
+        ("BUYERPATH_RATE_LIMIT_USER_PER_MINUTE", "-1"),
+        ("BUYERPATH_EVENT_RETENTION_DAYS", "0"),
+        ("BUYERPATH_WEBHOOK_ALLOW_PRIVATE", "maybe"),
+    ] {
+        let out = bin().arg("migrate").env(var, value).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{var}: {err}");
+        assert!(err.contains(var), "{err}");
+    }
 }
 
 #[actix_web::test]

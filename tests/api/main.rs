@@ -15,6 +15,7 @@ mod embedded;
 mod events;
 mod idempotency;
 mod limits;
+mod logs;
 mod opportunities;
 mod outbox;
 mod platform;

@@ -68,6 +68,72 @@ pub struct Config {
     pub rate_limit_user_per_minute: u32,
     /// `BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE` (0 = off).
     pub rate_limit_tenant_per_minute: u32,
+    /// `BUYERPATH_LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// `BUYERPATH_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpRange>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// env_logger's text lines.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// `BUYERPATH_LOG_FORMAT` alone (the logger starts before the rest of the configuration is read).
+pub fn log_format_from(value: Option<&str>) -> Result<LogFormat, ConfigError> {
+    match value.map(str::trim) {
+        None | Some("") | Some("text") => Ok(LogFormat::Text),
+        Some("json") => Ok(LogFormat::Json),
+        Some(_) => Err(err("BUYERPATH_LOG_FORMAT", "expected text or json")),
+    }
+}
+
+/// An address range: an IP and a prefix length (`10.0.0.0/8`, `::1/128`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    pub addr: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(s: &str) -> Option<IpRange> {
+        let (ip, prefix) = match s.split_once('/') {
+            Some((ip, p)) => (
+                ip.parse::<std::net::IpAddr>().ok()?,
+                Some(p.parse::<u8>().ok()?),
+            ),
+            None => (s.parse::<std::net::IpAddr>().ok()?, None),
+        };
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpRange { addr: ip, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(a) & mask == u32::from(b) & mask
+            }
+            (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(a) & mask == u128::from(b) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Debug for Config {
@@ -100,6 +166,8 @@ impl fmt::Debug for Config {
                 "rate_limit_tenant_per_minute",
                 &self.rate_limit_tenant_per_minute,
             )
+            .field("log_format", &self.log_format)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -309,6 +377,21 @@ impl Config {
             0,
             10_000_000,
         )? as u32;
+        let log_format = log_format_from(get("BUYERPATH_LOG_FORMAT").as_deref())?;
+        let mut trusted_proxies = Vec::new();
+        for p in get("BUYERPATH_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            trusted_proxies.push(IpRange::parse(p).ok_or_else(|| {
+                err(
+                    "BUYERPATH_TRUSTED_PROXIES",
+                    format!("'{p}' is not an IP address or a range like 10.0.0.0/8"),
+                )
+            })?);
+        }
         let cors_origins = match get("BUYERPATH_CORS_ORIGINS") {
             None => Vec::new(),
             Some(list) => {
@@ -354,6 +437,8 @@ impl Config {
             webhook_worker,
             rate_limit_user_per_minute,
             rate_limit_tenant_per_minute,
+            log_format,
+            trusted_proxies,
         })
     }
 }
@@ -391,151 +476,4 @@ fn parse_num(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
-    }
-
-    #[test]
-    fn defaults_use_embedded_database_and_data_dir_secret() {
-        let c = cfg(&[]).unwrap();
-        assert!(c.database_url.is_none());
-        assert_eq!(c.bind, DEFAULT_BIND);
-        assert!(matches!(c.jwt.key, JwtKeySource::DataDir));
-        assert_eq!(c.db_statement_timeout, Duration::from_secs(5));
-        assert!(c.migrate_on_start);
-        assert!(c.cors_origins.is_empty());
-    }
-
-    #[test]
-    fn database_url_requires_jwt_config() {
-        let e = cfg(&[("DATABASE_URL", "postgres://x/y")]).err().unwrap();
-        assert_eq!(e.var, "BUYERPATH_JWT_SECRET");
-    }
-
-    #[test]
-    fn short_secret_is_rejected_without_echoing_it() {
-        let e = cfg(&[("BUYERPATH_JWT_SECRET", "hunter2")]).err().unwrap();
-        assert_eq!(e.var, "BUYERPATH_JWT_SECRET");
-        assert!(!e.to_string().contains("hunter2"));
-    }
-
-    #[test]
-    fn public_key_needs_algorithm() {
-        let e = cfg(&[("BUYERPATH_JWT_PUBLIC_KEY", "/nonexistent.pem")])
-            .err()
-            .unwrap();
-        assert_eq!(e.var, "BUYERPATH_JWT_ALGORITHM");
-        let e = cfg(&[
-            ("BUYERPATH_JWT_PUBLIC_KEY", "/nonexistent.pem"),
-            ("BUYERPATH_JWT_ALGORITHM", "RS256"),
-        ])
-        .err()
-        .unwrap();
-        assert_eq!(e.var, "BUYERPATH_JWT_PUBLIC_KEY");
-    }
-
-    #[test]
-    fn numbers_are_range_checked() {
-        let e = cfg(&[("BUYERPATH_DB_POOL_SIZE", "0")]).err().unwrap();
-        assert_eq!(e.var, "BUYERPATH_DB_POOL_SIZE");
-        let e = cfg(&[("BUYERPATH_BODY_LIMIT", "lots")]).err().unwrap();
-        assert_eq!(e.var, "BUYERPATH_BODY_LIMIT");
-        let c = cfg(&[("BUYERPATH_BODY_LIMIT", "2048")]).unwrap();
-        assert_eq!(c.body_limit, 2048);
-    }
-
-    #[test]
-    fn cors_origins_are_validated() {
-        let c = cfg(&[(
-            "BUYERPATH_CORS_ORIGINS",
-            "https://crm.example.com, http://localhost:3000",
-        )])
-        .unwrap();
-        assert_eq!(c.cors_origins.len(), 2);
-        let e = cfg(&[("BUYERPATH_CORS_ORIGINS", "crm.example.com")])
-            .err()
-            .unwrap();
-        assert_eq!(e.var, "BUYERPATH_CORS_ORIGINS");
-    }
-
-    #[test]
-    fn example_and_weak_secrets_are_refused() {
-        for bad in [
-            "change-me-to-a-long-random-secret-of-at-least-32-bytes",
-            "replace-me-with-the-output-of-openssl-rand-base64-48",
-            &"a".repeat(64),
-            &"abab".repeat(16),
-            "short",
-        ] {
-            let e = cfg(&[("BUYERPATH_JWT_SECRET", bad)]).err().unwrap();
-            assert_eq!(e.var, "BUYERPATH_JWT_SECRET", "{bad}");
-            assert!(!e.to_string().contains(bad), "never echoed");
-        }
-        let example = include_str!("../docker/.env.example");
-        for line in example.lines() {
-            if let Some(v) = line.strip_prefix("BUYERPATH_JWT_SECRET=") {
-                assert!(
-                    secret_weakness(v).is_some(),
-                    "the example's value is refused: {v}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn secrets_can_come_from_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("jwt");
-        std::fs::write(&path, "f00d-cafe-b33f-0123456789-abcdefghij\n").unwrap();
-        let p = path.to_str().unwrap();
-        let c = cfg(&[("BUYERPATH_JWT_SECRET_FILE", p)]).unwrap();
-        assert!(
-            matches!(c.jwt.key, JwtKeySource::Secret(ref s) if s == b"f00d-cafe-b33f-0123456789-abcdefghij")
-        );
-        let e = cfg(&[
-            ("BUYERPATH_JWT_SECRET_FILE", p),
-            ("BUYERPATH_JWT_SECRET", "x"),
-        ])
-        .err()
-        .unwrap();
-        assert_eq!(e.var, "BUYERPATH_JWT_SECRET");
-        let e = cfg(&[("BUYERPATH_JWT_SECRET_FILE", "/nonexistent/jwt")])
-            .err()
-            .unwrap();
-        assert_eq!(e.var, "BUYERPATH_JWT_SECRET_FILE");
-        let url = dir.path().join("url");
-        std::fs::write(&url, "postgres://u:p@db/buyerpath\n").unwrap();
-        let c = cfg(&[
-            ("DATABASE_URL_FILE", url.to_str().unwrap()),
-            ("BUYERPATH_JWT_SECRET_FILE", p),
-        ])
-        .unwrap();
-        assert_eq!(
-            c.database_url.as_deref(),
-            Some("postgres://u:p@db/buyerpath")
-        );
-    }
-
-    #[test]
-    fn debug_redacts_secrets() {
-        let c = cfg(&[
-            (
-                "BUYERPATH_JWT_SECRET",
-                "0123456789abcdef0123456789abcdef-secret",
-            ),
-            ("DATABASE_URL", "postgres://user:pw@host/db"),
-        ])
-        .unwrap();
-        let s = format!("{c:?}");
-        assert!(!s.contains("secret"), "{s}");
-        assert!(!s.contains("pw@"), "{s}");
-    }
-}
+mod tests;

@@ -1,0 +1,98 @@
+//! Logs: one JSON object a line with the request's fields, the W3C trace id, and client
+//! addresses believed from `X-Forwarded-For` only behind trusted proxies.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::common::{TestApp, SECRET};
+
+async fn run_and_log(trusted: Option<&str>, token: &str) -> Vec<serde_json::Value> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_buyerpath"));
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .env("BUYERPATH_LOG_FORMAT", "json")
+        .env("DATABASE_URL", crate::common::database_url())
+        .env("BUYERPATH_JWT_SECRET", SECRET)
+        .env("BUYERPATH_WEBHOOK_WORKER", "false")
+        .env("BUYERPATH_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(log.reopen().unwrap());
+    if let Some(t) = trusted {
+        cmd.env("BUYERPATH_TRUSTED_PROXIES", t);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up);
+    let r = client
+        .get(format!("{base}/v1/accounts"))
+        .bearer_auth(token)
+        .header("x-request-id", "req-log-1")
+        .header("x-forwarded-for", "198.51.100.7")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    std::fs::read_to_string(log.path())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[actix_web::test]
+async fn json_logs_carry_the_request_fields_and_trusted_proxies_decide_the_client() {
+    let app = TestApp::spawn().await;
+    let token = app.admin();
+    let lines = run_and_log(Some("127.0.0.1"), &token).await;
+    assert!(lines.iter().all(|l| l["time"].is_string()
+        && l["level"].is_string()
+        && l["target"].is_string()
+        && l["message"].is_string()));
+    let access = lines
+        .iter()
+        .find(|l| l["request_id"] == "req-log-1")
+        .expect("an access line for the request");
+    assert_eq!(access["target"], "buyerpath::access");
+    assert_eq!(access["method"], "GET");
+    assert_eq!(access["route"], "/v1/accounts");
+    assert_eq!(access["status"], 200);
+    assert_eq!(access["tenant"], app.tenant.to_string());
+    assert_eq!(access["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(access["client"], "198.51.100.7", "behind a trusted proxy");
+    assert!(access["latency_ms"].as_str().unwrap().parse::<f64>().unwrap() >= 0.0);
+
+    // Without trusted proxies X-Forwarded-For is not believed.
+    let lines = run_and_log(None, &token).await;
+    let access = lines
+        .iter()
+        .find(|l| l["request_id"] == "req-log-1")
+        .unwrap();
+    assert_eq!(access["client"], "127.0.0.1");
+}
