@@ -238,6 +238,10 @@ fn serve_with(
                 stop_rx,
             ))
         });
+        let metrics_server = match state.config.metrics_bind.clone() {
+            None => None,
+            Some(addr) => Some(metrics_listener(state.clone(), &addr)?),
+        };
         let mut server = HttpServer::new(move || crate::build_app(state.clone()))
             .shutdown_timeout(shutdown_timeout)
             .disable_signals();
@@ -250,11 +254,18 @@ fn serve_with(
             .run();
         log::info!("listening on http://{bind}");
         let handle = server.handle();
+        let metrics_handle = metrics_server.as_ref().map(|s| s.handle());
+        if let Some(m) = metrics_server {
+            actix_web::rt::spawn(m);
+        }
         actix_web::rt::spawn(async move {
             let signal = stop_signal().await;
             log::info!("{signal}: draining requests and stopping the webhook worker");
             let _ = stop_worker.send(true);
             handle.stop(true).await;
+            if let Some(m) = metrics_handle {
+                m.stop(true).await;
+            }
         });
         let result = server.await;
         // In-flight webhook attempts finish (each is bounded by its 15 s timeout).
@@ -270,6 +281,36 @@ fn serve_with(
         pool.close();
         result.map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// `/metrics` on a listener of its own (`BUYERPATH_METRICS_BIND`).
+fn metrics_listener(
+    state: web::Data<AppState>,
+    addr: &str,
+) -> Result<actix_web::dev::Server, String> {
+    let server = HttpServer::new(move || {
+        actix_web::App::new().app_data(state.clone()).route(
+            "/metrics",
+            web::get().to(|state: web::Data<AppState>| async move {
+                match state.render_metrics() {
+                    Ok(text) => actix_web::HttpResponse::Ok()
+                        .content_type("text/plain; version=0.0.4; charset=utf-8")
+                        .body(text),
+                    Err(e) => {
+                        log::error!("cannot render metrics: {e}");
+                        actix_web::HttpResponse::InternalServerError().finish()
+                    }
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(addr)
+    .map_err(|e| format!("BUYERPATH_METRICS_BIND: cannot listen on {addr}: {e}"))?
+    .run();
+    log::info!("metrics on http://{addr}/metrics");
+    Ok(server)
 }
 
 /// Waits for SIGTERM or SIGINT and names it.

@@ -21,9 +21,13 @@ pub struct AppState {
 impl AppState {
     /// Builds the state; the pool connects lazily.
     pub fn new(config: Config, pool: Pool, jwt: JwtKeys) -> Result<AppState, String> {
-        let metrics = actix_web_prom::PrometheusMetricsBuilder::new("buyerpath")
-            .endpoint("/metrics")
-            .mask_unmatched_patterns("UNKNOWN")
+        let mut builder = actix_web_prom::PrometheusMetricsBuilder::new("buyerpath")
+            .mask_unmatched_patterns("UNKNOWN");
+        // With a listener of its own, /metrics is not on the API port (404 there).
+        if config.metrics_bind.is_none() {
+            builder = builder.endpoint("/metrics");
+        }
+        let metrics = builder
             .build()
             .map_err(|e| format!("cannot build metrics: {e}"))?;
         let webhook_metrics = crate::worker::WebhookMetrics::register(&metrics.registry)?;
@@ -40,6 +44,16 @@ impl AppState {
             metrics,
             expected_migrations: crate::db::migrate::embedded_versions(),
         })
+    }
+
+    /// The Prometheus text of every metric.
+    pub fn render_metrics(&self) -> Result<String, String> {
+        use prometheus::Encoder;
+        let mut buf = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&self.metrics.registry.gather(), &mut buf)
+            .map_err(|e| e.to_string())?;
+        String::from_utf8(buf).map_err(|e| e.to_string())
     }
 
     /// A pooled connection, or 503 when the pool cannot hand one out in time.

@@ -72,6 +72,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `BUYERPATH_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpRange>,
+    /// `BUYERPATH_METRICS_BIND`: when set, `/metrics` is served only on this address.
+    pub metrics_bind: Option<String>,
 }
 
 /// How log lines are written.
@@ -168,6 +170,7 @@ impl fmt::Debug for Config {
             )
             .field("log_format", &self.log_format)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_bind", &self.metrics_bind)
             .finish()
     }
 }
@@ -378,6 +381,15 @@ impl Config {
             10_000_000,
         )? as u32;
         let log_format = log_format_from(get("BUYERPATH_LOG_FORMAT").as_deref())?;
+        let metrics_bind = get("BUYERPATH_METRICS_BIND");
+        if let Some(b) = &metrics_bind {
+            if b.parse::<std::net::SocketAddr>().is_err() && !b.contains(':') {
+                return Err(err(
+                    "BUYERPATH_METRICS_BIND",
+                    "expected host:port, e.g. 0.0.0.0:9090",
+                ));
+            }
+        }
         let mut trusted_proxies = Vec::new();
         for p in get("BUYERPATH_TRUSTED_PROXIES")
             .unwrap_or_default()
@@ -439,6 +451,7 @@ impl Config {
             rate_limit_tenant_per_minute,
             log_format,
             trusted_proxies,
+            metrics_bind,
         })
     }
 }

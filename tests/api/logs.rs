@@ -86,7 +86,14 @@ async fn json_logs_carry_the_request_fields_and_trusted_proxies_decide_the_clien
     assert_eq!(access["tenant"], app.tenant.to_string());
     assert_eq!(access["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(access["client"], "198.51.100.7", "behind a trusted proxy");
-    assert!(access["latency_ms"].as_str().unwrap().parse::<f64>().unwrap() >= 0.0);
+    assert!(
+        access["latency_ms"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            >= 0.0
+    );
 
     // Without trusted proxies X-Forwarded-For is not believed.
     let lines = run_and_log(None, &token).await;
@@ -95,4 +102,69 @@ async fn json_logs_carry_the_request_fields_and_trusted_proxies_decide_the_clien
         .find(|l| l["request_id"] == "req-log-1")
         .unwrap();
     assert_eq!(access["client"], "127.0.0.1");
+}
+
+#[actix_web::test]
+async fn metrics_on_their_own_listener_are_gone_from_the_api_port() {
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, metrics_port) = (free(), free());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .env("DATABASE_URL", crate::common::database_url())
+        .env("BUYERPATH_JWT_SECRET", SECRET)
+        .env("BUYERPATH_WEBHOOK_WORKER", "false")
+        .env("BUYERPATH_BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "BUYERPATH_METRICS_BIND",
+            format!("127.0.0.1:{metrics_port}"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok() {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let on_api = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(on_api.status(), 404);
+    let m = client
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(m.status(), 200);
+    let text = m.text().await.unwrap();
+    assert!(text.contains("buyerpath_http_requests_total"), "{text}");
+    assert!(text.contains("endpoint=\"/healthz\""));
+    assert!(text.contains("buyerpath_webhook_queue_depth"));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
 }
