@@ -38,12 +38,19 @@ impl Database {
                         config.data_dir.display()
                     )
                 })?;
-                let pg = EmbeddedPostgres::start(
-                    &config.data_dir.join("postgres"),
-                    EMBEDDED_DB_NAME,
-                    &StartOptions::default(),
-                )
-                .map_err(|e| e.to_string())?;
+                let (dir, moved) =
+                    crate::db::embedded_pg::placement(&config.data_dir.join("postgres"))
+                        .map_err(|e| e.to_string())?;
+                if moved {
+                    println!(
+                        "buyerpath: the postgres user cannot reach {}; the embedded cluster \
+                         lives in {} (found there again on every run from this directory)",
+                        config.data_dir.display(),
+                        dir.display()
+                    );
+                }
+                let pg = EmbeddedPostgres::start(&dir, EMBEDDED_DB_NAME, &StartOptions::default())
+                    .map_err(|e| e.to_string())?;
                 log::info!(
                     "embedded PostgreSQL running in {} (unix socket only)",
                     pg.dir().display()

@@ -100,6 +100,63 @@ pub fn find_bin_dir() -> Result<PathBuf, EmbeddedPgError> {
     })
 }
 
+/// Where root keeps clusters that the `postgres` user could not reach in place.
+pub const FALLBACK_ROOT: &str = "/var/lib/buyerpath";
+
+/// Whether `user` can write `dir` (every parent searchable).
+fn user_can_write(user: &str, dir: &Path) -> bool {
+    Command::new("runuser")
+        .arg("-u")
+        .arg(user)
+        .arg("--")
+        .arg("test")
+        .arg("-w")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Where the cluster wanted in `dir` can live. As root the server runs as `postgres`; when
+/// that user cannot reach `dir` (a checkout in `/root` or any 0700 directory), the cluster
+/// lives in `/var/lib/buyerpath/<hash of dir>` instead: the same place on every run from the
+/// same directory. Returns the directory to use and whether it moved.
+pub fn placement(dir: &Path) -> Result<(PathBuf, bool), EmbeddedPgError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| fail(format!("cannot resolve {}: {e}", dir.display())))?;
+    if !is_root() {
+        return Ok((dir, false));
+    }
+    let _ = Command::new("chown")
+        .arg(format!("{SYSTEM_USER}:"))
+        .arg(&dir)
+        .status();
+    if user_can_write(SYSTEM_USER, &dir) {
+        return Ok((dir, false));
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes());
+    let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let moved = Path::new(FALLBACK_ROOT).join(short);
+    std::fs::create_dir_all(&moved)
+        .map_err(|e| fail(format!("cannot create {}: {e}", moved.display())))?;
+    // A note for people looking for the cluster where they expected it.
+    let _ = std::fs::write(
+        dir.join("WHERE-IS-THE-CLUSTER.txt"),
+        format!(
+            "The '{SYSTEM_USER}' user cannot reach this directory, so the embedded PostgreSQL \
+             cluster of this data directory lives in {}\n",
+            moved.display()
+        ),
+    );
+    Ok((moved, true))
+}
+
 impl EmbeddedPostgres {
     /// Initialises (first time only) and starts the cluster in `dir`, then makes sure the
     /// database `db_name` exists.
@@ -218,17 +275,7 @@ impl EmbeddedPostgres {
                 self.dir.display()
             )));
         }
-        let reachable = Command::new("runuser")
-            .arg("-u")
-            .arg(user)
-            .arg("--")
-            .arg("test")
-            .arg("-w")
-            .arg(&self.dir)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if !reachable {
+        if !user_can_write(user, &self.dir) {
             return Err(fail(format!(
                 "running as root, PostgreSQL runs as '{user}', which cannot reach {}; set \
                  BUYERPATH_DATA_DIR to a directory it can reach (e.g. under /tmp or /var/lib)",

@@ -234,3 +234,129 @@ async fn serve_on_the_embedded_default_and_stop_on_sigterm() {
         "the embedded cluster is stopped"
     );
 }
+
+/// Runs `serve` (the README's first command, built) in `cwd` with the default data directory;
+/// returns the child, its base URL, the printed token and the printed lines.
+async fn serve_in(cwd: &std::path::Path) -> (std::process::Child, String, String, Vec<String>) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = bin()
+        .arg("serve")
+        .current_dir(cwd)
+        .env("BUYERPATH_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<(String, Vec<String>)>();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            seen.push(line.clone());
+            if line.contains("admin token") {
+                if let Some(Ok(token)) = lines.next() {
+                    let _ = tx.send((token, seen.clone()));
+                }
+            }
+        }
+    });
+    let (token, lines) =
+        tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(60)))
+            .await
+            .unwrap()
+            .expect("the service prints an admin token");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    (child, base, token, lines)
+}
+
+async fn stop(mut child: std::process::Child) {
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "clean exit: {status}");
+}
+
+/// The quick start from a private (0700) checkout, as root on a fresh VM would run it: the
+/// cluster moves where `postgres` can reach it, says so, and is found again on the next run.
+#[actix_web::test]
+async fn the_quick_start_works_from_a_private_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let checkout = tempfile::Builder::new()
+        .prefix("bp-private-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(checkout.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let root = unsafe { libc::geteuid() } == 0;
+    let client = reqwest::Client::new();
+
+    let (child, base, token, lines) = serve_in(checkout.path()).await;
+    let moved_to = lines
+        .iter()
+        .find_map(|l| l.split("lives in ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap_or("").to_string());
+    if root {
+        let dir = moved_to
+            .clone()
+            .expect("root is told where the cluster lives");
+        assert!(dir.starts_with("/var/lib/buyerpath/"), "{dir}");
+        assert!(std::path::Path::new(&dir)
+            .join("pgdata/PG_VERSION")
+            .exists());
+    } else {
+        assert!(moved_to.is_none(), "{lines:?}");
+        assert!(checkout
+            .path()
+            .join(".buyerpath/postgres/pgdata/PG_VERSION")
+            .exists());
+    }
+    let r = client
+        .post(format!("{base}/v1/accounts"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Kept across runs"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    stop(child).await;
+
+    // The next run finds the same cluster, with its data.
+    let (child, base, token, lines) = serve_in(checkout.path()).await;
+    let again = lines
+        .iter()
+        .find_map(|l| l.split("lives in ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap_or("").to_string());
+    assert_eq!(again, moved_to);
+    let r: serde_json::Value = client
+        .get(format!("{base}/v1/accounts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["items"][0]["name"], "Kept across runs");
+    stop(child).await;
+    if let Some(dir) = moved_to {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
