@@ -230,6 +230,7 @@ fn serve_with(
 
     actix_web::rt::System::new().block_on(async move {
         let pool = db::build_pool(&database.url, &settings)?;
+        align_event_clock(&pool).await;
         let run_worker = config.webhook_worker;
         let worker_settings = crate::worker::Settings {
             allow_private: config.webhook_allow_private,
@@ -288,6 +289,23 @@ fn serve_with(
         pool.close();
         result.map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// After a restore into another cluster, new events must still sort after the restored ones.
+async fn align_event_clock(pool: &db::Pool) {
+    let result = async {
+        let mut c = pool.get().await.map_err(|e| e.to_string())?;
+        db::events::align_clock(&mut c)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    match result.await {
+        Ok(0) => {}
+        Ok(by) => {
+            log::info!("event positions raised by {by}: the database came from another cluster")
+        }
+        Err(e) => log::error!("cannot align event positions with this cluster: {e}"),
+    }
 }
 
 /// `/metrics` on a listener of its own (`BUYERPATH_METRICS_BIND`).

@@ -9,3 +9,6 @@ DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
 DROP TABLE event_dispatch;
 DROP TABLE events;
+DROP FUNCTION buyerpath_event_horizon();
+DROP FUNCTION buyerpath_event_txid();
+DROP TABLE event_clock;

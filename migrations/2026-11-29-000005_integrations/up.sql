@@ -4,9 +4,31 @@
 -- Every committed change appends its events in the same transaction. Readers see an event only
 -- once every transaction that started before its own has ended (txid < the snapshot's xmin),
 -- so the order (txid, seq) never gains an entry behind a position already read.
+--
+-- Transaction ids belong to a cluster: a database restored into another cluster may hold
+-- events with higher ids than the new cluster hands out. Positions therefore add an offset
+-- (event_clock), which the service raises at start when stored events are ahead of the
+-- cluster, so new events still sort after every restored one and old cursors stay valid.
+CREATE TABLE event_clock (
+    id          smallint PRIMARY KEY CHECK (id = 1),
+    xid_offset  bigint   NOT NULL
+);
+INSERT INTO event_clock (id, xid_offset) VALUES (1, 0);
+
+-- The position of this transaction's events.
+CREATE FUNCTION buyerpath_event_txid() RETURNS bigint LANGUAGE sql VOLATILE AS $$
+    SELECT pg_current_xact_id()::text::bigint + (SELECT xid_offset FROM event_clock WHERE id = 1)
+$$;
+
+-- Events below this position are settled: no running transaction can still add one there.
+CREATE FUNCTION buyerpath_event_horizon() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+           + (SELECT xid_offset FROM event_clock WHERE id = 1)
+$$;
+
 CREATE TABLE events (
     seq          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    txid         bigint      NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    txid         bigint      NOT NULL DEFAULT buyerpath_event_txid(),
     id           uuid        NOT NULL UNIQUE,
     tenant_id    uuid        NOT NULL,
     event_type   text        NOT NULL CHECK (event_type ~ '^[a-z_]+\.[a-z_]+$'),

@@ -60,7 +60,27 @@ pub async fn append(
 }
 
 fn settled() -> diesel::expression::SqlLiteral<Bool> {
-    sql::<Bool>("events.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    sql::<Bool>("events.txid < buyerpath_event_horizon()")
+}
+
+/// Keeps new positions after every stored one: after a restore into another cluster (whose
+/// transaction ids are lower), raises the clock's offset. Run at start; returns the raise.
+pub async fn align_clock(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Raised {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        raised: i64,
+    }
+    let rows: Vec<Raised> = diesel::sql_query(
+        "WITH ahead AS (\
+           SELECT coalesce(max(txid), 0) - buyerpath_event_txid() + 1 AS by FROM events) \
+         UPDATE event_clock SET xid_offset = xid_offset + ahead.by FROM ahead \
+         WHERE event_clock.id = 1 AND ahead.by > 0 \
+         RETURNING ahead.by AS raised",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.iter().map(|r| r.raised).next().unwrap_or(0))
 }
 
 /// The tenant's events after `after`, in log order; `types` (exact names) when given.

@@ -167,6 +167,7 @@ pub const TABLES: &[&str] = &[
     "accounts",
     "activities",
     "contacts",
+    "event_clock",
     "event_dispatch",
     "events",
     "idempotency_keys",

@@ -73,6 +73,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_clock (id) {
+        id -> Int2,
+        xid_offset -> Int8,
+    }
+}
+
+diesel::table! {
     event_dispatch (id) {
         id -> Int2,
         txid -> Int8,
@@ -279,6 +286,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     activities,
     contacts,
+    event_clock,
     event_dispatch,
     events,
     idempotency_keys,

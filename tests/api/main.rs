@@ -9,6 +9,7 @@ mod activities;
 mod archive;
 mod assessments;
 mod auth;
+mod backup;
 mod cli;
 mod contacts;
 mod embedded;
