@@ -137,6 +137,7 @@ pub fn jwt_keys(config: &Config) -> Result<(JwtKeys, Option<DevIdentity>), Strin
         JwtKeySource::PublicKey { algorithm, pem } => {
             Ok((JwtKeys::public_key(*algorithm, pem, &config.jwt)?, None))
         }
+        JwtKeySource::Jwks { url, .. } => Ok((JwtKeys::jwks_url(url, &config.jwt)?, None)),
         JwtKeySource::DataDir => {
             let dev = dev_identity(&config.data_dir)?;
             Ok((JwtKeys::hs256(&dev.secret, &config.jwt), Some(dev)))
@@ -231,6 +232,14 @@ fn serve_with(
     actix_web::rt::System::new().block_on(async move {
         let pool = db::build_pool(&database.url, &settings)?;
         align_event_clock(&pool).await;
+        if let Some(set) = keys.jwks() {
+            // Start-up fails when the provider's keys cannot be had.
+            let n = set.fetch().await?;
+            log::info!("{n} signing keys from the JWKS");
+            if let JwtKeySource::Jwks { refresh, .. } = &config.jwt.key {
+                actix_web::rt::spawn(set.refresh_forever(*refresh));
+            }
+        }
         let run_worker = config.webhook_worker;
         let worker_settings = crate::worker::Settings {
             allow_private: config.webhook_allow_private,

@@ -16,6 +16,8 @@ pub enum JwtKeySource {
     Secret(Vec<u8>),
     /// `BUYERPATH_JWT_PUBLIC_KEY` (a PEM file) with `BUYERPATH_JWT_ALGORITHM` (RS256, ES256 or EdDSA).
     PublicKey { algorithm: Algorithm, pem: Vec<u8> },
+    /// `BUYERPATH_JWT_JWKS_URL`: an identity provider's keys (RS256, ES256, EdDSA) by `kid`.
+    Jwks { url: String, refresh: Duration },
     /// Neither is set and `DATABASE_URL` is unset: the embedded default keeps a generated HS256
     /// secret in the data directory.
     DataDir,
@@ -26,6 +28,7 @@ impl fmt::Debug for JwtKeySource {
         match self {
             JwtKeySource::Secret(_) => f.write_str("Secret(<redacted>)"),
             JwtKeySource::PublicKey { algorithm, .. } => write!(f, "PublicKey({algorithm:?})"),
+            JwtKeySource::Jwks { url, refresh } => write!(f, "Jwks({url}, every {refresh:?})"),
             JwtKeySource::DataDir => f.write_str("DataDir"),
         }
     }
@@ -273,7 +276,30 @@ impl Config {
         let secret = value_or_file(&get, "BUYERPATH_JWT_SECRET", "BUYERPATH_JWT_SECRET_FILE")?;
         let public_key = get("BUYERPATH_JWT_PUBLIC_KEY");
         let algorithm = get("BUYERPATH_JWT_ALGORITHM");
+        let jwks_url = get("BUYERPATH_JWT_JWKS_URL");
+        let jwks_refresh = Duration::from_secs(parse_num(
+            &get,
+            "BUYERPATH_JWT_JWKS_REFRESH_SECS",
+            300,
+            30,
+            86_400,
+        )?);
+        if let Some(url) = &jwks_url {
+            if secret.is_some() || public_key.is_some() {
+                return Err(err(
+                    "BUYERPATH_JWT_JWKS_URL",
+                    "set one of BUYERPATH_JWT_SECRET, BUYERPATH_JWT_PUBLIC_KEY and BUYERPATH_JWT_JWKS_URL",
+                ));
+            }
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(err("BUYERPATH_JWT_JWKS_URL", "expected an http(s) URL"));
+            }
+        }
         let key = match (secret, public_key) {
+            (None, None) if jwks_url.is_some() => JwtKeySource::Jwks {
+                url: jwks_url.clone().unwrap_or_default(),
+                refresh: jwks_refresh,
+            },
             (Some(_), Some(_)) => {
                 return Err(err(
                     "BUYERPATH_JWT_SECRET",

@@ -15,6 +15,7 @@ mod contacts;
 mod embedded;
 mod events;
 mod idempotency;
+mod jwks;
 mod limits;
 mod logs;
 mod opportunities;

@@ -3,9 +3,14 @@
 //! The algorithm is pinned by configuration (HS256 with a shared secret, or RS256/ES256/EdDSA
 //! with a PEM public key); `alg: none`, algorithm confusion, a `crit` header, oversized tokens,
 //! missing `exp` and absurdly long lifetimes are all rejected. `nbf`, `iss` and `aud` are checked
-//! when present/configured, with a small, explicit leeway.
+//! when present/configured, with a small, explicit leeway. With `BUYERPATH_JWT_JWKS_URL` the
+//! keys come from an identity provider's JWKS, selected by `kid` (`jwks.rs`).
 
-use std::future::{ready, Ready};
+pub mod jwks;
+
+use std::sync::Arc;
+
+use futures_util::future::LocalBoxFuture;
 
 use crate::domain::ids::TenantId;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -42,9 +47,26 @@ pub struct Claims {
 /// Verifies tokens (and, with a shared secret, mints them).
 pub struct JwtKeys {
     algorithm: Algorithm,
-    decoding: DecodingKey,
+    /// The one verification key (none with a JWKS).
+    decoding: Option<DecodingKey>,
     encoding: Option<EncodingKey>,
     validation: Validation,
+    cfg: JwtConfig,
+    jwks: Option<Arc<jwks::Jwks>>,
+}
+
+/// Why a token was not accepted.
+#[derive(Debug)]
+pub enum Rejected {
+    /// Its `kid` is not in the JWKS (yet): fetching the set again may help.
+    UnknownKid,
+    Invalid(ApiError),
+}
+
+impl From<ApiError> for Rejected {
+    fn from(e: ApiError) -> Self {
+        Rejected::Invalid(e)
+    }
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -58,10 +80,29 @@ impl JwtKeys {
     pub fn hs256(secret: &[u8], cfg: &JwtConfig) -> JwtKeys {
         JwtKeys {
             algorithm: Algorithm::HS256,
-            decoding: DecodingKey::from_secret(secret),
+            decoding: Some(DecodingKey::from_secret(secret)),
             encoding: Some(EncodingKey::from_secret(secret)),
             validation: validation(Algorithm::HS256, cfg),
+            cfg: cfg.clone(),
+            jwks: None,
         }
+    }
+
+    /// Keys of an identity provider's JWKS at `url` (none until `jwks().fetch()`).
+    pub fn jwks_url(url: &str, cfg: &JwtConfig) -> Result<JwtKeys, String> {
+        Ok(JwtKeys {
+            algorithm: Algorithm::RS256,
+            decoding: None,
+            encoding: None,
+            validation: validation(Algorithm::RS256, cfg),
+            cfg: cfg.clone(),
+            jwks: Some(jwks::Jwks::new(url)?),
+        })
+    }
+
+    /// The JWKS store, when keys come from one.
+    pub fn jwks(&self) -> Option<Arc<jwks::Jwks>> {
+        self.jwks.clone()
     }
 
     /// An asymmetric algorithm with a PEM public key (verification only).
@@ -81,9 +122,11 @@ impl JwtKeys {
         })?;
         Ok(JwtKeys {
             algorithm,
-            decoding,
+            decoding: Some(decoding),
             encoding: None,
             validation: validation(algorithm, cfg),
+            cfg: cfg.clone(),
+            jwks: None,
         })
     }
 
@@ -118,33 +161,66 @@ impl JwtKeys {
 
     /// Verifies a bearer token and turns it into a principal.
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        self.check(token).map_err(|r| match r {
+            Rejected::UnknownKid => {
+                ApiError::Unauthenticated("token signed by an unknown key (kid)".to_string())
+            }
+            Rejected::Invalid(e) => e,
+        })
+    }
+
+    /// `verify`, telling an unknown `kid` apart.
+    pub fn check(&self, token: &str) -> Result<Principal, Rejected> {
         let unauth = |m: &str| ApiError::Unauthenticated(m.to_string());
         if token.len() > MAX_TOKEN_BYTES {
-            return Err(unauth("token too large"));
+            return Err(unauth("token too large").into());
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| unauth("malformed token"))?;
-        if header.alg != self.algorithm {
-            return Err(unauth("token algorithm not accepted"));
-        }
         if header.crit.is_some() {
-            return Err(unauth("critical header parameters are not supported"));
+            return Err(unauth("critical header parameters are not supported").into());
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind as K;
-                match e.kind() {
-                    K::ExpiredSignature => unauth("token expired"),
-                    K::ImmatureSignature => unauth("token not yet valid"),
-                    K::InvalidSignature => unauth("invalid token signature"),
-                    K::InvalidAlgorithm => unauth("token algorithm not accepted"),
-                    K::InvalidIssuer => unauth("token issuer not accepted"),
-                    K::InvalidAudience => unauth("token audience not accepted"),
-                    K::MissingRequiredClaim(c) => unauth(&format!("token lacks the '{c}' claim")),
-                    K::Json(_) => unauth("token claims are malformed (sub, tenant, roles, exp)"),
-                    _ => unauth("invalid token"),
+        let from_set;
+        let owned_validation;
+        let (key, validation) = match (&self.jwks, &self.decoding) {
+            (Some(set), _) => {
+                let kid = header
+                    .kid
+                    .as_deref()
+                    .ok_or_else(|| unauth("token has no key id (kid)"))?;
+                from_set = set.get(kid).ok_or(Rejected::UnknownKid)?;
+                if header.alg != from_set.algorithm {
+                    return Err(unauth("token algorithm not accepted").into());
                 }
-            })?;
-        let claims = data.claims;
+                owned_validation = validation(from_set.algorithm, &self.cfg);
+                (&from_set.key, &owned_validation)
+            }
+            (None, Some(key)) => {
+                if header.alg != self.algorithm {
+                    return Err(unauth("token algorithm not accepted").into());
+                }
+                (key, &self.validation)
+            }
+            (None, None) => return Err(ApiError::internal("no JWT verification key").into()),
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, key, validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            match e.kind() {
+                K::ExpiredSignature => unauth("token expired"),
+                K::ImmatureSignature => unauth("token not yet valid"),
+                K::InvalidSignature => unauth("invalid token signature"),
+                K::InvalidAlgorithm => unauth("token algorithm not accepted"),
+                K::InvalidIssuer => unauth("token issuer not accepted"),
+                K::InvalidAudience => unauth("token audience not accepted"),
+                K::MissingRequiredClaim(c) => unauth(&format!("token lacks the '{c}' claim")),
+                K::Json(_) => unauth("token claims are malformed (sub, tenant, roles, exp)"),
+                _ => unauth("invalid token"),
+            }
+        })?;
+        Ok(Self::principal_of(data.claims)?)
+    }
+
+    fn principal_of(claims: Claims) -> Result<Principal, ApiError> {
+        let unauth = |m: &str| ApiError::Unauthenticated(m.to_string());
         let now = jsonwebtoken::get_current_timestamp();
         if claims.exp > now + MAX_LIFETIME_SECS {
             return Err(unauth("token lifetime too long"));
@@ -236,14 +312,8 @@ pub fn parse_ttl(s: &str) -> Result<u64, String> {
     Ok(secs)
 }
 
-fn principal_from_request(req: &HttpRequest) -> Result<Principal, ApiError> {
-    // Verified once per request: middleware that needed it left it in the extensions.
-    if let Some(p) = actix_web::HttpMessage::extensions(req).get::<Principal>() {
-        return Ok(p.clone());
-    }
-    let keys = req
-        .app_data::<web::Data<JwtKeys>>()
-        .ok_or_else(|| ApiError::internal("JWT keys missing from the application"))?;
+/// The bearer token of a request.
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -251,26 +321,47 @@ fn principal_from_request(req: &HttpRequest) -> Result<Principal, ApiError> {
     let value = header
         .to_str()
         .map_err(|_| ApiError::Unauthenticated("malformed Authorization header".to_string()))?;
-    let token = value
+    value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
+        .map(str::to_string)
         .ok_or_else(|| {
             ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'".to_string())
-        })?;
-    let p = keys.verify(token)?;
-    // Kept for the rest of the request (access log, idempotency, rate limits).
-    actix_web::HttpMessage::extensions_mut(req).insert(p.clone());
-    Ok(p)
+        })
 }
 
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Ready<Result<Principal, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Principal, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        ready(principal_from_request(req))
+        // Verified once per request: middleware that needed it left it in the extensions.
+        if let Some(p) = actix_web::HttpMessage::extensions(req).get::<Principal>() {
+            let p = p.clone();
+            return Box::pin(async move { Ok(p) });
+        }
+        let req = req.clone();
+        Box::pin(async move {
+            let keys = req
+                .app_data::<web::Data<JwtKeys>>()
+                .cloned()
+                .ok_or_else(|| ApiError::internal("JWT keys missing from the application"))?;
+            let token = bearer(&req)?;
+            let p = match keys.check(&token) {
+                Ok(p) => p,
+                Err(Rejected::Invalid(e)) => return Err(e),
+                // A key the provider may have published since the last fetch.
+                Err(Rejected::UnknownKid) => match keys.jwks() {
+                    Some(set) if set.refetch_for_unknown_kid().await => keys.verify(&token)?,
+                    _ => keys.verify(&token)?,
+                },
+            };
+            // Kept for the rest of the request (access log, idempotency, rate limits).
+            actix_web::HttpMessage::extensions_mut(&req).insert(p.clone());
+            Ok(p)
+        })
     }
 }
 
