@@ -5,7 +5,7 @@
 
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::AsyncPgConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -34,9 +34,28 @@ pub fn run_pending(url: &str) -> Result<Vec<String>, String> {
         .map_err(|_| "migration thread panicked".to_string())?
 }
 
-fn run_pending_on_this_thread(url: &str) -> Result<Vec<String>, String> {
-    let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url)
+/// A blocking connection (TLS as `DATABASE_URL` says) and the runtime driving it, which must
+/// outlive it.
+type Blocking = (
+    tokio::runtime::Runtime,
+    AsyncConnectionWrapper<AsyncPgConnection>,
+);
+
+fn blocking_connection(url: &str) -> Result<Blocking, String> {
+    let target = super::tls::target(url)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let conn = rt
+        .block_on(super::tls::connect(&target))
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    Ok((rt, AsyncConnectionWrapper::from(conn)))
+}
+
+fn run_pending_on_this_thread(url: &str) -> Result<Vec<String>, String> {
+    let (_rt, mut conn) = blocking_connection(url)?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn)
         .map_err(|e| format!("cannot take the migration lock: {e}"))?;
@@ -65,8 +84,7 @@ pub fn ensure_database(maintenance_url: &str, name: &str) -> Result<(), String> 
             #[diesel(sql_type = BigInt)]
             n: i64,
         }
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let (_rt, mut conn) = blocking_connection(&url)?;
         let existing: Count =
             diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
                 .bind::<Text, _>(&name)

@@ -153,6 +153,7 @@ pub mod pool;
 pub mod schema;
 pub mod surveys;
 pub mod timeline;
+pub mod tls;
 pub mod webhooks;
 
 pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use diesel::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
 pub type Pool = DeadPool<AsyncPgConnection>;
@@ -24,11 +24,12 @@ pub struct PoolSettings {
 /// Builds the pool. Connections are opened lazily; each new one gets the statement timeout.
 pub fn build_pool(url: &str, settings: &PoolSettings) -> Result<Pool, String> {
     let statement_timeout_ms = settings.statement_timeout.as_millis();
+    let target = super::tls::target(url)?;
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
-    config.custom_setup = Box::new(move |url: &str| {
-        let url = url.to_string();
+    config.custom_setup = Box::new(move |_url: &str| {
+        let target = target.clone();
         async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
+            let mut conn = super::tls::connect(&target).await?;
             conn.batch_execute(&format!(
                 "SET statement_timeout = {statement_timeout_ms}; SET lock_timeout = {statement_timeout_ms}; \
                  SET application_name = 'buyerpath'"
