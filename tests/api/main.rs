@@ -25,4 +25,5 @@ mod playbook;
 mod receiver;
 mod record;
 mod surveys;
+mod tls;
 mod webhooks;
