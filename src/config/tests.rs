@@ -86,14 +86,18 @@ fn example_and_weak_secrets_are_refused() {
         assert!(!e.to_string().contains(bad), "never echoed");
     }
     let example = include_str!("../../docker/.env.example");
+    let mut seen = 0;
     for line in example.lines() {
+        let line = line.trim_start_matches('#').trim();
         if let Some(v) = line.strip_prefix("BUYERPATH_JWT_SECRET=") {
+            seen += 1;
             assert!(
                 secret_weakness(v).is_some(),
                 "the example's value is refused: {v}"
             );
         }
     }
+    assert_eq!(seen, 1, "the example shows the variable once");
 }
 
 #[test]
