@@ -164,6 +164,10 @@ async fn deliveries_carry_the_event_and_a_signature_the_reference_library_accept
     let admin = app.admin();
     let rx = Receiver::start().await;
     let (_, secret) = endpoint(&app, &admin, &rx.url, json!(["opportunity.*"])).await;
+    // Another tenant's endpoint, subscribed to everything, hears nothing of this tenant.
+    let other_rx = Receiver::start().await;
+    let other = app.other_tenant(buyerpath::auth::Role::Admin);
+    endpoint(&app, &other, &other_rx.url, json!(["*"])).await;
     let acc = app.account(&admin, "华东电力设计院").await;
     let opp = app
         .post(
@@ -225,6 +229,7 @@ async fn deliveries_carry_the_event_and_a_signature_the_reference_library_accept
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
     let bodies: Vec<String> = rx.received().iter().map(|r| r.body.clone()).collect();
     assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(other_rx.received().is_empty(), "no event crosses tenants");
 }
 
 #[actix_web::test]
