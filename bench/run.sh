@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# The performance benchmark, one command:  bash bench/run.sh
+# (first scenarios: GET an account by id, list accounts; the others of the issue come next)
+#
+# Starts its own PostgreSQL (this machine's binaries, TCP on loopback), loads a realistic data
+# set, runs the release binary against it, and for each scenario drives the service with wrk
+# for a fixed time and, in the same run, pgbench with the endpoint's own SQL (prepared, over
+# TCP, the same connection count). Prints one table — rps, p50, p99, errors, the service's peak
+# RSS and the ratio to pgbench — and writes it into docs/benchmarks.md with the machine.
+# These machines are noisy: only the ratios measured side by side mean anything.
+#
+#   SCALE=1      the full data set: 1,000,000 accounts over 1,000 tenants (0.1 for a quick run)
+#   DURATION=20  seconds per scenario
+#   CONNS=16     connections (wrk and pgbench alike)
+#   WRITE_DOCS=1 write the table into docs/benchmarks.md
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE=${SCALE:-1}
+DURATION=${DURATION:-20}
+CONNS=${CONNS:-16}
+WRITE_DOCS=${WRITE_DOCS:-1}
+ACCOUNTS=$(python3 -c "print(int(1000000 * $SCALE))")
+TENANTS=1000
+PORT=${PORT:-18190}
+PGPORT=${PGPORT:-18191}
+
+need=""
+command -v wrk >/dev/null || need="$need wrk"
+command -v python3 >/dev/null || need="$need python3"
+if [ -n "$need" ]; then
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+bin=""
+for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && bin="$d"; done
+[ -n "$bin" ] || { echo "bench: no PostgreSQL server binaries" >&2; exit 1; }
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+work=$(mktemp -d /tmp/buyerpath-bench.XXXXXX)
+chmod 755 "$work"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$work"
+svc_pid=""
+cleanup() {
+  [ -n "$svc_pid" ] && kill "$svc_pid" 2>/dev/null && wait "$svc_pid" 2>/dev/null
+  as_pg "$bin/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ -n "${BENCH_KEEP:-}" ] && trap - EXIT
+
+echo "== PostgreSQL ($("$bin/postgres" --version)) in $work, port $PGPORT"
+as_pg "$bin/initdb" -D "$work/data" -U postgres --auth=trust --no-locale -E UTF8 >/dev/null
+cat >>"$work/data/postgresql.auto.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = '$work'
+max_connections = 300
+shared_buffers = '512MB'
+EOF
+as_pg "$bin/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start >/dev/null
+as_pg "$bin/createdb" -h "$work" -p "$PGPORT" -U postgres buyerpath
+export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/buyerpath?sslmode=disable"
+PSQL=("$bin/psql" -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d buyerpath -v ON_ERROR_STOP=1)
+
+echo "== release build"
+cargo build --release --quiet
+BP=./target/release/buyerpath
+SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')
+export BUYERPATH_JWT_SECRET="$SECRET"
+$BP migrate >/dev/null
+
+echo "== data: $ACCOUNTS accounts over $TENANTS tenants"
+# Ids are derived from numbers, so wrk and pgbench can pick the same random rows:
+# tenant t -> 00000000-0000-7000-8000-<t>, account n -> <t>-0000-7000-8000-<n> (hex).
+"${PSQL[@]}" <<SQL
+CREATE FUNCTION bench_tenant(t int) RETURNS uuid IMMUTABLE LANGUAGE sql AS
+  \$\$ SELECT format('00000000-0000-7000-8000-%s', lpad(to_hex(t), 12, '0'))::uuid \$\$;
+CREATE FUNCTION bench_account(n int) RETURNS uuid IMMUTABLE LANGUAGE sql AS
+  \$\$ SELECT format('%s-0000-7000-8000-%s', lpad(to_hex(n % $TENANTS), 8, '0'), lpad(to_hex(n), 12, '0'))::uuid \$\$;
+INSERT INTO accounts (id, tenant_id, name, industry, region, tags, owner, created_by, created_at, updated_at)
+SELECT bench_account(n), bench_tenant(n % $TENANTS), 'Account ' || n,
+       (ARRAY['energy','finance','government','manufacturing','education'])[1 + n % 5],
+       (ARRAY['华东','华北','华南','西南'])[1 + n % 4], ARRAY['tier-' || (n % 3)],
+       'rep-' || (n / $TENANTS % 20), 'bench',
+       now() - (n % 1000) * interval '1 hour', now() - (n % 1000) * interval '1 hour'
+FROM generate_series(1, $ACCOUNTS) n;
+ANALYZE;
+SQL
+
+echo "== tokens (one per tenant)"
+: >"$work/tokens"
+for t in $(seq 0 $((TENANTS - 1))); do
+  tenant=$(printf '00000000-0000-7000-8000-%012x' "$t")
+  $BP token --tenant "$tenant" --sub "rep-$((t % 20))" --role viewer --ttl 2h >>"$work/tokens"
+done
+
+echo "== service"
+started_ns=$(date +%s%N)
+RUST_LOG=warn BUYERPATH_BIND="127.0.0.1:$PORT" BUYERPATH_DB_POOL_SIZE=$((CONNS + 4)) \
+  BUYERPATH_RATE_LIMIT_USER_PER_MINUTE=0 BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE=0 \
+  BUYERPATH_WEBHOOK_WORKER=false BUYERPATH_MIGRATE_ON_START=false \
+  $BP serve >"$work/serve.log" 2>&1 &
+svc_pid=$!
+until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.01; done
+ready_ms=$((($(date +%s%N) - started_ns) / 1000000))
+echo "   ready in ${ready_ms} ms"
+
+cat >"$work/common.lua" <<'EOF'
+tokens = {}
+accounts = 0
+function setup_tokens(path)
+  for line in io.lines(path) do tokens[#tokens + 1] = line end
+end
+function init(args)
+  setup_tokens(args[1])
+  accounts = tonumber(args[2])
+  math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1000000))
+end
+function account_id(n)
+  return string.format("%08x-0000-7000-8000-%012x", n % 1000, n)
+end
+function auth(t)
+  return { ["Authorization"] = "Bearer " .. tokens[t + 1] }
+end
+EOF
+cat >"$work/get_account.lua" <<EOF
+dofile("$work/common.lua")
+request = function()
+  local n = math.random(1, accounts)
+  return wrk.format("GET", "/v1/accounts/" .. account_id(n), auth(n % 1000))
+end
+EOF
+cat >"$work/list_accounts.lua" <<EOF
+dofile("$work/common.lua")
+request = function()
+  local t = math.random(0, 999)
+  return wrk.format("GET", "/v1/accounts?limit=50&owner=rep-" .. (t % 20), auth(t))
+end
+EOF
+# The endpoints' own SQL, as the service sends it (same columns, filters, order and limit).
+COLS="id, tenant_id, name, industry, region, size_band, website, tags, notes, owner, created_by, created_at, updated_at, archived_at, version"
+cat >"$work/get_account.sql" <<EOF
+\\set n random(1, $ACCOUNTS)
+SELECT $COLS FROM accounts WHERE tenant_id = bench_tenant(:n % $TENANTS) AND id = bench_account(:n) LIMIT 1;
+EOF
+cat >"$work/list_accounts.sql" <<EOF
+\\set t random(0, $((TENANTS - 1)))
+SELECT $COLS FROM accounts WHERE tenant_id = bench_tenant(:t) AND archived_at IS NULL AND owner = 'rep-' || (:t % 20) ORDER BY id ASC LIMIT 51;
+EOF
+
+peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$svc_pid/status"; }
+results=()
+scenario() { # name lua sql
+  local name=$1 lua=$2 sql=$3
+  echo "== $name"
+  wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$work/$lua" "http://127.0.0.1:$PORT" \
+    -- "$work/tokens" "$ACCOUNTS" >"$work/$name.wrk" 2>&1
+  as_pg "$bin/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 \
+    -T "$DURATION" -f "$work/$sql" buyerpath >"$work/$name.pgbench" 2>&1
+  local rps p50 p99 errs tps
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
+  p50=$(awk '$1 == "50%" {print $2}' "$work/$name.wrk")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/$name.wrk")
+  errs=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$work/$name.wrk")
+  tps=$(awk '/^tps =/ {print $3}' "$work/$name.pgbench")
+  local ratio
+  ratio=$(python3 -c "print(f'{$rps / $tps:.2f}')")
+  rps=$(python3 -c "print(round($rps))")
+  tps=$(python3 -c "print(round($tps))")
+  results+=("| $name | $rps | $p50 | $p99 | $errs | $(($(peak_rss_kib) / 1024)) MiB | $tps | ${ratio}× |")
+  echo "   $rps rps (p50 $p50, p99 $p99, errors $errs); pgbench $tps tps; ratio $ratio"
+}
+scenario get_account get_account.lua get_account.sql
+scenario list_accounts list_accounts.lua list_accounts.sql
+
+machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r), PostgreSQL $("$bin/postgres" --version | awk '{print $3}')"
+table="Run of $(date -u +%Y-%m-%dT%H:%MZ) on $machine; $ACCOUNTS accounts over $TENANTS tenants; $CONNS connections, ${DURATION} s per scenario; start-up to ready: ${ready_ms} ms.
+
+| scenario | rps | p50 | p99 | errors | peak RSS | pgbench tps (same SQL) | ratio |
+|---|---|---|---|---|---|---|---|"
+for r in "${results[@]}"; do table="$table
+$r"; done
+echo
+echo "$table"
+if [ "$WRITE_DOCS" = 1 ]; then
+  python3 - "$table" <<'EOF'
+import re, sys
+path = "docs/benchmarks.md"
+text = open(path, encoding="utf-8").read()
+block = "<!-- bench/run.sh: begin -->\n" + sys.argv[1] + "\n<!-- bench/run.sh: end -->"
+if "<!-- bench/run.sh: begin -->" in text:
+    text = re.sub(r"<!-- bench/run.sh: begin -->.*?<!-- bench/run.sh: end -->", lambda m: block, text, flags=re.S)
+else:
+    text = text.rstrip("\n") + "\n\n## bench/run.sh: the service against the database it stands on\n\n" + block + "\n"
+open(path, "w", encoding="utf-8").write(text)
+EOF
+  echo "(written into docs/benchmarks.md)"
+fi
