@@ -70,7 +70,12 @@ SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')
 export BUYERPATH_JWT_SECRET="$SECRET"
 $BP migrate >/dev/null
 
-echo "== data: $ACCOUNTS accounts over $TENANTS tenants"
+OPPS_SMALL=$(python3 -c "print(int(10000 * $SCALE))")
+OPPS_BIG=$(python3 -c "print(int(100000 * $SCALE))")
+ASSESSMENTS=$(python3 -c "print(int(50000 * $SCALE))")
+SURVEYS=$(python3 -c "print(int(20000 * $SCALE))")
+echo "== data: $ACCOUNTS accounts over $TENANTS tenants, 20 contacts for 1 % of them,"
+echo "   $OPPS_SMALL + $OPPS_BIG open opportunities (tenants 0 and 1), $ASSESSMENTS assessments, $SURVEYS survey records"
 # Ids are derived from numbers, so wrk and pgbench can pick the same random rows:
 # tenant t -> 00000000-0000-7000-8000-<t>, account n -> <t>-0000-7000-8000-<n> (hex).
 "${PSQL[@]}" <<SQL
@@ -85,6 +90,26 @@ SELECT bench_account(n), bench_tenant(n % $TENANTS), 'Account ' || n,
        'rep-' || (n / $TENANTS % 20), 'bench',
        now() - (n % 1000) * interval '1 hour', now() - (n % 1000) * interval '1 hour'
 FROM generate_series(1, $ACCOUNTS) n;
+CREATE FUNCTION bench_opp(t int, i int) RETURNS uuid IMMUTABLE LANGUAGE sql AS
+  \$\$ SELECT format('%s-0000-7000-9000-%s', lpad(to_hex(t), 8, '0'), lpad(to_hex(i), 12, '0'))::uuid \$\$;
+-- 20 contacts (a small org chart) for every hundredth account.
+INSERT INTO contacts (id, tenant_id, account_id, name, title, department, attitude, relationship)
+SELECT format('%s-0000-7000-a000-%s', lpad(to_hex(c), 8, '0'), lpad(to_hex(n), 12, '0'))::uuid,
+       bench_tenant(n % $TENANTS), bench_account(n), 'Contact ' || c, 'Engineer',
+       (ARRAY['it','procurement','finance','business','other'])[1 + c % 5],
+       (ARRAY['supporter','neutral','opponent','unknown'])[1 + c % 4],
+       (ARRAY['none','contacted','established','trusted'])[1 + c % 4]
+FROM generate_series(100, $ACCOUNTS, 100) n, generate_series(1, 20) c;
+-- Open opportunities: tenant 0 holds $OPPS_SMALL, tenant 1 holds $OPPS_BIG (the two pipelines).
+INSERT INTO opportunities (id, tenant_id, account_id, name, amount_minor, currency, current_stage,
+                           stage_entered_at, owner, created_by, created_at, updated_at)
+SELECT bench_opp(t, i), bench_tenant(t),
+       bench_account(t + $TENANTS * (1 + i % ($ACCOUNTS / $TENANTS - 1))),
+       'Opportunity ' || i, (i % 1000) * 100000, (ARRAY['CNY','USD'])[1 + i % 2],
+       'S' || (1 + i % 6), now() - (i % 90) * interval '1 day', 'rep-' || (i % 20), 'bench',
+       now() - (i % 120) * interval '1 day', now() - (i % 120) * interval '1 day'
+FROM (SELECT 0 AS t, i FROM generate_series(1, $OPPS_SMALL) i
+      UNION ALL SELECT 1, i FROM generate_series(1, $OPPS_BIG) i) x;
 ANALYZE;
 SQL
 
@@ -92,7 +117,7 @@ echo "== tokens (one per tenant)"
 : >"$work/tokens"
 for t in $(seq 0 $((TENANTS - 1))); do
   tenant=$(printf '00000000-0000-7000-8000-%012x' "$t")
-  $BP token --tenant "$tenant" --sub "rep-$((t % 20))" --role viewer --ttl 2h >>"$work/tokens"
+  $BP token --tenant "$tenant" --sub "rep-$((t % 20))" --role manager --ttl 2h >>"$work/tokens"
 done
 
 echo "== service"
@@ -106,15 +131,43 @@ until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.01; d
 ready_ms=$((($(date +%s%N) - started_ns) / 1000000))
 echo "   ready in ${ready_ms} ms"
 
+# Assessments and survey records are documents: one of each is made through the API, then copied.
+T0=$(head -1 "$work/tokens")
+opp1=$(printf '00000000-0000-7000-9000-%012x' 1)
+curl -fsS -X POST -H "Authorization: Bearer $T0" -H 'Content-Type: application/json' -d '{}' \
+  "http://127.0.0.1:$PORT/v1/opportunities/$opp1/stage-assessments" >/dev/null
+acc0=$(printf '00000000-0000-7000-8000-%012x' "$TENANTS")
+curl -fsS -X POST -H "Authorization: Bearer $T0" -H 'Content-Type: application/json' \
+  -d '{"surveyed_at": "2026-11-20T09:30:00Z", "surveyor": "bench", "sections": {}}' \
+  "http://127.0.0.1:$PORT/v1/accounts/$acc0/survey-records" >/dev/null
+"${PSQL[@]}" <<SQL
+INSERT INTO stage_assessments (id, tenant_id, opportunity_id, playbook_version, from_stage, evidence_stage,
+                               lang, input, judgement, applied, basis, created_by, created_at)
+SELECT gen_random_uuid(), s.tenant_id, bench_opp(0, 1 + g % $OPPS_SMALL), s.playbook_version, s.from_stage,
+       s.evidence_stage, s.lang, s.input, s.judgement, false, s.basis, s.created_by,
+       now() - g * interval '1 minute'
+FROM stage_assessments s, generate_series(2, $ASSESSMENTS) g;
+INSERT INTO survey_records (id, tenant_id, account_id, surveyed_at, surveyor, respondents, sections,
+                            completeness_percent, created_by)
+SELECT gen_random_uuid(), bench_tenant(g % $TENANTS),
+       bench_account(g % $TENANTS + $TENANTS * (1 + g % ($ACCOUNTS / $TENANTS - 1))),
+       s.surveyed_at - g * interval '1 hour', s.surveyor, s.respondents, s.sections,
+       s.completeness_percent, s.created_by
+FROM survey_records s, generate_series(2, $SURVEYS) g;
+ANALYZE;
+SQL
+
 cat >"$work/common.lua" <<'EOF'
 tokens = {}
 accounts = 0
+opportunities = 0
 function setup_tokens(path)
   for line in io.lines(path) do tokens[#tokens + 1] = line end
 end
 function init(args)
   setup_tokens(args[1])
   accounts = tonumber(args[2])
+  opportunities = math.min(200, tonumber(args[3]))
   math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1000000))
 end
 function account_id(n)
@@ -129,6 +182,43 @@ dofile("$work/common.lua")
 request = function()
   local n = math.random(1, accounts)
   return wrk.format("GET", "/v1/accounts/" .. account_id(n), auth(n % 1000))
+end
+EOF
+cat >"$work/org_chart.lua" <<EOF
+dofile("$work/common.lua")
+request = function()
+  local n = 100 * math.random(1, math.floor(accounts / 100))
+  return wrk.format("GET", "/v1/accounts/" .. account_id(n) .. "/org-chart", auth(n % 1000))
+end
+EOF
+cat >"$work/post_assessment.lua" <<EOF
+dofile("$work/common.lua")
+request = function()
+  local i = math.random(1, opportunities)
+  local h = auth(0)
+  h["Content-Type"] = "application/json"
+  return wrk.format("POST", string.format("/v1/opportunities/00000000-0000-7000-9000-%012x/stage-assessments", i), h, "{}")
+end
+EOF
+for t in 0 1; do
+  cat >"$work/pipeline_$t.lua" <<EOF
+dofile("$work/common.lua")
+request = function()
+  return wrk.format("GET", "/v1/pipeline", auth($t))
+end
+EOF
+done
+cat >"$work/mixed.lua" <<EOF
+dofile("$work/common.lua")
+request = function()
+  local n = math.random(1, accounts)
+  local path = "/v1/accounts/" .. account_id(n)
+  if math.random(1, 10) == 1 then
+    local h = auth(n % 1000)
+    h["Content-Type"] = "application/merge-patch+json"
+    return wrk.format("PATCH", path, h, '{"region": "华北"}')
+  end
+  return wrk.format("GET", path, auth(n % 1000))
 end
 EOF
 cat >"$work/list_accounts.lua" <<EOF
@@ -149,36 +239,50 @@ cat >"$work/list_accounts.sql" <<EOF
 SELECT $COLS FROM accounts WHERE tenant_id = bench_tenant(:t) AND archived_at IS NULL AND owner = 'rep-' || (:t % 20) ORDER BY id ASC LIMIT 51;
 EOF
 
+CCOLS="id, tenant_id, account_id, name, title, department, methodology_role, reports_to, attitude, relationship, influence, key_person, phone, email, notes, created_at, updated_at, archived_at, version"
+cat >"$work/org_chart.sql" <<EOF
+\\set k random(1, $((ACCOUNTS / 100)))
+SELECT $CCOLS FROM contacts WHERE tenant_id = bench_tenant((100 * :k) % $TENANTS) AND account_id = bench_account(100 * :k) AND archived_at IS NULL ORDER BY id ASC;
+EOF
+
 peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$svc_pid/status"; }
 results=()
-scenario() { # name lua sql
-  local name=$1 lua=$2 sql=$3
+scenario() { # name lua sql|- [connections]
+  local name=$1 lua=$2 sql=$3 conns=${4:-$CONNS}
   echo "== $name"
-  wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$work/$lua" "http://127.0.0.1:$PORT" \
-    -- "$work/tokens" "$ACCOUNTS" >"$work/$name.wrk" 2>&1
-  as_pg "$bin/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 \
-    -T "$DURATION" -f "$work/$sql" buyerpath >"$work/$name.pgbench" 2>&1
-  local rps p50 p99 errs tps
+  local threads=2
+  [ "$conns" -lt 2 ] && threads=1
+  wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency -s "$work/$lua" "http://127.0.0.1:$PORT" \
+    -- "$work/tokens" "$ACCOUNTS" "$OPPS_SMALL" >"$work/$name.wrk" 2>&1
+  local rps p50 p99 errs tps="—" ratio="—"
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
   p50=$(awk '$1 == "50%" {print $2}' "$work/$name.wrk")
   p99=$(awk '$1 == "99%" {print $2}' "$work/$name.wrk")
   errs=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$work/$name.wrk")
-  tps=$(awk '/^tps =/ {print $3}' "$work/$name.pgbench")
-  local ratio
-  ratio=$(python3 -c "print(f'{$rps / $tps:.2f}')")
+  if [ "$sql" != - ]; then
+    as_pg "$bin/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$conns" -j 2 \
+      -T "$DURATION" -f "$work/$sql" buyerpath >"$work/$name.pgbench" 2>&1
+    tps=$(awk '/^tps =/ {print $3}' "$work/$name.pgbench")
+    ratio="$(python3 -c "print(f'{$rps / $tps:.2f}')")×"
+    tps=$(python3 -c "print(round($tps))")
+  fi
   rps=$(python3 -c "print(round($rps))")
-  tps=$(python3 -c "print(round($tps))")
-  results+=("| $name | $rps | $p50 | $p99 | $errs | $(($(peak_rss_kib) / 1024)) MiB | $tps | ${ratio}× |")
+  results+=("| $name | $conns | $rps | $p50 | $p99 | $errs | $(($(peak_rss_kib) / 1024)) MiB | $tps | $ratio |")
   echo "   $rps rps (p50 $p50, p99 $p99, errors $errs); pgbench $tps tps; ratio $ratio"
 }
 scenario get_account get_account.lua get_account.sql
 scenario list_accounts list_accounts.lua list_accounts.sql
+scenario org_chart org_chart.lua org_chart.sql
+scenario post_assessment post_assessment.lua -
+scenario "pipeline_${OPPS_SMALL}" pipeline_0.lua - 1
+scenario "pipeline_${OPPS_BIG}" pipeline_1.lua - 1
+scenario mixed_90_10 mixed.lua -
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r), PostgreSQL $("$bin/postgres" --version | awk '{print $3}')"
 table="Run of $(date -u +%Y-%m-%dT%H:%MZ) on $machine; $ACCOUNTS accounts over $TENANTS tenants; $CONNS connections, ${DURATION} s per scenario; start-up to ready: ${ready_ms} ms.
 
-| scenario | rps | p50 | p99 | errors | peak RSS | pgbench tps (same SQL) | ratio |
-|---|---|---|---|---|---|---|---|"
+| scenario | connections | rps | p50 | p99 | errors | peak RSS | pgbench tps (same SQL) | ratio |
+|---|---|---|---|---|---|---|---|---|"
 for r in "${results[@]}"; do table="$table
 $r"; done
 echo
