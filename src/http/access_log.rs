@@ -66,6 +66,10 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // Nothing is gathered or formatted when the line would not be written (RUST_LOG=warn).
+    if !log::log_enabled!(target: "buyerpath::access", log::Level::Info) {
+        return next.call(req).await;
+    }
     let started = Instant::now();
     let method = req.method().to_string();
     let trusted = req
