@@ -26,6 +26,10 @@ pub fn build_pool(url: &str, settings: &PoolSettings) -> Result<Pool, String> {
     let statement_timeout_ms = settings.statement_timeout.as_millis();
     let target = super::tls::target(url)?;
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    // No round trip at every checkout: a connection is dropped when its session has ended
+    // (the server closed it, e.g. on a restart) or its transaction state is broken, which
+    // deadpool checks before handing it out (the restart test proves it).
+    config.recycling_method = diesel_async::pooled_connection::RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |_url: &str| {
         let target = target.clone();
         async move {

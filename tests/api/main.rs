@@ -24,6 +24,7 @@ mod platform;
 mod playbook;
 mod receiver;
 mod record;
+mod restart;
 mod surveys;
 mod tls;
 mod webhooks;
