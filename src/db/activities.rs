@@ -124,22 +124,9 @@ pub async fn list(
     if let Some(to) = filter.to {
         q = q.filter(a::occurred_at.lt(to));
     }
-    match keyset {
-        crate::db::Keyset::After(after) => {
-            q = q.order((a::occurred_at.desc(), a::id.desc()));
-            if let Some((at, id)) = after {
-                q = q.filter(
-                    a::occurred_at
-                        .lt(*at)
-                        .or(a::occurred_at.eq(*at).and(a::id.lt(*id))),
-                );
-            }
-        }
-        crate::db::Keyset::Changed { since, after } => {
-            q = crate::db::changed_since!(q, a, updated_at, since, after);
-        }
-    }
-    q.load(conn).await
+    crate::db::newest_first!(q, a, occurred_at, keyset)
+        .load(conn)
+        .await
 }
 
 /// Per contact of the account: when it was last in an active activity, and in how many.

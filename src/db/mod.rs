@@ -123,6 +123,27 @@ macro_rules! keyset {
 }
 pub(crate) use keyset;
 
+/// `keyset!` for lists whose own order is a time, newest first: `(col DESC, id DESC)` after a
+/// `(time, id)` cursor, or the sync order from `since`.
+macro_rules! newest_first {
+    ($q:expr, $t:ident, $col:ident, $ks:expr) => {{
+        let mut q = $q;
+        match $ks {
+            $crate::db::Keyset::After(after) => {
+                q = q.order(($t::$col.desc(), $t::id.desc()));
+                if let Some((at, id)) = after {
+                    q = q.filter($t::$col.lt(*at).or($t::$col.eq(*at).and($t::id.lt(*id))));
+                }
+            }
+            $crate::db::Keyset::Changed { since, after } => {
+                q = $crate::db::changed_since!(q, $t, updated_at, since, after);
+            }
+        }
+        q
+    }};
+}
+pub(crate) use newest_first;
+
 /// The `Keyset::Changed` arm alone (for lists whose own order is not the id): `(column, id)`
 /// order from `since`; `column` is `updated_at`, or the creation time of append-only rows.
 macro_rules! changed_since {

@@ -105,22 +105,9 @@ pub async fn list(
     if !keyset.with_archived(include_archived) {
         q = q.filter(sr::archived_at.is_null());
     }
-    match keyset {
-        crate::db::Keyset::After(after) => {
-            q = q.order((sr::surveyed_at.desc(), sr::id.desc()));
-            if let Some((at, id)) = after {
-                q = q.filter(
-                    sr::surveyed_at
-                        .lt(*at)
-                        .or(sr::surveyed_at.eq(*at).and(sr::id.lt(*id))),
-                );
-            }
-        }
-        crate::db::Keyset::Changed { since, after } => {
-            q = crate::db::changed_since!(q, sr, updated_at, since, after);
-        }
-    }
-    q.load(conn).await
+    crate::db::newest_first!(q, sr, surveyed_at, keyset)
+        .load(conn)
+        .await
 }
 
 /// The latest active record of an account.
