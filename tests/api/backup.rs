@@ -9,18 +9,6 @@ use serde_json::{json, Value};
 
 use crate::common::{TestApp, SECRET};
 
-fn pg_tool(name: &str) -> std::path::PathBuf {
-    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
-        .unwrap_or_default();
-    dirs.sort();
-    dirs.into_iter()
-        .rev()
-        .map(|d| d.join(name))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| name.into())
-}
-
 #[actix_web::test]
 async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
     let app = TestApp::spawn().await;
@@ -83,7 +71,7 @@ async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
     // Back up.
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("buyerpath.dump");
-    let out = Command::new(pg_tool("pg_dump"))
+    let out = Command::new(crate::common::pg_tool("pg_dump"))
         .args([
             "--format=custom",
             "--no-owner",
@@ -121,7 +109,7 @@ async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
     )
     .unwrap();
     let target = cluster.url("restored");
-    let out = Command::new(pg_tool("pg_restore"))
+    let out = Command::new(crate::common::pg_tool("pg_restore"))
         .args(["--no-owner", "--exit-on-error", "--dbname", &target])
         .arg(&dump)
         .output()
@@ -133,12 +121,8 @@ async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
     );
 
     // The service on the copy answers the same.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+    let port = crate::common::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -211,11 +195,6 @@ async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
     let next = get(format!("{base}/v1/events?after={log_cursor}")).await;
     assert_eq!(next["items"][0]["type"], "account.created", "{next}");
     assert_eq!(next["items"].as_array().unwrap().len(), 1);
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    crate::common::sigterm(child).await;
     cluster.stop().unwrap();
 }

@@ -169,11 +169,7 @@ async fn serve_on_the_embedded_default_and_stop_on_sigterm() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let mut child = bin()
         .arg("serve")
         .env("BUYERPATH_DATA_DIR", dir.path())
@@ -222,12 +218,7 @@ async fn serve_on_the_embedded_default_and_stop_on_sigterm() {
     assert!(dir.path().join("jwt-secret").exists());
     assert!(dir.path().join("postgres/pgdata/postmaster.pid").exists());
 
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = crate::common::sigterm(child).await;
     assert!(status.success(), "clean exit on SIGTERM: {status}");
     assert!(
         !dir.path().join("postgres/pgdata/postmaster.pid").exists(),
@@ -240,11 +231,7 @@ async fn serve_on_the_embedded_default_and_stop_on_sigterm() {
 async fn serve_in(cwd: &std::path::Path) -> (std::process::Child, String, String, Vec<String>) {
     use std::io::BufRead;
     use std::process::Stdio;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let mut child = bin()
         .arg("serve")
         .current_dir(cwd)
@@ -285,13 +272,8 @@ async fn serve_in(cwd: &std::path::Path) -> (std::process::Child, String, String
     (child, base, token, lines)
 }
 
-async fn stop(mut child: std::process::Child) {
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+async fn stop(child: std::process::Child) {
+    let status = crate::common::sigterm(child).await;
     assert!(status.success(), "clean exit: {status}");
 }
 

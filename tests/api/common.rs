@@ -265,3 +265,36 @@ impl TestApp {
         r.id()
     }
 }
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// A PostgreSQL tool of this machine (the newest `/usr/lib/postgresql/*/bin`, else `PATH`).
+pub fn pg_tool(name: &str) -> std::path::PathBuf {
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs.into_iter()
+        .rev()
+        .map(|d| d.join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| name.into())
+}
+
+/// Sends SIGTERM to a child process and waits for it to end.
+pub async fn sigterm(child: std::process::Child) -> std::process::ExitStatus {
+    let mut child = child;
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait")
+}

@@ -169,11 +169,7 @@ async fn tokens_are_verified_with_the_providers_keys_which_rotate_without_a_rest
 
 #[test]
 fn start_up_fails_when_the_first_fetch_fails() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_buyerpath"))
         .arg("serve")
         .env_clear()

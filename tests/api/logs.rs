@@ -7,11 +7,7 @@ use std::time::Duration;
 use crate::common::{TestApp, SECRET};
 
 async fn run_and_log(trusted: Option<&str>, token: &str) -> Vec<serde_json::Value> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let log = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_buyerpath"));
     cmd.arg("serve")
@@ -28,7 +24,7 @@ async fn run_and_log(trusted: Option<&str>, token: &str) -> Vec<serde_json::Valu
     if let Some(t) = trusted {
         cmd.env("BUYERPATH_TRUSTED_PROXIES", t);
     }
-    let mut child = cmd.spawn().unwrap();
+    let child = cmd.spawn().unwrap();
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let mut up = false;
@@ -53,12 +49,7 @@ async fn run_and_log(trusted: Option<&str>, token: &str) -> Vec<serde_json::Valu
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    crate::common::sigterm(child).await;
     std::fs::read_to_string(log.path())
         .unwrap()
         .lines()
@@ -106,15 +97,9 @@ async fn json_logs_carry_the_request_fields_and_trusted_proxies_decide_the_clien
 
 #[actix_web::test]
 async fn metrics_on_their_own_listener_are_gone_from_the_api_port() {
-    let free = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
+    let free = || crate::common::free_port();
     let (port, metrics_port) = (free(), free());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+    let child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -160,11 +145,6 @@ async fn metrics_on_their_own_listener_are_gone_from_the_api_port() {
     assert!(text.contains("buyerpath_http_requests_total"), "{text}");
     assert!(text.contains("endpoint=\"/healthz\""));
     assert!(text.contains("buyerpath_webhook_queue_depth"));
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = crate::common::sigterm(child).await;
     assert!(status.success());
 }

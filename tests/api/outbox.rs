@@ -40,14 +40,6 @@ async fn ready(client: &reqwest::Client, base: &str) {
     panic!("{base} did not become ready");
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[actix_web::test]
 async fn a_service_killed_between_commit_and_delivery_delivers_after_restart() {
     let app = TestApp::spawn().await;
@@ -68,7 +60,7 @@ async fn a_service_killed_between_commit_and_delivery_delivers_after_restart() {
     let rx = Receiver::start().await;
     let client = reqwest::Client::new();
     // The first process commits but never delivers (its worker is off), then dies by SIGKILL.
-    let port = free_port();
+    let port = crate::common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut first = serve(&url, port, false);
     ready(&client, &base).await;
@@ -102,9 +94,9 @@ async fn a_service_killed_between_commit_and_delivery_delivers_after_restart() {
     );
 
     // The restarted service delivers what was committed.
-    let port = free_port();
+    let port = crate::common::free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut second = serve(&url, port, true);
+    let second = serve(&url, port, true);
     ready(&client, &base).await;
     let got = rx.wait_for(1, 20).await;
     got[0].verify(&secret).unwrap();
@@ -135,12 +127,7 @@ async fn a_service_killed_between_commit_and_delivery_delivers_after_restart() {
     assert!(metrics.contains("buyerpath_webhook_oldest_pending_seconds"));
 
     // SIGTERM stops the server and the worker cleanly.
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(second.id() as i32, libc::SIGTERM) };
-    let status = tokio::task::spawn_blocking(move || second.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = crate::common::sigterm(second).await;
     assert!(status.success(), "clean exit on SIGTERM: {status}");
     server
         .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))

@@ -6,18 +6,6 @@ use std::process::{Command, Stdio};
 
 use diesel_async::RunQueryDsl;
 
-fn pg_bin(tool: &str) -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
-        .unwrap_or_default();
-    dirs.sort();
-    dirs.into_iter()
-        .rev()
-        .map(|d| d.join(tool))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| tool.into())
-}
-
 fn root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
@@ -27,10 +15,11 @@ fn root() -> bool {
 fn as_owner(tool: &str) -> Command {
     if root() {
         let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(pg_bin(tool));
+        c.args(["-u", "postgres", "--"])
+            .arg(crate::common::pg_tool(tool));
         c
     } else {
-        Command::new(pg_bin(tool))
+        Command::new(crate::common::pg_tool(tool))
     }
 }
 
@@ -134,11 +123,7 @@ fn start(pki: &Pki) -> TlsCluster {
         "UTF8",
     ]);
     run(c);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let write = |name: &str, text: &str| {
         let p = data.join(name);
         std::fs::write(&p, text).unwrap();
