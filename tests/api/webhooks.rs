@@ -20,6 +20,20 @@ async fn endpoint(app: &TestApp, admin: &str, url: &str, types: Value) -> (Strin
     (r.id(), r.json["secret"].as_str().unwrap().to_string())
 }
 
+/// GETs `path` until `done` holds for its body (the worker acts asynchronously), at most 10 s;
+/// returns the last body.
+async fn poll(app: &TestApp, path: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        body = app.get(path, token).await.json;
+        if done(&body) {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    body
+}
+
 #[actix_web::test]
 async fn endpoints_are_for_admins_of_their_tenant_and_validated() {
     let app = TestApp::spawn().await;
@@ -253,17 +267,13 @@ async fn failures_are_retried_with_the_same_webhook_id_and_recorded() {
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
     got[1].verify(&secret).unwrap();
 
-    let mut deliveries = Value::Null;
-    for _ in 0..50 {
-        deliveries = app
-            .get(&format!("/v1/webhook-endpoints/{ep}/deliveries"), &admin)
-            .await
-            .json;
-        if deliveries["items"][0]["status"] == "succeeded" {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let deliveries = poll(
+        &app,
+        &format!("/v1/webhook-endpoints/{ep}/deliveries"),
+        &admin,
+        |b| b["items"][0]["status"] == "succeeded",
+    )
+    .await;
     let d = &deliveries["items"][0];
     assert_eq!(d["status"], "succeeded", "{deliveries}");
     assert_eq!(d["attempt_count"], 2);
@@ -350,17 +360,10 @@ async fn gone_disables_the_endpoint_and_tests_and_rotation_work() {
     rx.script(vec![(410, vec![])]);
     app.account(&admin, "Gone Inc").await;
     rx.wait_for(3, 10).await;
-    let mut e = Value::Null;
-    for _ in 0..50 {
-        e = app
-            .get(&format!("/v1/webhook-endpoints/{ep}"), &admin)
-            .await
-            .json;
-        if e["enabled"] == false {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let e = poll(&app, &format!("/v1/webhook-endpoints/{ep}"), &admin, |b| {
+        b["enabled"] == false
+    })
+    .await;
     assert_eq!(e["enabled"], false, "{e}");
     assert!(e["disabled_reason"].as_str().unwrap().contains("410"));
     let r = app
@@ -391,18 +394,14 @@ async fn redirects_fail_and_five_days_of_failures_disable_the_endpoint() {
     let (ep, _) = endpoint(&app, &admin, &rx.url, json!(["account.created"])).await;
     app.account(&admin, "Redirect Ltd").await;
     rx.wait_for(1, 10).await;
-    let mut d = Value::Null;
-    for _ in 0..50 {
-        d = app
-            .get(&format!("/v1/webhook-endpoints/{ep}/deliveries"), &admin)
-            .await
-            .json["items"][0]
-            .clone();
-        if d["attempt_count"] == 1 {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let d = poll(
+        &app,
+        &format!("/v1/webhook-endpoints/{ep}/deliveries"),
+        &admin,
+        |b| b["items"][0]["attempt_count"] == 1,
+    )
+    .await["items"][0]
+        .clone();
     assert_eq!(d["attempts"][0]["response_status"], 302, "{d}");
     assert_eq!(
         d["status"], "pending",
@@ -432,17 +431,10 @@ async fn redirects_fail_and_five_days_of_failures_disable_the_endpoint() {
         )
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
-    let mut e = Value::Null;
-    for _ in 0..100 {
-        e = app
-            .get(&format!("/v1/webhook-endpoints/{ep}"), &admin)
-            .await
-            .json;
-        if e["enabled"] == false {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let e = poll(&app, &format!("/v1/webhook-endpoints/{ep}"), &admin, |b| {
+        b["enabled"] == false
+    })
+    .await;
     assert_eq!(e["enabled"], false, "{e}");
     assert!(e["disabled_reason"]
         .as_str()
