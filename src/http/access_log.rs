@@ -72,16 +72,14 @@ pub async fn middleware(
     }
     let started = Instant::now();
     let method = req.method().to_string();
-    let trusted = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.config.trusted_proxies.clone())
-        .unwrap_or_default();
+    let state = req.app_data::<web::Data<AppState>>();
+    let trusted = state.map_or(&[][..], |s| s.config.trusted_proxies.as_slice());
     let client = client_addr(
         req.peer_addr().map(|a| a.ip()),
         req.headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok()),
-        &trusted,
+        trusted,
     )
     .map(|ip| ip.to_string())
     .unwrap_or_default();

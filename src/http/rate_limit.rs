@@ -32,6 +32,8 @@ struct Policy {
 /// The limits of this process.
 pub struct RateLimits {
     policies: Vec<Policy>,
+    /// `RateLimit-Policy`, the same on every response: made once.
+    policy_header: String,
     seen: AtomicU64,
 }
 
@@ -57,8 +59,14 @@ impl RateLimits {
                 });
             }
         }
+        let policy_header = policies
+            .iter()
+            .map(|p| format!("\"{}\";q={};w=60", p.name, p.per_minute))
+            .collect::<Vec<_>>()
+            .join(", ");
         RateLimits {
             policies,
+            policy_header,
             seen: AtomicU64::new(0),
         }
     }
@@ -71,12 +79,8 @@ impl RateLimits {
     }
 
     /// `RateLimit-Policy`: every policy in force.
-    fn policy_header(&self) -> String {
-        self.policies
-            .iter()
-            .map(|p| format!("\"{}\";q={};w=60", p.name, p.per_minute))
-            .collect::<Vec<_>>()
-            .join(", ")
+    fn policy_header(&self) -> &str {
+        &self.policy_header
     }
 
     /// Takes one token of every bucket of `who`, or says how long to wait.
@@ -166,13 +170,13 @@ pub async fn middleware(
                 retry_after_secs,
             };
             let mut res = err.error_response();
-            set_headers(res.headers_mut(), &policy, &standing);
+            set_headers(res.headers_mut(), policy, &standing);
             Ok(req.into_response(res).map_into_boxed_body())
         }
         Ok(standing) => {
             let mut res = next.call(req).await?.map_into_boxed_body();
             if let Some(s) = standing {
-                set_headers(res.headers_mut(), &policy, &s);
+                set_headers(res.headers_mut(), policy, &s);
             }
             Ok(res)
         }
