@@ -146,14 +146,16 @@ pub async fn contact_activity(
     account: Uuid,
 ) -> QueryResult<Vec<ContactActivity>> {
     use diesel::sql_types::Uuid as SqlUuid;
-    diesel::sql_query(
-        "SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count \
-         FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) \
-         WHERE a.tenant_id = $1 AND a.account_id = $2 AND a.archived_at IS NULL \
-         GROUP BY p.contact_id",
+    crate::db::cached(
+        diesel::sql_query(
+            "SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count \
+             FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) \
+             WHERE a.tenant_id = $1 AND a.account_id = $2 AND a.archived_at IS NULL \
+             GROUP BY p.contact_id",
+        )
+        .bind::<SqlUuid, _>(tenant.get())
+        .bind::<SqlUuid, _>(account),
     )
-    .bind::<SqlUuid, _>(tenant.get())
-    .bind::<SqlUuid, _>(account)
     .load(conn)
     .await
 }

@@ -52,11 +52,18 @@ pub async fn append(
     new: Vec<NewEvent>,
 ) -> QueryResult<()> {
     debug_assert!(new.iter().all(|e| e.tenant_id == tenant.get()));
-    diesel::insert_into(events::table)
-        .values(new)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    // Nearly every write appends one event: that statement is kept prepared. A batch's text
+    // depends on its length, so it is not.
+    if new.len() == 1 {
+        let query = diesel::insert_into(events::table).values(new);
+        crate::db::cached(query).execute(conn).await?;
+    } else {
+        diesel::insert_into(events::table)
+            .values(new)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 fn settled() -> diesel::expression::SqlLiteral<Bool> {

@@ -64,17 +64,19 @@ macro_rules! versioned_table {
         ) -> diesel::QueryResult<$row> {
             let archived_at: Option<chrono::DateTime<chrono::Utc>> =
                 archived.then(chrono::Utc::now);
-            diesel::update(
-                $t::table
-                    .filter($t::tenant_id.eq(tenant.get()))
-                    .filter($t::id.eq(id)),
+            $crate::db::cached(
+                diesel::update(
+                    $t::table
+                        .filter($t::tenant_id.eq(tenant.get()))
+                        .filter($t::id.eq(id)),
+                )
+                .set((
+                    $t::archived_at.eq(archived_at),
+                    $t::version.eq($t::version + 1),
+                    $t::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(<$row>::as_returning()),
             )
-            .set((
-                $t::archived_at.eq(archived_at),
-                $t::version.eq($t::version + 1),
-                $t::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(<$row>::as_returning())
             .get_result(conn)
             .await
         }
@@ -161,6 +163,7 @@ pub(crate) use changed_since;
 
 pub mod accounts;
 pub mod activities;
+mod cached;
 pub mod contacts;
 pub mod documents;
 pub mod embedded_pg;
@@ -177,6 +180,7 @@ pub mod timeline;
 pub mod tls;
 pub mod webhooks;
 
+pub use cached::{cached, Cached};
 pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
 
 use diesel::sql_types::Text;

@@ -129,31 +129,32 @@ pub async fn change_stage(
     reason: Option<String>,
     assessment_id: Option<Uuid>,
 ) -> QueryResult<Opportunity> {
-    diesel::insert_into(sh::table)
-        .values(NewStageChange {
-            id: Uuid::now_v7(),
-            tenant_id: tenant.get(),
-            opportunity_id: current.id,
-            from_stage: current.current_stage.clone(),
-            to_stage: stage.as_str().to_string(),
-            changed_by: changed_by.to_string(),
-            reason,
-            assessment_id,
-        })
-        .execute(conn)
-        .await?;
-    diesel::update(
-        o::table
-            .filter(o::tenant_id.eq(tenant.get()))
-            .filter(o::id.eq(current.id)),
+    crate::db::cached(diesel::insert_into(sh::table).values(NewStageChange {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.get(),
+        opportunity_id: current.id,
+        from_stage: current.current_stage.clone(),
+        to_stage: stage.as_str().to_string(),
+        changed_by: changed_by.to_string(),
+        reason,
+        assessment_id,
+    }))
+    .execute(conn)
+    .await?;
+    crate::db::cached(
+        diesel::update(
+            o::table
+                .filter(o::tenant_id.eq(tenant.get()))
+                .filter(o::id.eq(current.id)),
+        )
+        .set((
+            o::current_stage.eq(stage.as_str()),
+            o::stage_entered_at.eq(diesel::dsl::now),
+            o::version.eq(o::version + 1),
+            o::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Opportunity::as_returning()),
     )
-    .set((
-        o::current_stage.eq(stage.as_str()),
-        o::stage_entered_at.eq(diesel::dsl::now),
-        o::version.eq(o::version + 1),
-        o::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(Opportunity::as_returning())
     .get_result(conn)
     .await
 }
@@ -163,12 +164,14 @@ pub async fn mark_assessed(
     tenant: TenantId,
     id: Uuid,
 ) -> QueryResult<usize> {
-    diesel::update(
-        o::table
-            .filter(o::tenant_id.eq(tenant.get()))
-            .filter(o::id.eq(id)),
+    crate::db::cached(
+        diesel::update(
+            o::table
+                .filter(o::tenant_id.eq(tenant.get()))
+                .filter(o::id.eq(id)),
+        )
+        .set(o::last_assessed_at.eq(diesel::dsl::now)),
     )
-    .set(o::last_assessed_at.eq(diesel::dsl::now))
     .execute(conn)
     .await
 }
@@ -247,11 +250,13 @@ pub async fn insert_assessment(
     conn: &mut AsyncPgConnection,
     row: Assessment,
 ) -> QueryResult<Assessment> {
-    diesel::insert_into(sa::table)
-        .values(row)
-        .returning(Assessment::as_returning())
-        .get_result(conn)
-        .await
+    crate::db::cached(
+        diesel::insert_into(sa::table)
+            .values(row)
+            .returning(Assessment::as_returning()),
+    )
+    .get_result(conn)
+    .await
 }
 
 pub async fn find_assessment(
@@ -325,21 +330,23 @@ pub async fn pipeline(
     stalled_days: i32,
 ) -> QueryResult<Vec<PipelineRow>> {
     use diesel::sql_types::{Integer, Nullable, Text, Uuid as SqlUuid};
-    diesel::sql_query(
-        "SELECT current_stage AS stage, currency, count(*) AS open_count, \
-                sum(amount_minor)::bigint AS total_minor, \
-                coalesce(sum(extract(epoch FROM now() - stage_entered_at) / 86400.0), 0)::float8 AS days_in_stage_sum, \
-                count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < now() - make_interval(days => $2)) AS stalled \
-         FROM opportunities \
-         WHERE tenant_id = $1 AND status = 'open' AND archived_at IS NULL \
-           AND ($3::text IS NULL OR owner = $3) AND ($4::uuid IS NULL OR account_id = $4) \
-         GROUP BY current_stage, currency \
-         ORDER BY current_stage, currency",
+    crate::db::cached(
+        diesel::sql_query(
+            "SELECT current_stage AS stage, currency, count(*) AS open_count, \
+                    sum(amount_minor)::bigint AS total_minor, \
+                    coalesce(sum(extract(epoch FROM now() - stage_entered_at) / 86400.0), 0)::float8 AS days_in_stage_sum, \
+                    count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < now() - make_interval(days => $2)) AS stalled \
+             FROM opportunities \
+             WHERE tenant_id = $1 AND status = 'open' AND archived_at IS NULL \
+               AND ($3::text IS NULL OR owner = $3) AND ($4::uuid IS NULL OR account_id = $4) \
+             GROUP BY current_stage, currency \
+             ORDER BY current_stage, currency",
+        )
+        .bind::<SqlUuid, _>(tenant.get())
+        .bind::<Integer, _>(stalled_days)
+        .bind::<Nullable<Text>, _>(owner)
+        .bind::<Nullable<SqlUuid>, _>(account_id),
     )
-    .bind::<SqlUuid, _>(tenant.get())
-    .bind::<Integer, _>(stalled_days)
-    .bind::<Nullable<Text>, _>(owner)
-    .bind::<Nullable<SqlUuid>, _>(account_id)
     .load(conn)
     .await
 }

@@ -178,18 +178,20 @@ pub async fn refresh_latest(
     account: Uuid,
 ) -> QueryResult<()> {
     use diesel::sql_types::Uuid as SqlUuid;
-    diesel::sql_query(
-        "WITH latest AS ( \
-             SELECT id FROM survey_records \
-             WHERE tenant_id = $1 AND account_id = $2 AND archived_at IS NULL \
-             ORDER BY surveyed_at DESC, id DESC LIMIT 1) \
-         UPDATE survey_inventory_items i \
-         SET is_latest = coalesce(i.survey_id = (SELECT id FROM latest), false) \
-         WHERE i.tenant_id = $1 AND i.account_id = $2 \
-           AND i.is_latest IS DISTINCT FROM coalesce(i.survey_id = (SELECT id FROM latest), false)",
+    crate::db::cached(
+        diesel::sql_query(
+            "WITH latest AS ( \
+                 SELECT id FROM survey_records \
+                 WHERE tenant_id = $1 AND account_id = $2 AND archived_at IS NULL \
+                 ORDER BY surveyed_at DESC, id DESC LIMIT 1) \
+             UPDATE survey_inventory_items i \
+             SET is_latest = coalesce(i.survey_id = (SELECT id FROM latest), false) \
+             WHERE i.tenant_id = $1 AND i.account_id = $2 \
+               AND i.is_latest IS DISTINCT FROM coalesce(i.survey_id = (SELECT id FROM latest), false)",
+        )
+        .bind::<SqlUuid, _>(tenant.get())
+        .bind::<SqlUuid, _>(account),
     )
-    .bind::<SqlUuid, _>(tenant.get())
-    .bind::<SqlUuid, _>(account)
     .execute(conn)
     .await
     .map(|_| ())

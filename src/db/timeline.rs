@@ -36,41 +36,43 @@ pub async fn timeline(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> diesel::QueryResult<Vec<TimelineRow>> {
-    diesel::sql_query(
-        "SELECT kind, id, at, a, b, c FROM ( \
-           SELECT 'activity' AS kind, id, occurred_at AS at, kind AS a, subject AS b, NULL::text AS c \
-             FROM activities \
-            WHERE tenant_id = $1 AND account_id = $2 AND archived_at IS NULL \
-              AND ($3::uuid IS NULL OR opportunity_id = $3) \
-           UNION ALL \
-           SELECT 'stage_assessment', s.id, s.created_at, s.evidence_stage, s.from_stage, \
-                  s.judgement->>'ready_to_advance' \
-             FROM stage_assessments s JOIN opportunities o \
-               ON o.tenant_id = s.tenant_id AND o.id = s.opportunity_id \
-            WHERE s.tenant_id = $1 AND o.account_id = $2 \
-              AND ($3::uuid IS NULL OR s.opportunity_id = $3) \
-           UNION ALL \
-           SELECT 'stage_change', h.id, h.changed_at, h.from_stage, h.to_stage, h.reason \
-             FROM stage_history h JOIN opportunities o \
-               ON o.tenant_id = h.tenant_id AND o.id = h.opportunity_id \
-            WHERE h.tenant_id = $1 AND o.account_id = $2 \
-              AND ($3::uuid IS NULL OR h.opportunity_id = $3) \
-           UNION ALL \
-           SELECT 'survey_record', id, surveyed_at, completeness_percent::text, surveyor, NULL \
-             FROM survey_records \
-            WHERE tenant_id = $1 AND account_id = $2 AND archived_at IS NULL \
-              AND ($3::uuid IS NULL OR opportunity_id = $3) \
-         ) t \
-         WHERE $4::timestamptz IS NULL OR (at, id) < ($4, $5) \
-         ORDER BY at DESC, id DESC \
-         LIMIT $6",
+    crate::db::cached(
+        diesel::sql_query(
+            "SELECT kind, id, at, a, b, c FROM ( \
+               SELECT 'activity' AS kind, id, occurred_at AS at, kind AS a, subject AS b, NULL::text AS c \
+                 FROM activities \
+                WHERE tenant_id = $1 AND account_id = $2 AND archived_at IS NULL \
+                  AND ($3::uuid IS NULL OR opportunity_id = $3) \
+               UNION ALL \
+               SELECT 'stage_assessment', s.id, s.created_at, s.evidence_stage, s.from_stage, \
+                      s.judgement->>'ready_to_advance' \
+                 FROM stage_assessments s JOIN opportunities o \
+                   ON o.tenant_id = s.tenant_id AND o.id = s.opportunity_id \
+                WHERE s.tenant_id = $1 AND o.account_id = $2 \
+                  AND ($3::uuid IS NULL OR s.opportunity_id = $3) \
+               UNION ALL \
+               SELECT 'stage_change', h.id, h.changed_at, h.from_stage, h.to_stage, h.reason \
+                 FROM stage_history h JOIN opportunities o \
+                   ON o.tenant_id = h.tenant_id AND o.id = h.opportunity_id \
+                WHERE h.tenant_id = $1 AND o.account_id = $2 \
+                  AND ($3::uuid IS NULL OR h.opportunity_id = $3) \
+               UNION ALL \
+               SELECT 'survey_record', id, surveyed_at, completeness_percent::text, surveyor, NULL \
+                 FROM survey_records \
+                WHERE tenant_id = $1 AND account_id = $2 AND archived_at IS NULL \
+                  AND ($3::uuid IS NULL OR opportunity_id = $3) \
+             ) t \
+             WHERE $4::timestamptz IS NULL OR (at, id) < ($4, $5) \
+             ORDER BY at DESC, id DESC \
+             LIMIT $6",
+        )
+        .bind::<SqlUuid, _>(tenant.get())
+        .bind::<SqlUuid, _>(account)
+        .bind::<Nullable<SqlUuid>, _>(opportunity)
+        .bind::<Nullable<Timestamptz>, _>(after.map(|(at, _)| at))
+        .bind::<SqlUuid, _>(after.map_or(Uuid::nil(), |(_, id)| id))
+        .bind::<BigInt, _>(limit),
     )
-    .bind::<SqlUuid, _>(tenant.get())
-    .bind::<SqlUuid, _>(account)
-    .bind::<Nullable<SqlUuid>, _>(opportunity)
-    .bind::<Nullable<Timestamptz>, _>(after.map(|(at, _)| at))
-    .bind::<SqlUuid, _>(after.map_or(Uuid::nil(), |(_, id)| id))
-    .bind::<BigInt, _>(limit)
     .load(conn)
     .await
 }
