@@ -68,9 +68,11 @@ pub fn build_app(
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(extract::fallback))
         .wrap(middleware::from_fn(http::idempotency::middleware))
+        .wrap(middleware::from_fn(http::conditional::middleware))
         .wrap(middleware::from_fn(http::rate_limit::middleware))
         .wrap(Condition::new(cors_enabled, cors))
         .wrap(ErrorHandlers::new().default_handler(problem_catch_all))
+        .wrap(middleware::from_fn(http::compress::middleware))
         .wrap(metrics)
         .wrap(middleware::from_fn(http::access_log::middleware))
         .wrap(middleware::from_fn(request_id::middleware))
@@ -83,6 +85,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             header::ACCEPT,
             header::ACCEPT_LANGUAGE,
             header::HeaderName::from_static(request_id::HEADER),

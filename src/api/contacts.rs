@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::with_etag;
+use crate::api::with_computed_etag;
 use crate::domain::org_chart::{
     Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Relationship,
 };
@@ -95,11 +95,8 @@ fn respond(
     contact: ContactView,
 ) -> ApiResult<HttpResponse> {
     let version = contact.contact.version;
-    Ok(with_etag(
-        builder,
-        version,
-        &ContactDto::from_view(contact)?,
-    ))
+    // `last_contacted_at` and `activity_count` come from activities, not the contact's version.
+    with_computed_etag(builder, version, &ContactDto::from_view(contact)?)
 }
 
 /// A page of contacts.

@@ -40,6 +40,25 @@ pub(crate) fn with_etag<T: serde::Serialize>(
         .json(body)
 }
 
+/// A resource whose body is computed beyond its stored version (texts in the asked language,
+/// figures from related records): the ETag names the version and the body actually sent, so
+/// `If-None-Match` never answers 304 for a body that has changed.
+pub(crate) fn with_computed_etag<T: serde::Serialize>(
+    mut builder: actix_web::HttpResponseBuilder,
+    version: i32,
+    body: &T,
+) -> crate::error::ApiResult<actix_web::HttpResponse> {
+    let bytes = serde_json::to_vec(body).map_err(crate::error::ApiError::internal)?;
+    Ok(builder
+        .insert_header((
+            actix_web::http::header::ETAG,
+            crate::http::etag::representation_etag(version, &bytes),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(bytes))
+}
+
 /// Registers every operation. Used by `build_app` and by `openapi()` alike.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::get_healthz)
@@ -265,6 +284,45 @@ fn add_idempotency_key(op: &mut Operation) {
     op.parameters.get_or_insert_with(Vec::new).push(p.into());
 }
 
+/// A GET whose 200 carries an ETag also answers `If-None-Match` with 304.
+fn add_if_none_match(op: &mut Operation) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::path::ParameterBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::Required;
+    let validated = matches!(
+        op.responses.responses.get("200"),
+        Some(RefOr::T(ok)) if ok.headers.contains_key("ETag")
+    );
+    if !validated {
+        return;
+    }
+    let p = ParameterBuilder::new()
+        .name("If-None-Match")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "ETags of the copies the client holds (or `*`): when one matches the current \
+             ETag (weak comparison), the answer is 304 without a body.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(p.into());
+    let not_modified = ResponseBuilder::new()
+        .description("The client's copy (`If-None-Match`) is current; no body.")
+        .header(
+            "ETag",
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some("The current ETag"))
+                .build(),
+        )
+        .build();
+    op.responses
+        .responses
+        .insert("304".to_string(), not_modified.into());
+}
+
 fn is_secured(op: &Operation) -> bool {
     serde_json::to_value(&op.security)
         .ok()
@@ -303,6 +361,9 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             let has_body = op.request_body.is_some();
             let secured = is_secured(op);
             constrain_if_match(op);
+            if method == "GET" {
+                add_if_none_match(op);
+            }
             if method == "POST" && secured {
                 add_idempotency_key(op);
             }

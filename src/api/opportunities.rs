@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::with_etag;
+use crate::api::with_computed_etag;
 use crate::domain::money::format_minor;
 use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
 use crate::domain::survey::SurveySummary;
@@ -105,7 +105,8 @@ impl OpportunityDto {
 
 fn respond(builder: actix_web::HttpResponseBuilder, v: OpportunityView) -> ApiResult<HttpResponse> {
     let version = v.opportunity.version;
-    Ok(with_etag(builder, version, &OpportunityDto::from_view(v)?))
+    // `latest_survey` changes with the account's survey records, not the opportunity's version.
+    with_computed_etag(builder, version, &OpportunityDto::from_view(v)?)
 }
 
 fn page(views: Vec<OpportunityView>, page: SyncPage<Uuid>) -> ApiResult<HttpResponse> {

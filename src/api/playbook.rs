@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::with_etag;
+use crate::api::with_computed_etag;
 use crate::domain::playbook::{self, localize, Lang, Localized, Playbook, StageInput};
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
@@ -208,11 +208,12 @@ pub fn render(version: i32, p: &Playbook, lang: Lang) -> PlaybookDto {
     }
 }
 
-fn respond(version: i32, p: &Playbook, lang: Lang) -> HttpResponse {
+/// One version in one language: the ETag names both (the zh and en bodies differ).
+fn respond(version: i32, p: &Playbook, lang: Lang) -> ApiResult<HttpResponse> {
     let mut b = HttpResponse::Ok();
     b.insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
         .insert_header((header::VARY, "Accept-Language"));
-    with_etag(b, version, &render(version, p, lang))
+    with_computed_etag(b, version, &render(version, p, lang))
 }
 
 /// Get the current playbook.
@@ -239,7 +240,7 @@ pub async fn get_playbook(
     let lang = pick_lang(query.lang, &req);
     let mut conn = state.conn().await?;
     let (version, p) = svc::current(&mut conn, &principal).await?;
-    Ok(respond(version, &p, lang))
+    respond(version, &p, lang)
 }
 
 /// List playbook versions.
@@ -298,7 +299,8 @@ pub async fn list_playbook_versions(
     params(("version" = i32, Path, description = "Playbook version (1 = built-in)"), LangQuery),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "That version of the playbook.", body = PlaybookDto,
-               headers(("Content-Language" = String, description = "The asked language"))))
+               headers(("Content-Language" = String, description = "The asked language"),
+                       ("ETag" = String, description = "The version and language of this body"))))
 )]
 #[get("/v1/playbook/versions/{version}")]
 pub async fn get_playbook_version(
@@ -312,7 +314,7 @@ pub async fn get_playbook_version(
     let lang = pick_lang(query.lang, &req);
     let mut conn = state.conn().await?;
     let p = svc::version(&mut conn, &principal, version).await?;
-    Ok(respond(version, &p, lang))
+    respond(version, &p, lang)
 }
 
 /// Author a stage (admins).
@@ -350,5 +352,5 @@ pub async fn put_playbook_stage(
     let mut conn = state.conn().await?;
     let (version, p) =
         svc::author(&mut conn, &principal, &path.into_inner(), &if_match, body.0).await?;
-    Ok(respond(version, &p, lang))
+    respond(version, &p, lang)
 }

@@ -8,9 +8,55 @@ use actix_web::{FromRequest, HttpRequest};
 use crate::error::ApiError;
 use crate::service::Precondition;
 
-/// The strong ETag of a resource version: `"<version>"`.
+/// The strong ETag of a resource version: `"<version>"`, for bodies that follow from the
+/// stored version alone.
 pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
+}
+
+/// The strong ETag of a representation computed beyond the stored version (texts in a language,
+/// figures from related records): `"<version>-<digest of the body sent>"`. `If-Match` compares
+/// the version part: a precondition is about the stored resource.
+pub fn representation_etag(version: i32, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{version}-{hex}\"")
+}
+
+/// The version an entity tag of ours names: `"3"`, `"3-<digest>"`, or a bare `3`.
+fn version_of(tag: &str) -> Option<i32> {
+    let inner = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag);
+    let version = match inner.split_once('-') {
+        Some((v, digest))
+            if digest.len() == 16 && digest.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            v
+        }
+        Some(_) => return None,
+        None => inner,
+    };
+    if version.is_empty() || version.len() > 9 || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    version.parse().ok()
+}
+
+/// Whether `If-None-Match` (weak comparison, RFC 9110 §13.1.2) matches the response's `etag`.
+/// A malformed header matches nothing.
+pub fn none_match(header: &str, etag: &str) -> bool {
+    if header.trim() == "*" {
+        return true;
+    }
+    let opaque = |t: &str| t.strip_prefix("W/").unwrap_or(t).to_string();
+    let ours = opaque(etag.trim());
+    split_tags(header)
+        .into_iter()
+        .filter(|t| is_entity_tag(t))
+        .any(|t| opaque(t) == ours)
 }
 
 /// `"…"` or `W/"…"` with the characters RFC 9110 allows inside (`etagc`, ASCII only).
@@ -51,12 +97,7 @@ pub fn parse_if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
                 )));
             }
             // Only our own strong tags name a version; anything else never matches.
-            let inner = if bare {
-                Some(tag)
-            } else {
-                tag.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-            };
-            if let Some(n) = inner.and_then(|t| t.parse::<i32>().ok()) {
+            if let Some(n) = version_of(tag) {
                 versions.push(n);
             }
         }
@@ -135,5 +176,34 @@ mod tests {
         );
         assert!(with(Some("*, \"3\"")).is_err(), "* stands alone");
         assert!(with(Some("\"3\", nope")).is_err());
+    }
+
+    #[test]
+    fn representation_tags_name_their_version() {
+        let tag = representation_etag(3, b"{\"lang\":\"zh\"}");
+        assert!(tag.starts_with("\"3-") && tag.len() == 2 + 2 + 16, "{tag}");
+        assert_ne!(tag, representation_etag(3, b"{\"lang\":\"en\"}"));
+        assert_eq!(tag, representation_etag(3, b"{\"lang\":\"zh\"}"), "stable");
+        assert!(with(Some(&tag)).unwrap().check(3).is_ok());
+        assert!(with(Some(&tag)).unwrap().check(4).is_err());
+        // Only a 16-digit hex digest after the dash.
+        assert!(with(Some("\"3-zz\"")).unwrap().check(3).is_err());
+        assert!(with(Some("\"3-\"")).unwrap().check(3).is_err());
+        assert!(with(Some("\"-0123456789abcdef\""))
+            .unwrap()
+            .check(3)
+            .is_err());
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        assert!(none_match("\"3\"", "\"3\""));
+        assert!(none_match("W/\"3\"", "\"3\""));
+        assert!(none_match("\"1\", W/\"3\"", "\"3\""));
+        assert!(none_match(" * ", "\"3\""));
+        assert!(!none_match("\"4\"", "\"3\""));
+        assert!(!none_match("3", "\"3\""), "not an entity tag");
+        assert!(!none_match("", "\"3\""));
+        assert!(!none_match("\"3", "\"3\""));
     }
 }

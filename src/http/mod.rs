@@ -2,6 +2,8 @@
 //! ETag/If-Match, JSON merge patch and input validation helpers.
 
 pub mod access_log;
+pub mod compress;
+pub mod conditional;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;

@@ -11,6 +11,7 @@ mod assessments;
 mod auth;
 mod backup;
 mod cli;
+mod conditional;
 mod contacts;
 mod embedded;
 mod events;

@@ -32,7 +32,7 @@ async fn built_in_playbook_in_both_languages() {
         Some("zh"),
         "zh is the default"
     );
-    assert_eq!(zh.header("etag"), Some("\"1\""));
+    assert!(zh.header("etag").unwrap().starts_with("\"1-"));
     assert_eq!(zh.json["version"], 1);
     assert_eq!(zh.json["lang"], "zh");
     assert_eq!(zh.json["fallback_count"], 0);
@@ -117,7 +117,7 @@ async fn admins_author_stage_two_with_new_codes_and_versions() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["version"], 2);
-    assert_eq!(r.header("etag"), Some("\"2\""));
+    assert!(r.header("etag").unwrap().starts_with("\"2-"));
     let s2 = stage(&r.json, "S2");
     assert_eq!(codes(&s2["customer_behaviours"]), ["S2.B01", "S2.B02"]);
     assert_eq!(codes(&s2["sales_milestones"]), ["S2.M1"]);
