@@ -141,7 +141,7 @@ pub struct ContactActivity {
 }
 
 pub async fn contact_activity(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: TenantId,
     account: Uuid,
 ) -> QueryResult<Vec<ContactActivity>> {
@@ -156,7 +156,7 @@ pub async fn contact_activity(
         .bind::<SqlUuid, _>(tenant.get())
         .bind::<SqlUuid, _>(account),
     )
-    .load(conn)
+    .load(&mut conn)
     .await
 }
 

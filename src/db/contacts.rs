@@ -120,7 +120,7 @@ pub async fn list(
 
 /// Every active (not archived) contact of the account: the org chart.
 pub async fn active_for_account(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: TenantId,
     account: Uuid,
 ) -> QueryResult<Vec<Contact>> {
@@ -128,7 +128,7 @@ pub async fn active_for_account(
         .filter(contacts::archived_at.is_null())
         .select(Contact::as_select())
         .order(contacts::id.asc())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

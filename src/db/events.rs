@@ -47,7 +47,7 @@ pub struct NewEvent {
 
 /// Appends events in the caller's transaction; returns when they were recorded.
 pub async fn append(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: TenantId,
     new: Vec<NewEvent>,
 ) -> QueryResult<()> {
@@ -56,11 +56,11 @@ pub async fn append(
     // depends on its length, so it is not.
     if new.len() == 1 {
         let query = diesel::insert_into(events::table).values(new);
-        crate::db::cached(query).execute(conn).await?;
+        crate::db::cached(query).execute(&mut conn).await?;
     } else {
         diesel::insert_into(events::table)
             .values(new)
-            .execute(conn)
+            .execute(&mut conn)
             .await?;
     }
     Ok(())

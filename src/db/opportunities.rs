@@ -159,8 +159,9 @@ pub async fn change_stage(
     .await
 }
 
+/// Shared connection: pipelined with the assessment's event.
 pub async fn mark_assessed(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: TenantId,
     id: Uuid,
 ) -> QueryResult<usize> {
@@ -172,7 +173,7 @@ pub async fn mark_assessed(
         )
         .set(o::last_assessed_at.eq(diesel::dsl::now)),
     )
-    .execute(conn)
+    .execute(&mut conn)
     .await
 }
 
@@ -334,7 +335,7 @@ pub async fn pipeline(
         diesel::sql_query(
             "SELECT current_stage AS stage, currency, count(*) AS open_count, \
                     sum(amount_minor)::bigint AS total_minor, \
-                    coalesce(sum(extract(epoch FROM now() - stage_entered_at) / 86400.0), 0)::float8 AS days_in_stage_sum, \
+                    coalesce(sum(date_part('epoch', now() - stage_entered_at)), 0) / 86400.0 AS days_in_stage_sum, \
                     count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < now() - make_interval(days => $2)) AS stalled \
              FROM opportunities \
              WHERE tenant_id = $1 AND status = 'open' AND archived_at IS NULL \

@@ -21,14 +21,14 @@ pub struct PlaybookVersion {
 }
 
 pub async fn latest(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: TenantId,
 ) -> QueryResult<Option<PlaybookVersion>> {
     pv::table
         .filter(pv::tenant_id.eq(tenant.get()))
         .order(pv::version.desc())
         .select(PlaybookVersion::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()
 }

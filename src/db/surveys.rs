@@ -112,7 +112,7 @@ pub async fn list(
 
 /// The latest active record of an account.
 pub async fn latest(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: TenantId,
     account: Uuid,
 ) -> QueryResult<Option<SurveyRecord>> {
@@ -122,7 +122,7 @@ pub async fn latest(
         .filter(sr::archived_at.is_null())
         .order((sr::surveyed_at.desc(), sr::id.desc()))
         .select(SurveyRecord::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()
 }
@@ -331,13 +331,13 @@ impl From<&TenantSettings> for SettingValues {
 pub const DEFAULT_SURVEY_THRESHOLD: i32 = 80;
 
 pub async fn settings(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     tenant: TenantId,
 ) -> QueryResult<Option<TenantSettings>> {
     ts::table
         .filter(ts::tenant_id.eq(tenant.get()))
         .select(TenantSettings::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()
 }

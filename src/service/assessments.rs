@@ -10,9 +10,11 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use crate::db::activities as activity_q;
+use crate::db::contacts::Contact;
 use crate::db::documents;
 use crate::db::opportunities::{self as q, Assessment, Opportunity};
-use crate::db::surveys::SettingValues;
+use crate::db::playbook as playbook_q;
+use crate::db::surveys::{self as survey_q, SettingValues, SurveyRecord};
 use crate::domain::assessment::{
     self, AssessmentInput, Basis, Facts, Judgement, RecordActivity, SurveyFact,
 };
@@ -61,17 +63,41 @@ fn view(row: Assessment) -> ApiResult<AssessmentView> {
     })
 }
 
+/// What a judgement reads besides the opportunity, sent to the database at once (pipelined on
+/// the one connection): the playbook, the settings, the org chart and the latest survey.
+struct Reads {
+    playbook_version: i32,
+    playbook: Playbook,
+    values: SettingValues,
+    people: Vec<(Contact, Person)>,
+    survey: Option<(SurveyRecord, survey::Sections)>,
+}
+
+async fn reads_in(conn: &Conn, tenant: TenantId, opp: &Opportunity) -> ApiResult<Reads> {
+    let (latest, settings_row, (people, stats), survey) = futures_util::try_join!(
+        async { Ok::<_, ApiError>(playbook_q::latest(conn, tenant).await?) },
+        async { Ok(survey_q::settings(conn, tenant).await?) },
+        contacts::people_reads(conn, tenant, opp.account_id),
+        async { Ok(survey_q::latest(conn, tenant, opp.account_id).await?) },
+    )?;
+    let (playbook_version, _, playbook) = playbook::current_of(latest)?;
+    Ok(Reads {
+        playbook_version,
+        playbook,
+        values: settings::values_of(settings_row.as_ref()),
+        people: contacts::people_of(people, stats)?,
+        survey: surveys::latest_of(survey)?,
+    })
+}
+
 /// The facts the engine checks claims against: the account's org chart and latest survey.
-async fn facts_in(
-    conn: &mut Conn,
+fn facts_of(
     tenant: TenantId,
-    opp: &Opportunity,
-    playbook: &Playbook,
+    reads: &Reads,
     input: &AssessmentInput,
-    values: &SettingValues,
     lang: Lang,
 ) -> ApiResult<Facts> {
-    let people = contacts::people_in(conn, tenant, opp.account_id).await?;
+    let (playbook, values, people) = (&reads.playbook, &reads.values, &reads.people);
     // Contact sources must be active contacts of the account.
     let known: HashSet<Uuid> = people.iter().map(|(c, _)| c.id).collect();
     let unknown: Vec<Violation> = assessment::contact_sources(input)
@@ -87,15 +113,15 @@ async fn facts_in(
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));
     }
-    let people: Vec<Person> = people.into_iter().map(|(_, p)| p).collect();
+    let people: Vec<Person> = people.iter().map(|(_, p)| p.clone()).collect();
     let recency = Recency {
         now: Utc::now(),
         stale_days: i64::from(values.stale_contact_days),
     };
-    let survey = match surveys::latest_in(conn, tenant, opp.account_id).await? {
+    let survey = match &reads.survey {
         None => SurveyFact::Missing,
         Some((_, sections)) => {
-            let c = survey::completeness(playbook, &sections);
+            let c = survey::completeness(playbook, sections);
             SurveyFact::Latest {
                 completeness_percent: c.percent,
                 threshold_percent: settings::threshold_percent(values, tenant)?,
@@ -156,7 +182,8 @@ async fn judge_in(
     input: &AssessmentInput,
     lang: Lang,
 ) -> ApiResult<Judged> {
-    let (version, _, playbook) = playbook::current_in(conn, tenant).await?;
+    let reads = reads_in(conn, tenant, opp).await?;
+    let (version, playbook) = (reads.playbook_version, &reads.playbook);
     let current = playbook.stage(&opp.current_stage).ok_or_else(|| {
         corrupt(
             "opportunity stage",
@@ -164,21 +191,19 @@ async fn judge_in(
             format!("{} is not in the playbook", opp.current_stage),
         )
     })?;
-    assessment::validate(&playbook, current, input)?;
-    // The tenant's settings, read once for the facts and the record.
-    let values = settings::values_in(conn, tenant).await?;
-    let facts = facts_in(conn, tenant, opp, &playbook, input, &values, lang).await?;
+    assessment::validate(playbook, current, input)?;
+    let facts = facts_of(tenant, &reads, input, lang)?;
     if !input.from_record {
         return Ok(Judged {
             playbook_version: version,
             input: input.clone(),
-            judgement: assessment::judge(&playbook, current, input, &facts, lang),
+            judgement: assessment::judge(playbook, current, input, &facts, lang),
             basis: Basis::Claims,
         });
     }
-    let record = record_in(conn, tenant, opp, values.record_window_days).await?;
+    let record = record_in(conn, tenant, opp, reads.values.record_window_days).await?;
     let (built, support) = assessment::evidence_from_record(
-        &playbook,
+        playbook,
         current,
         &record,
         input,
@@ -187,7 +212,7 @@ async fn judge_in(
         lang,
     );
     // Codes in the record were checked when recorded; the playbook may have changed since.
-    assessment::validate(&playbook, current, &built).map_err(|e| {
+    assessment::validate(playbook, current, &built).map_err(|e| {
         ApiError::Conflict(format!(
             "the record holds codes the current playbook no longer has: {}",
             e.iter()
@@ -198,7 +223,7 @@ async fn judge_in(
     })?;
     let names = contacts::names_in(conn, tenant, opp.account_id).await?;
     let judgement = assessment::judge_with(
-        &playbook,
+        playbook,
         current,
         &built,
         &facts,
@@ -275,7 +300,6 @@ pub async fn create_in(
         )
         .await?;
     }
-    q::mark_assessed(conn, who.tenant, opp.id).await?;
     let mut data = events::ids(&[
         ("id", Some(row.id)),
         ("opportunity_id", Some(opp.id)),
@@ -292,7 +316,12 @@ pub async fn create_in(
     data.insert("applied".into(), row.applied.into());
     data.insert("basis".into(), row.basis.clone().into());
     data.insert("actor".into(), who.sub.clone().into());
-    events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data).await?;
+    // The last two writes are independent: sent at once.
+    let conn: &Conn = conn;
+    futures_util::try_join!(
+        async { Ok::<_, ApiError>(q::mark_assessed(conn, who.tenant, opp.id).await?) },
+        events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
+    )?;
     Ok(row)
 }
 

@@ -422,19 +422,20 @@ async fn views_in(
     account_id: Uuid,
     rows: Vec<Contact>,
 ) -> ApiResult<Vec<ContactView>> {
+    let stats = activity_q::contact_activity(conn, tenant, account_id).await?;
+    Ok(views_of(rows, stats))
+}
+
+/// Contacts with their activity statistics.
+fn views_of(rows: Vec<Contact>, stats: Vec<ContactActivity>) -> Vec<ContactView> {
     let stats: HashMap<Uuid, ContactActivity> =
-        activity_q::contact_activity(conn, tenant, account_id)
-            .await?
-            .into_iter()
-            .map(|s| (s.contact_id, s))
-            .collect();
-    Ok(rows
-        .into_iter()
+        stats.into_iter().map(|s| (s.contact_id, s)).collect();
+    rows.into_iter()
         .map(|c| {
             let s = stats.get(&c.id);
             ContactView::new(c, s)
         })
-        .collect())
+        .collect()
 }
 
 async fn one_in(conn: &mut Conn, tenant: TenantId, row: Contact) -> ApiResult<ContactView> {
@@ -451,9 +452,29 @@ pub(crate) async fn people_in(
     tenant: TenantId,
     account_id: Uuid,
 ) -> ApiResult<Vec<(Contact, Person)>> {
-    let contacts = q::active_for_account(conn, tenant, account_id).await?;
-    let views = views_in(conn, tenant, account_id, contacts).await?;
-    views
+    // Both reads sent at once (pipelined on the one connection).
+    let (contacts, stats) = people_reads(conn, tenant, account_id).await?;
+    people_of(contacts, stats)
+}
+
+/// The reads behind `people_in`, pipelined; to be joined with other reads.
+pub(crate) async fn people_reads(
+    conn: &Conn,
+    tenant: TenantId,
+    account_id: Uuid,
+) -> ApiResult<(Vec<Contact>, Vec<ContactActivity>)> {
+    Ok(futures_util::try_join!(
+        q::active_for_account(conn, tenant, account_id),
+        activity_q::contact_activity(conn, tenant, account_id),
+    )?)
+}
+
+/// The people of an org chart from its contacts and their activity statistics.
+pub(crate) fn people_of(
+    contacts: Vec<Contact>,
+    stats: Vec<ContactActivity>,
+) -> ApiResult<Vec<(Contact, Person)>> {
+    views_of(contacts, stats)
         .into_iter()
         .map(|v| {
             let mut p = person_of(&v.contact)?;

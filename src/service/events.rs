@@ -75,9 +75,10 @@ pub fn envelope(event_type: &str, timestamp: DateTime<Utc>, data: &Map<String, V
     })
 }
 
-/// Appends one event in the caller's transaction.
+/// Appends one event in the caller's transaction (a shared connection: it can be pipelined
+/// with the transaction's last write).
 pub async fn emit(
-    conn: &mut Conn,
+    conn: &Conn,
     tenant: TenantId,
     event_type: EventType,
     data: Map<String, Value>,

@@ -40,8 +40,13 @@ pub(crate) async fn current_in(
     conn: &mut Conn,
     tenant: TenantId,
 ) -> ApiResult<(i32, Overlay, Playbook)> {
+    current_of(q::latest(conn, tenant).await?)
+}
+
+/// The current playbook from the tenant's newest stored version (none: the built-in one).
+pub(crate) fn current_of(latest: Option<PlaybookVersion>) -> ApiResult<(i32, Overlay, Playbook)> {
     let base = built_in_playbook()?;
-    match q::latest(conn, tenant).await? {
+    match latest {
         None => Ok((BUILT_IN_VERSION, Overlay::default(), base.clone())),
         Some(row) => {
             let overlay = overlay_of(&row)?;

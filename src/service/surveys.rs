@@ -445,13 +445,9 @@ pub(crate) async fn latest_summaries_in(
         .collect()
 }
 
-/// The latest active survey of an account with its sections.
-pub(crate) async fn latest_in(
-    conn: &mut Conn,
-    tenant: TenantId,
-    account_id: Uuid,
-) -> ApiResult<Option<(SurveyRecord, Sections)>> {
-    match q::latest(conn, tenant, account_id).await? {
+/// A stored latest record with its sections.
+pub(crate) fn latest_of(row: Option<SurveyRecord>) -> ApiResult<Option<(SurveyRecord, Sections)>> {
+    match row {
         None => Ok(None),
         Some(row) => {
             let s = sections_of(&row)?;
