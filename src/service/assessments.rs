@@ -3,6 +3,7 @@
 //! engine judge, stores input and judgement together and, with `apply`, moves the stage in the
 //! same transaction.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use chrono::Utc;
@@ -67,7 +68,7 @@ fn view(row: Assessment) -> ApiResult<AssessmentView> {
 /// the one connection): the playbook, the settings, the org chart and the latest survey.
 struct Reads {
     playbook_version: i32,
-    playbook: Playbook,
+    playbook: Cow<'static, Playbook>,
     values: SettingValues,
     people: Vec<(Contact, Person)>,
     survey: Option<(SurveyRecord, survey::Sections)>,

@@ -1,6 +1,8 @@
 //! The tenant's playbook: the built-in methodology with the tenant's authored stages on top,
 //! its versions, and authoring.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 
@@ -40,18 +42,22 @@ pub(crate) async fn current_in(
     conn: &mut Conn,
     tenant: TenantId,
 ) -> ApiResult<(i32, Overlay, Playbook)> {
-    current_of(q::latest(conn, tenant).await?)
+    let (version, overlay, p) = current_of(q::latest(conn, tenant).await?)?;
+    Ok((version, overlay, p.into_owned()))
 }
 
-/// The current playbook from the tenant's newest stored version (none: the built-in one).
-pub(crate) fn current_of(latest: Option<PlaybookVersion>) -> ApiResult<(i32, Overlay, Playbook)> {
+/// The current playbook from the tenant's newest stored version (none: the built-in one, not
+/// copied).
+pub(crate) fn current_of(
+    latest: Option<PlaybookVersion>,
+) -> ApiResult<(i32, Overlay, Cow<'static, Playbook>)> {
     let base = built_in_playbook()?;
     match latest {
-        None => Ok((BUILT_IN_VERSION, Overlay::default(), base.clone())),
+        None => Ok((BUILT_IN_VERSION, Overlay::default(), Cow::Borrowed(base))),
         Some(row) => {
             let overlay = overlay_of(&row)?;
             let p = apply(base, &overlay);
-            Ok((row.version, overlay, p))
+            Ok((row.version, overlay, Cow::Owned(p)))
         }
     }
 }
