@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # The performance benchmark, one command:  bash bench/run.sh
-# (first scenarios: GET an account by id, list accounts; the others of the issue come next)
 #
 # Starts its own PostgreSQL (this machine's binaries, TCP on loopback), loads a realistic data
 # set, runs the release binary against it, and for each scenario drives the service with wrk
@@ -240,14 +239,53 @@ SELECT $COLS FROM accounts WHERE tenant_id = bench_tenant(:t) AND archived_at IS
 EOF
 
 CCOLS="id, tenant_id, account_id, name, title, department, methodology_role, reports_to, attitude, relationship, influence, key_person, phone, email, notes, created_at, updated_at, archived_at, version"
+# The org chart: the account (404 check), its contacts, their activity figures and the tenant's
+# settings, pipelined as the service sends them.
 cat >"$work/org_chart.sql" <<EOF
 \\set k random(1, $((ACCOUNTS / 100)))
+\\startpipeline
+SELECT $COLS FROM accounts WHERE tenant_id = bench_tenant((100 * :k) % $TENANTS) AND id = bench_account(100 * :k) LIMIT 1;
 SELECT $CCOLS FROM contacts WHERE tenant_id = bench_tenant((100 * :k) % $TENANTS) AND account_id = bench_account(100 * :k) AND archived_at IS NULL ORDER BY id ASC;
+SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) WHERE a.tenant_id = bench_tenant((100 * :k) % $TENANTS) AND a.account_id = bench_account(100 * :k) AND a.archived_at IS NULL GROUP BY p.contact_id;
+SELECT tenant_id, survey_completeness_threshold, updated_by, updated_at, version, stale_contact_days, record_window_days FROM tenant_settings WHERE tenant_id = bench_tenant((100 * :k) % $TENANTS) LIMIT 1;
+\\endpipeline
+EOF
+
+# POST assessment: the transaction the service runs, statement by statement, pipelined where the
+# service pipelines (the judgement's reads; the last two writes).
+OPP_COLS="id, tenant_id, account_id, name, description, amount_minor, currency, expected_start, deadline, status, current_stage, stage_entered_at, competitors, owner, created_by, last_assessed_at, created_at, updated_at, archived_at, version"
+SR_COLS="id, tenant_id, account_id, opportunity_id, surveyed_at, surveyor, respondents, sections, completeness_percent, created_by, created_at, updated_at, archived_at, version"
+SA_COLS="id, tenant_id, opportunity_id, playbook_version, from_stage, evidence_stage, lang, input, judgement, applied, basis, created_by, created_at"
+# The documents written are the ones of the assessment made through the API (quoted by psql).
+assess_insert=$("${PSQL[@]}" -At -c "SELECT format('INSERT INTO stage_assessments ($SA_COLS) VALUES (gen_random_uuid(), %L, bench_opp(0, :i), %s, %L, %L, %L, %L, %L, false, %L, %L, now()) RETURNING $SA_COLS;', tenant_id, playbook_version, from_stage, evidence_stage, lang, input, judgement, basis, created_by) FROM stage_assessments LIMIT 1")
+event_insert=$("${PSQL[@]}" -At -c "SELECT format('INSERT INTO events (id, tenant_id, event_type, data) VALUES (gen_random_uuid(), %L, %L, %L);', tenant_id, event_type, data) FROM events WHERE event_type = 'stage_assessment.created' LIMIT 1")
+cat >"$work/post_assessment.sql" <<EOF
+\\set i random(1, $(( OPPS_SMALL < 200 ? OPPS_SMALL : 200 )))
+\\set a $TENANTS * (1 + :i % ($ACCOUNTS / $TENANTS - 1))
+BEGIN;
+SELECT $OPP_COLS FROM opportunities WHERE tenant_id = bench_tenant(0) AND id = bench_opp(0, :i) LIMIT 1 FOR UPDATE;
+SELECT $COLS FROM accounts WHERE tenant_id = bench_tenant(0) AND id = bench_account(:a) LIMIT 1;
+\\startpipeline
+SELECT tenant_id, version, overlay, stage_code, created_by, created_at FROM playbook_versions WHERE tenant_id = bench_tenant(0) ORDER BY version DESC LIMIT 1;
+SELECT tenant_id, survey_completeness_threshold, updated_by, updated_at, version, stale_contact_days, record_window_days FROM tenant_settings WHERE tenant_id = bench_tenant(0) LIMIT 1;
+SELECT $CCOLS FROM contacts WHERE tenant_id = bench_tenant(0) AND account_id = bench_account(:a) AND archived_at IS NULL ORDER BY id ASC;
+SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) WHERE a.tenant_id = bench_tenant(0) AND a.account_id = bench_account(:a) AND a.archived_at IS NULL GROUP BY p.contact_id;
+SELECT $SR_COLS FROM survey_records WHERE tenant_id = bench_tenant(0) AND account_id = bench_account(:a) AND archived_at IS NULL ORDER BY surveyed_at DESC, id DESC LIMIT 1;
+\\endpipeline
+$assess_insert
+\\startpipeline
+UPDATE opportunities SET last_assessed_at = CURRENT_TIMESTAMP WHERE tenant_id = bench_tenant(0) AND id = bench_opp(0, :i);
+$event_insert
+\\endpipeline
+COMMIT;
+EOF
+cat >"$work/pipeline.sql" <<EOF
+SELECT current_stage AS stage, currency, count(*) AS open_count, sum(amount_minor)::bigint AS total_minor, coalesce(sum(date_part('epoch', now() - stage_entered_at)), 0) / 86400.0 AS days_in_stage_sum, count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < now() - make_interval(days => 14)) AS stalled FROM opportunities WHERE tenant_id = bench_tenant(:t) AND status = 'open' AND archived_at IS NULL AND (NULL::text IS NULL OR owner = NULL) AND (NULL::uuid IS NULL OR account_id = NULL) GROUP BY current_stage, currency ORDER BY current_stage, currency;
 EOF
 
 peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$svc_pid/status"; }
 results=()
-scenario() { # name lua sql|- [connections]
+scenario() { # name lua sql|- [connections] [pgbench variable]
   local name=$1 lua=$2 sql=$3 conns=${4:-$CONNS}
   echo "== $name"
   local threads=2
@@ -260,8 +298,10 @@ scenario() { # name lua sql|- [connections]
   p99=$(awk '$1 == "99%" {print $2}' "$work/$name.wrk")
   errs=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$work/$name.wrk")
   if [ "$sql" != - ]; then
-    as_pg "$bin/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$conns" -j 2 \
-      -T "$DURATION" -f "$work/$sql" buyerpath >"$work/$name.pgbench" 2>&1
+    local define=()
+    [ -n "${5:-}" ] && define=(-D "$5")
+    as_pg "$bin/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$conns" -j "$threads" \
+      "${define[@]}" -T "$DURATION" -f "$work/$sql" buyerpath >"$work/$name.pgbench" 2>&1
     tps=$(awk '/^tps =/ {print $3}' "$work/$name.pgbench")
     ratio="$(python3 -c "print(f'{$rps / $tps:.2f}')")×"
     tps=$(python3 -c "print(round($tps))")
@@ -273,9 +313,9 @@ scenario() { # name lua sql|- [connections]
 scenario get_account get_account.lua get_account.sql
 scenario list_accounts list_accounts.lua list_accounts.sql
 scenario org_chart org_chart.lua org_chart.sql
-scenario post_assessment post_assessment.lua -
-scenario "pipeline_${OPPS_SMALL}" pipeline_0.lua - 1
-scenario "pipeline_${OPPS_BIG}" pipeline_1.lua - 1
+scenario post_assessment post_assessment.lua post_assessment.sql
+scenario "pipeline_${OPPS_SMALL}" pipeline_0.lua pipeline.sql 1 t=0
+scenario "pipeline_${OPPS_BIG}" pipeline_1.lua pipeline.sql 1 t=1
 scenario mixed_90_10 mixed.lua -
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r), PostgreSQL $("$bin/postgres" --version | awk '{print $3}')"

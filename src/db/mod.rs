@@ -6,8 +6,9 @@
 /// bumps the version) and `set_archived` (archives or restores, bumps the version).
 macro_rules! versioned_table {
     ($t:ident, $row:ty, $changes:ty) => {
+        /// Takes a shared connection: can be pipelined with other reads.
         pub async fn find(
-            conn: &mut diesel_async::AsyncPgConnection,
+            mut conn: &diesel_async::AsyncPgConnection,
             tenant: $crate::domain::ids::TenantId,
             id: uuid::Uuid,
         ) -> diesel::QueryResult<Option<$row>> {
@@ -15,7 +16,7 @@ macro_rules! versioned_table {
                 .filter($t::tenant_id.eq(tenant.get()))
                 .filter($t::id.eq(id))
                 .select(<$row>::as_select())
-                .first(conn)
+                .first(&mut conn)
                 .await
                 .optional()
         }

@@ -446,18 +446,7 @@ async fn one_in(conn: &mut Conn, tenant: TenantId, row: Contact) -> ApiResult<Co
         .ok_or_else(|| ApiError::internal("contact vanished"))
 }
 
-/// The people of the account's org chart (active contacts), for the engine and the chart.
-pub(crate) async fn people_in(
-    conn: &mut Conn,
-    tenant: TenantId,
-    account_id: Uuid,
-) -> ApiResult<Vec<(Contact, Person)>> {
-    // Both reads sent at once (pipelined on the one connection).
-    let (contacts, stats) = people_reads(conn, tenant, account_id).await?;
-    people_of(contacts, stats)
-}
-
-/// The reads behind `people_in`, pipelined; to be joined with other reads.
+/// The reads behind an org chart's people (contacts, their activity figures), pipelined.
 pub(crate) async fn people_reads(
     conn: &Conn,
     tenant: TenantId,
@@ -504,28 +493,28 @@ pub(crate) async fn names_in(
     .collect())
 }
 
-/// Now, and the tenant's `stale_contact_days`.
-pub(crate) async fn recency_in(conn: &mut Conn, tenant: TenantId) -> ApiResult<Recency> {
-    let days = settings::values_in(conn, tenant).await?.stale_contact_days;
-    Ok(Recency {
-        now: Utc::now(),
-        stale_days: i64::from(days),
-    })
-}
-
 /// The org chart of an account: the tree and its coverage.
 pub async fn org_chart(
     conn: &mut Conn,
     who: &Principal,
     account_id: Uuid,
 ) -> ApiResult<(Vec<OrgNode>, Coverage)> {
-    accounts::find_in(conn, who.tenant, account_id).await?;
-    let people: Vec<Person> = people_in(conn, who.tenant, account_id)
-        .await?
+    // Four reads sent at once (pipelined on the one connection).
+    let conn: &Conn = conn;
+    let (account, (contacts, stats), settings_row) = futures_util::try_join!(
+        async { Ok::<_, ApiError>(account_q::find(conn, who.tenant, account_id).await?) },
+        people_reads(conn, who.tenant, account_id),
+        async { Ok(crate::db::surveys::settings(conn, who.tenant).await?) },
+    )?;
+    account.ok_or_else(|| crate::service::not_found("account"))?;
+    let people: Vec<Person> = people_of(contacts, stats)?
         .into_iter()
         .map(|(_, p)| p)
         .collect();
-    let recency = recency_in(conn, who.tenant).await?;
+    let recency = Recency {
+        now: Utc::now(),
+        stale_days: i64::from(settings::values_of(settings_row.as_ref()).stale_contact_days),
+    };
     Ok((
         org_chart::build_tree(&people),
         org_chart::coverage_with(&people, Some(recency)),

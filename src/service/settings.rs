@@ -37,11 +37,6 @@ pub struct Settings {
     pub version: i32,
 }
 
-/// The tenant's setting values (defaults until changed).
-pub(crate) async fn values_in(conn: &mut Conn, tenant: TenantId) -> ApiResult<SettingValues> {
-    Ok(values_of(q::settings(conn, tenant).await?.as_ref()))
-}
-
 /// The setting values of a stored row (none: the defaults).
 pub(crate) fn values_of(row: Option<&q::TenantSettings>) -> SettingValues {
     row.map_or_else(SettingValues::default, SettingValues::from)
