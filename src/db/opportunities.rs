@@ -331,23 +331,25 @@ pub async fn pipeline(
     stalled_days: i32,
 ) -> QueryResult<Vec<PipelineRow>> {
     use diesel::sql_types::{Integer, Nullable, Text, Uuid as SqlUuid};
-    crate::db::cached(
-        diesel::sql_query(
-            "SELECT current_stage AS stage, currency, count(*) AS open_count, \
-                    sum(amount_minor)::bigint AS total_minor, \
-                    coalesce(sum(date_part('epoch', now() - stage_entered_at)), 0) / 86400.0 AS days_in_stage_sum, \
-                    count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < now() - make_interval(days => $2)) AS stalled \
-             FROM opportunities \
-             WHERE tenant_id = $1 AND status = 'open' AND archived_at IS NULL \
-               AND ($3::text IS NULL OR owner = $3) AND ($4::uuid IS NULL OR account_id = $4) \
-             GROUP BY current_stage, currency \
-             ORDER BY current_stage, currency",
-        )
-        .bind::<SqlUuid, _>(tenant.get())
-        .bind::<Integer, _>(stalled_days)
-        .bind::<Nullable<Text>, _>(owner)
-        .bind::<Nullable<SqlUuid>, _>(account_id),
+    // Prepared for this call only (not `db::cached`): PostgreSQL then plans it for this
+    // tenant's size. A kept statement soon gets a generic plan made for an average tenant
+    // (a sort spilling to disk instead of a hash), which took a 100,000-opportunity pipeline
+    // from 45 to 85 ms.
+    diesel::sql_query(
+        "SELECT current_stage AS stage, currency, count(*) AS open_count, \
+                sum(amount_minor)::bigint AS total_minor, \
+                coalesce(sum(date_part('epoch', now() - stage_entered_at)), 0) / 86400.0 AS days_in_stage_sum, \
+                count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < now() - make_interval(days => $2)) AS stalled \
+         FROM opportunities \
+         WHERE tenant_id = $1 AND status = 'open' AND archived_at IS NULL \
+           AND ($3::text IS NULL OR owner = $3) AND ($4::uuid IS NULL OR account_id = $4) \
+         GROUP BY current_stage, currency \
+         ORDER BY current_stage, currency",
     )
+    .bind::<SqlUuid, _>(tenant.get())
+    .bind::<Integer, _>(stalled_days)
+    .bind::<Nullable<Text>, _>(owner)
+    .bind::<Nullable<SqlUuid>, _>(account_id)
     .load(conn)
     .await
 }
