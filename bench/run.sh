@@ -78,9 +78,9 @@ echo "   $OPPS_SMALL + $OPPS_BIG open opportunities (tenants 0 and 1), $ASSESSME
 # Ids are derived from numbers, so wrk and pgbench can pick the same random rows:
 # tenant t -> 00000000-0000-7000-8000-<t>, account n -> <t>-0000-7000-8000-<n> (hex).
 "${PSQL[@]}" <<SQL
-CREATE FUNCTION bench_tenant(t int) RETURNS uuid IMMUTABLE LANGUAGE sql AS
+CREATE FUNCTION bench_tenant(t int) RETURNS uuid IMMUTABLE PARALLEL SAFE LANGUAGE sql AS
   \$\$ SELECT format('00000000-0000-7000-8000-%s', lpad(to_hex(t), 12, '0'))::uuid \$\$;
-CREATE FUNCTION bench_account(n int) RETURNS uuid IMMUTABLE LANGUAGE sql AS
+CREATE FUNCTION bench_account(n int) RETURNS uuid IMMUTABLE PARALLEL SAFE LANGUAGE sql AS
   \$\$ SELECT format('%s-0000-7000-8000-%s', lpad(to_hex(n % $TENANTS), 8, '0'), lpad(to_hex(n), 12, '0'))::uuid \$\$;
 INSERT INTO accounts (id, tenant_id, name, industry, region, tags, owner, created_by, created_at, updated_at)
 SELECT bench_account(n), bench_tenant(n % $TENANTS), 'Account ' || n,
@@ -89,7 +89,7 @@ SELECT bench_account(n), bench_tenant(n % $TENANTS), 'Account ' || n,
        'rep-' || (n / $TENANTS % 20), 'bench',
        now() - (n % 1000) * interval '1 hour', now() - (n % 1000) * interval '1 hour'
 FROM generate_series(1, $ACCOUNTS) n;
-CREATE FUNCTION bench_opp(t int, i int) RETURNS uuid IMMUTABLE LANGUAGE sql AS
+CREATE FUNCTION bench_opp(t int, i int) RETURNS uuid IMMUTABLE PARALLEL SAFE LANGUAGE sql AS
   \$\$ SELECT format('%s-0000-7000-9000-%s', lpad(to_hex(t), 8, '0'), lpad(to_hex(i), 12, '0'))::uuid \$\$;
 -- 20 contacts (a small org chart) for every hundredth account.
 INSERT INTO contacts (id, tenant_id, account_id, name, title, department, attitude, relationship)
