@@ -321,7 +321,8 @@ scenario "pipeline_${OPPS_BIG}" pipeline_1.lua pipeline.sql 1 t=1 extended
 scenario mixed_90_10 mixed.lua -
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r), PostgreSQL $("$bin/postgres" --version | awk '{print $3}')"
-table="Run of $(date -u +%Y-%m-%dT%H:%MZ) on $machine; $ACCOUNTS accounts over $TENANTS tenants; $CONNS connections, ${DURATION} s per scenario; start-up to ready: ${ready_ms} ms.
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with local changes')"
+table="Run of $(date -u +%Y-%m-%dT%H:%MZ) of commit $commit on $machine; $ACCOUNTS accounts over $TENANTS tenants; $CONNS connections, ${DURATION} s per scenario; start-up to ready: ${ready_ms} ms.
 
 | scenario | connections | rps | p50 | p99 | errors | peak RSS | pgbench tps (same SQL) | ratio |
 |---|---|---|---|---|---|---|---|---|"
