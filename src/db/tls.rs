@@ -103,14 +103,11 @@ fn roots(path: Option<&PathBuf>) -> Result<RootCertStore, ConnectionError> {
     let mut store = RootCertStore::empty();
     match path {
         Some(p) => {
-            let certs = CertificateDer::pem_file_iter(p)
-                .map_err(|e| bad(format!("DATABASE_URL: sslrootcert {}: {e}", p.display())))?;
-            for c in certs {
-                let c =
-                    c.map_err(|e| bad(format!("DATABASE_URL: sslrootcert {}: {e}", p.display())))?;
-                store
-                    .add(c)
-                    .map_err(|e| bad(format!("DATABASE_URL: sslrootcert {}: {e}", p.display())))?;
+            let fail = |e: &dyn std::fmt::Display| {
+                bad(format!("DATABASE_URL: sslrootcert {}: {e}", p.display()))
+            };
+            for c in CertificateDer::pem_file_iter(p).map_err(|e| fail(&e))? {
+                store.add(c.map_err(|e| fail(&e))?).map_err(|e| fail(&e))?;
             }
             if store.is_empty() {
                 return Err(bad(format!(
@@ -124,60 +121,15 @@ fn roots(path: Option<&PathBuf>) -> Result<RootCertStore, ConnectionError> {
     Ok(store)
 }
 
-/// Checks the handshake's signatures but accepts any certificate (`prefer`, `require`).
+/// Checks less than `verify-full`: the handshake's signatures always, the certificate chain
+/// only with `chain` (`verify-ca`, or `require` with a root certificate), the host name never.
 #[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Relaxed {
+    webpki: Arc<WebPkiServerVerifier>,
+    chain: bool,
 }
 
-/// Verifies the chain but not the host name (`verify-ca`).
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Relaxed {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -186,8 +138,11 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if !self.chain {
+            return Ok(ServerCertVerified::assertion());
+        }
         match self
-            .0
+            .webpki
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
         {
             Err(rustls::Error::InvalidCertificate(
@@ -203,7 +158,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        self.webpki.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -212,11 +167,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        self.webpki.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.webpki.supported_verify_schemes()
     }
 }
 
@@ -231,22 +186,21 @@ fn client_config(t: &Target) -> Result<ClientConfig, ConnectionError> {
         SslMode::Require => t.root_cert.is_some(),
         SslMode::Prefer | SslMode::Disable => false,
     };
-    let config = if verify {
-        let webpki =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots(t.root_cert.as_ref())?), p)
-                .build()
-                .map_err(|e| bad(format!("TLS: {e}")))?;
-        if t.mode == SslMode::VerifyFull {
-            builder.with_webpki_verifier(webpki)
-        } else {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
-        }
+    // Without verification the chain is never looked at; the verifier then only checks the
+    // handshake's signatures, for which the built-in roots do.
+    let roots = roots(t.root_cert.as_ref().filter(|_| verify))?;
+    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), p)
+        .build()
+        .map_err(|e| bad(format!("TLS: {e}")))?;
+    let config = if t.mode == SslMode::VerifyFull {
+        builder.with_webpki_verifier(webpki)
     } else {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(p)))
+            .with_custom_certificate_verifier(Arc::new(Relaxed {
+                webpki,
+                chain: verify,
+            }))
     }
     .with_no_client_auth();
     Ok(config)
