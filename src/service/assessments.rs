@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use diesel_async::AsyncConnection;
+use futures_util::TryFutureExt;
 use uuid::Uuid;
 
 use crate::db::activities as activity_q;
@@ -76,10 +77,10 @@ struct Reads {
 
 async fn reads_in(conn: &Conn, tenant: TenantId, opp: &Opportunity) -> ApiResult<Reads> {
     let (latest, settings_row, (people, stats), survey) = futures_util::try_join!(
-        async { Ok::<_, ApiError>(playbook_q::latest(conn, tenant).await?) },
-        async { Ok(survey_q::settings(conn, tenant).await?) },
+        playbook_q::latest(conn, tenant).err_into(),
+        survey_q::settings(conn, tenant).err_into(),
         contacts::people_reads(conn, tenant, opp.account_id),
-        async { Ok(survey_q::latest(conn, tenant, opp.account_id).await?) },
+        survey_q::latest(conn, tenant, opp.account_id).err_into(),
     )?;
     let (playbook_version, _, playbook) = playbook::current_of(latest)?;
     Ok(Reads {
@@ -320,7 +321,7 @@ pub async fn create_in(
     // The last two writes are independent: sent at once.
     let conn: &Conn = conn;
     futures_util::try_join!(
-        async { Ok::<_, ApiError>(q::mark_assessed(conn, who.tenant, opp.id).await?) },
+        q::mark_assessed(conn, who.tenant, opp.id).err_into::<ApiError>(),
         events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
     )?;
     Ok(row)

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
+use futures_util::TryFutureExt;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -502,9 +503,9 @@ pub async fn org_chart(
     // Four reads sent at once (pipelined on the one connection).
     let conn: &Conn = conn;
     let (account, (contacts, stats), settings_row) = futures_util::try_join!(
-        async { Ok::<_, ApiError>(account_q::find(conn, who.tenant, account_id).await?) },
+        account_q::find(conn, who.tenant, account_id).err_into::<ApiError>(),
         people_reads(conn, who.tenant, account_id),
-        async { Ok(crate::db::surveys::settings(conn, who.tenant).await?) },
+        crate::db::surveys::settings(conn, who.tenant).err_into(),
     )?;
     account.ok_or_else(|| crate::service::not_found("account"))?;
     let people: Vec<Person> = people_of(contacts, stats)?
