@@ -2,11 +2,11 @@
 //! into an empty one, and the service started on the copy reads the same data.
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use serde_json::{json, Value};
 
+use crate::common::RunOk;
 use crate::common::{TestApp, SECRET};
 
 #[actix_web::test]
@@ -71,7 +71,7 @@ async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
     // Back up.
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("buyerpath.dump");
-    let out = Command::new(crate::common::pg_tool("pg_dump"))
+    Command::new(crate::common::pg_tool("pg_dump"))
         .args([
             "--format=custom",
             "--no-owner",
@@ -80,13 +80,7 @@ async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
             "--file",
         ])
         .arg(&dump)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .run_ok();
 
     // Restore into an empty database of a new cluster.
     let cluster_dir = tempfile::Builder::new()
@@ -109,16 +103,10 @@ async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
     )
     .unwrap();
     let target = cluster.url("restored");
-    let out = Command::new(crate::common::pg_tool("pg_restore"))
+    Command::new(crate::common::pg_tool("pg_restore"))
         .args(["--no-owner", "--exit-on-error", "--dbname", &target])
         .arg(&dump)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .run_ok();
 
     // The service on the copy answers the same.
     let port = crate::common::free_port();
@@ -137,20 +125,8 @@ async fn a_dump_restored_into_an_empty_database_serves_the_same_data() {
         .unwrap();
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..200 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                ready = true;
-                break;
-            }
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        ready,
-        "the restored database is ready (migrations recorded)"
-    );
+    // Ready: the restored database has its migrations recorded.
+    crate::common::wait_ready(&client, &base).await;
     for (p, b) in paths.iter().zip(&before) {
         if p == "/v1/events" {
             continue;

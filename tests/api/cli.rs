@@ -2,6 +2,7 @@
 
 use std::process::Command;
 
+use crate::common::RunOk;
 use crate::common::{TestApp, SECRET};
 
 fn bin() -> Command {
@@ -93,13 +94,7 @@ async fn token_command_mints_working_tokens() {
             "10m",
         ])
         .env("BUYERPATH_JWT_SECRET", SECRET)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .run_ok();
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let r = app
         .post(
@@ -197,17 +192,7 @@ async fn serve_on_the_embedded_default_and_stop_on_sigterm() {
             .expect("the service prints an admin token");
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                ready = true;
-                break;
-            }
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(ready, "/readyz answers 200");
+    crate::common::wait_ready(&client, &base).await;
     let r = client
         .get(format!("{base}/v1/accounts"))
         .bearer_auth(&token)
@@ -261,14 +246,7 @@ async fn serve_in(cwd: &std::path::Path) -> (std::process::Child, String, String
             .expect("the service prints an admin token");
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                break;
-            }
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    crate::common::wait_ready(&client, &base).await;
     (child, base, token, lines)
 }
 

@@ -298,3 +298,37 @@ pub async fn sigterm(child: std::process::Child) -> std::process::ExitStatus {
         .expect("join")
         .expect("wait")
 }
+
+/// Runs a command to completion (no stdin) and asserts it succeeded, showing its stderr if not.
+pub trait RunOk {
+    fn run_ok(&mut self) -> std::process::Output;
+}
+
+impl RunOk for std::process::Command {
+    #[track_caller]
+    fn run_ok(&mut self) -> std::process::Output {
+        let out = self
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("the command runs");
+        assert!(
+            out.status.success(),
+            "{self:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
+/// Waits until the service at `base` answers `/readyz` with 200 (up to 10 s), else panics.
+pub async fn wait_ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{base} did not become ready");
+}

@@ -28,18 +28,6 @@ fn serve(url: &str, port: u16, worker: bool) -> Child {
         .unwrap()
 }
 
-async fn ready(client: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{base} did not become ready");
-}
-
 #[actix_web::test]
 async fn a_service_killed_between_commit_and_delivery_delivers_after_restart() {
     let app = TestApp::spawn().await;
@@ -63,7 +51,7 @@ async fn a_service_killed_between_commit_and_delivery_delivers_after_restart() {
     let port = crate::common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut first = serve(&url, port, false);
-    ready(&client, &base).await;
+    crate::common::wait_ready(&client, &base).await;
     let r = client
         .post(format!("{base}/v1/webhook-endpoints"))
         .bearer_auth(&admin)
@@ -97,7 +85,7 @@ async fn a_service_killed_between_commit_and_delivery_delivers_after_restart() {
     let port = crate::common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let second = serve(&url, port, true);
-    ready(&client, &base).await;
+    crate::common::wait_ready(&client, &base).await;
     let got = rx.wait_for(1, 20).await;
     got[0].verify(&secret).unwrap();
     assert_eq!(got[0].json()["type"], "account.created");

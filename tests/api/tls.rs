@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::common::RunOk;
 use diesel_async::RunQueryDsl;
 
 fn root() -> bool {
@@ -21,15 +22,6 @@ fn as_owner(tool: &str) -> Command {
     } else {
         Command::new(crate::common::pg_tool(tool))
     }
-}
-
-fn run(mut c: Command) {
-    let out = c.stdin(Stdio::null()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{c:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 struct TlsCluster {
@@ -60,9 +52,10 @@ impl TlsCluster {
             if on { "ssl = on" } else { "ssl = off" },
         );
         std::fs::write(&conf, text).unwrap();
-        let mut c = as_owner("pg_ctl");
-        c.args(["reload", "-D"]).arg(self.dir.join("data"));
-        run(c);
+        as_owner("pg_ctl")
+            .args(["reload", "-D"])
+            .arg(self.dir.join("data"))
+            .run_ok();
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
@@ -106,23 +99,21 @@ fn start(pki: &Pki) -> TlsCluster {
         .keep();
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     if root() {
-        run({
-            let mut c = Command::new("chown");
-            c.arg("postgres:").arg(&dir);
-            c
-        });
+        Command::new("chown").arg("postgres:").arg(&dir).run_ok();
     }
     let data = dir.join("data");
-    let mut c = as_owner("initdb");
-    c.arg("-D").arg(&data).args([
-        "-U",
-        "postgres",
-        "--auth=trust",
-        "--no-locale",
-        "-E",
-        "UTF8",
-    ]);
-    run(c);
+    as_owner("initdb")
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-locale",
+            "-E",
+            "UTF8",
+        ])
+        .run_ok();
     let port = crate::common::free_port();
     let write = |name: &str, text: &str| {
         let p = data.join(name);
@@ -146,12 +137,12 @@ fn start(pki: &Pki) -> TlsCluster {
             dir.display()
         ),
     );
-    let mut c = as_owner("pg_ctl");
-    c.args(["start", "-w", "-D"])
+    as_owner("pg_ctl")
+        .args(["start", "-w", "-D"])
         .arg(&data)
         .arg("-l")
-        .arg(dir.join("log"));
-    run(c);
+        .arg(dir.join("log"))
+        .run_ok();
     TlsCluster { dir, port }
 }
 
@@ -197,19 +188,13 @@ async fn sslmode_and_sslrootcert_decide_what_is_accepted() {
     buyerpath::db::migrate::run_pending(&good).unwrap();
     assert_eq!(uses_tls(&good).await, Ok(true));
     // The binary says the same at start (here: its migrate command).
-    let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+    Command::new(env!("CARGO_BIN_EXE_buyerpath"))
         .arg("migrate")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", &good)
         .env("BUYERPATH_JWT_SECRET", crate::common::SECRET)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .run_ok();
 
     // A wrong CA, or a host name the certificate does not name, fails, naming the setting.
     let wrong_ca = cluster.url(
