@@ -111,3 +111,19 @@ pub async fn list(
     }
     query.load(conn).await
 }
+
+/// Whether the account is archived; `None` when the tenant has no such account. Shared
+/// connection: pipelined with the read of the row it is the parent of.
+pub async fn archived(
+    mut conn: &AsyncPgConnection,
+    tenant: TenantId,
+    account: crate::db::AccountKey,
+) -> QueryResult<Option<bool>> {
+    accounts::table
+        .filter(accounts::tenant_id.eq(tenant.get()))
+        .filter(accounts::id.eq(account.expr(tenant)))
+        .select(accounts::archived_at.is_not_null())
+        .first(&mut conn)
+        .await
+        .optional()
+}

@@ -143,18 +143,20 @@ pub struct ContactActivity {
 pub async fn contact_activity(
     mut conn: &AsyncPgConnection,
     tenant: TenantId,
-    account: Uuid,
+    account: crate::db::AccountKey,
 ) -> QueryResult<Vec<ContactActivity>> {
     use diesel::sql_types::Uuid as SqlUuid;
+    // One of two fixed texts (by id, or by opportunity): kept prepared.
     crate::db::cached(
-        diesel::sql_query(
+        diesel::sql_query(format!(
             "SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count \
              FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) \
-             WHERE a.tenant_id = $1 AND a.account_id = $2 AND a.archived_at IS NULL \
+             WHERE a.tenant_id = $1 AND a.account_id = {} AND a.archived_at IS NULL \
              GROUP BY p.contact_id",
-        )
+            account.sql(1, 2)
+        ))
         .bind::<SqlUuid, _>(tenant.get())
-        .bind::<SqlUuid, _>(account),
+        .bind::<SqlUuid, _>(account.id()),
     )
     .load(&mut conn)
     .await

@@ -122,9 +122,11 @@ pub async fn list(
 pub async fn active_for_account(
     mut conn: &AsyncPgConnection,
     tenant: TenantId,
-    account: Uuid,
+    account: crate::db::AccountKey,
 ) -> QueryResult<Vec<Contact>> {
-    scoped(tenant, account)
+    contacts::table
+        .filter(contacts::tenant_id.eq(tenant.get()))
+        .filter(contacts::account_id.eq(account.expr(tenant)))
         .filter(contacts::archived_at.is_null())
         .select(Contact::as_select())
         .order(contacts::id.asc())

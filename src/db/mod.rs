@@ -22,7 +22,7 @@ macro_rules! versioned_table {
         }
 
         pub async fn find_for_update(
-            conn: &mut diesel_async::AsyncPgConnection,
+            mut conn: &diesel_async::AsyncPgConnection,
             tenant: $crate::domain::ids::TenantId,
             id: uuid::Uuid,
         ) -> diesel::QueryResult<Option<$row>> {
@@ -31,7 +31,7 @@ macro_rules! versioned_table {
                 .filter($t::id.eq(id))
                 .select(<$row>::as_select())
                 .for_update()
-                .first(conn)
+                .first(&mut conn)
                 .await
                 .optional()
         }
@@ -162,6 +162,7 @@ macro_rules! changed_since {
 }
 pub(crate) use changed_since;
 
+pub mod account_key;
 pub mod accounts;
 pub mod activities;
 mod cached;
@@ -179,8 +180,10 @@ pub mod schema;
 pub mod surveys;
 pub mod timeline;
 pub mod tls;
+pub mod tx;
 pub mod webhooks;
 
+pub use account_key::AccountKey;
 pub use cached::{cached, Cached};
 pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
 

@@ -159,22 +159,26 @@ pub async fn change_stage(
     .await
 }
 
-/// Shared connection: pipelined with the assessment's event.
+/// Marks the opportunity assessed and returns it, locked until the transaction ends: a new
+/// assessment's lock (one statement instead of `SELECT … FOR UPDATE` and an `UPDATE`). Shared
+/// connection: pipelined with the reads the judgement needs.
 pub async fn mark_assessed(
     mut conn: &AsyncPgConnection,
     tenant: TenantId,
     id: Uuid,
-) -> QueryResult<usize> {
+) -> QueryResult<Option<Opportunity>> {
     crate::db::cached(
         diesel::update(
             o::table
                 .filter(o::tenant_id.eq(tenant.get()))
                 .filter(o::id.eq(id)),
         )
-        .set(o::last_assessed_at.eq(diesel::dsl::now)),
+        .set(o::last_assessed_at.eq(diesel::dsl::now))
+        .returning(Opportunity::as_returning()),
     )
-    .execute(&mut conn)
+    .get_result(&mut conn)
     .await
+    .optional()
 }
 
 #[derive(Debug, Insertable)]
@@ -247,8 +251,9 @@ pub struct Assessment {
     pub created_at: DateTime<Utc>,
 }
 
+/// Shared connection: pipelined with the assessment's event.
 pub async fn insert_assessment(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     row: Assessment,
 ) -> QueryResult<Assessment> {
     crate::db::cached(
@@ -256,7 +261,7 @@ pub async fn insert_assessment(
             .values(row)
             .returning(Assessment::as_returning()),
     )
-    .get_result(conn)
+    .get_result(&mut conn)
     .await
 }
 

@@ -114,11 +114,11 @@ pub async fn list(
 pub async fn latest(
     mut conn: &AsyncPgConnection,
     tenant: TenantId,
-    account: Uuid,
+    account: crate::db::AccountKey,
 ) -> QueryResult<Option<SurveyRecord>> {
     sr::table
         .filter(sr::tenant_id.eq(tenant.get()))
-        .filter(sr::account_id.eq(account))
+        .filter(sr::account_id.eq(account.expr(tenant)))
         .filter(sr::archived_at.is_null())
         .order((sr::surveyed_at.desc(), sr::id.desc()))
         .select(SurveyRecord::as_select())

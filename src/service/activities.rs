@@ -226,11 +226,12 @@ async fn check_references(
 ) -> ApiResult<()> {
     let mut errors = Vec::new();
     if !content.participants.is_empty() {
-        let known: HashSet<Uuid> = contact_q::active_for_account(conn, tenant, account)
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
+        let known: HashSet<Uuid> =
+            contact_q::active_for_account(conn, tenant, db::AccountKey::Id(account))
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
         for (i, p) in content.participants.iter().flatten().enumerate() {
             if !known.contains(p) {
                 errors.push(Violation::new(

@@ -110,9 +110,16 @@ async fn lock_writable<R: Archivable>(
     key: R::Key,
     pre: &Precondition,
 ) -> ApiResult<R> {
-    let g = R::lock(conn, who.tenant, key)
-        .await?
-        .ok_or_else(|| not_found(R::NAME))?;
+    let g = R::lock(conn, who.tenant, key).await?;
+    check_writable(who, g, pre)
+}
+
+fn check_writable<R: Archivable>(
+    who: &Principal,
+    g: Option<Guarded<R>>,
+    pre: &Precondition,
+) -> ApiResult<R> {
+    let g = g.ok_or_else(|| not_found(R::NAME))?;
     who.require_write_owned_by(&g.owner)?;
     pre.check(g.row.version())?;
     ensure_parent_active(g.parent)?;
@@ -126,7 +133,17 @@ pub async fn lock_for_write<R: Archivable>(
     key: R::Key,
     pre: &Precondition,
 ) -> ApiResult<R> {
-    let row = lock_writable::<R>(conn, who, key, pre).await?;
+    let g = R::lock(conn, who.tenant, key).await?;
+    check_for_write(who, g, pre)
+}
+
+/// The rules of `lock_for_write` for a row its caller loaded and locked itself.
+pub fn check_for_write<R: Archivable>(
+    who: &Principal,
+    g: Option<Guarded<R>>,
+    pre: &Precondition,
+) -> ApiResult<R> {
+    let row = check_writable(who, g, pre)?;
     ensure_active(R::NAME, row.archived_at())?;
     Ok(row)
 }

@@ -7,16 +7,15 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use chrono::Utc;
-use diesel_async::AsyncConnection;
 use futures_util::TryFutureExt;
 use uuid::Uuid;
 
 use crate::db::activities as activity_q;
 use crate::db::contacts::Contact;
-use crate::db::documents;
 use crate::db::opportunities::{self as q, Assessment, Opportunity};
 use crate::db::playbook as playbook_q;
 use crate::db::surveys::{self as survey_q, SettingValues, SurveyRecord};
+use crate::db::{documents, tx, AccountKey};
 use crate::domain::assessment::{
     self, AssessmentInput, Basis, Facts, Judgement, RecordActivity, SurveyFact,
 };
@@ -65,8 +64,9 @@ fn view(row: Assessment) -> ApiResult<AssessmentView> {
     })
 }
 
-/// What a judgement reads besides the opportunity, sent to the database at once (pipelined on
-/// the one connection): the playbook, the settings, the org chart and the latest survey.
+/// What a judgement reads besides the opportunity: the playbook, the settings, the org chart
+/// and the latest survey. Sent to the database at once (pipelined on the one connection), and
+/// with the opportunity's own read: the account is named through the opportunity.
 struct Reads {
     playbook_version: i32,
     playbook: Cow<'static, Playbook>,
@@ -75,12 +75,13 @@ struct Reads {
     survey: Option<(SurveyRecord, survey::Sections)>,
 }
 
-async fn reads_in(conn: &Conn, tenant: TenantId, opp: &Opportunity) -> ApiResult<Reads> {
+async fn reads_in(conn: &Conn, tenant: TenantId, opportunity_id: Uuid) -> ApiResult<Reads> {
+    let account = AccountKey::OfOpportunity(opportunity_id);
     let (latest, settings_row, (people, stats), survey) = futures_util::try_join!(
         playbook_q::latest(conn, tenant).err_into(),
         survey_q::settings(conn, tenant).err_into(),
-        contacts::people_reads(conn, tenant, opp.account_id),
-        survey_q::latest(conn, tenant, opp.account_id).err_into(),
+        contacts::people_reads(conn, tenant, account),
+        survey_q::latest(conn, tenant, account).err_into(),
     )?;
     let (playbook_version, _, playbook) = playbook::current_of(latest)?;
     Ok(Reads {
@@ -175,16 +176,16 @@ async fn record_in(
         .collect()
 }
 
-/// Judges `input` for `opp`: the claims as given, or, with `from_record`, the record with the
-/// claims merged in.
+/// Judges `input` for `opp` from `reads`: the claims as given, or, with `from_record`, the
+/// record with the claims merged in.
 async fn judge_in(
     conn: &mut Conn,
     tenant: TenantId,
     opp: &Opportunity,
+    reads: Reads,
     input: &AssessmentInput,
     lang: Lang,
 ) -> ApiResult<Judged> {
-    let reads = reads_in(conn, tenant, opp).await?;
     let (version, playbook) = (reads.playbook_version, &reads.playbook);
     let current = playbook.stage(&opp.current_stage).ok_or_else(|| {
         corrupt(
@@ -241,21 +242,30 @@ async fn judge_in(
     })
 }
 
-/// Assesses the opportunity's stage, in the caller's transaction.
-pub async fn create_in(
+/// Assesses the opportunity's stage as one pipelined transaction: `BEGIN` goes out with the
+/// lock and every read the judgement needs, `COMMIT` with the writes.
+async fn create_in(
     conn: &mut Conn,
+    begin: tx::Begin,
     who: &Principal,
     opportunity_id: Uuid,
     input: &AssessmentInput,
     lang: Lang,
-) -> ApiResult<Assessment> {
-    let opp = opportunities::lock_writable_in(conn, who, opportunity_id).await?;
+) -> ApiResult<(Assessment, tx::Committed)> {
+    let (open, opp, reads) = {
+        let conn: &Conn = conn;
+        futures_util::try_join!(
+            begin.send(conn).err_into::<ApiError>(),
+            opportunities::mark_assessed_in(conn, who, opportunity_id),
+            reads_in(conn, who.tenant, opportunity_id),
+        )?
+    };
     let Judged {
         playbook_version: version,
         input,
         mut judgement,
         basis,
-    } = judge_in(conn, who.tenant, &opp, input, lang).await?;
+    } = judge_in(conn, who.tenant, &opp, reads, input, lang).await?;
     let input = &input;
     let apply_to = match (&mut judgement.stage_change, input.apply) {
         (Some(change), true) => {
@@ -264,44 +274,68 @@ pub async fn create_in(
         }
         _ => None,
     };
-    let row = q::insert_assessment(
+    let row = Assessment {
+        id: Uuid::now_v7(),
+        tenant_id: who.tenant.get(),
+        opportunity_id: opp.id,
+        playbook_version: version,
+        from_stage: opp.current_stage.clone(),
+        evidence_stage: judgement.stage.code.clone(),
+        lang: lang.as_str().to_string(),
+        input: documents::assessment::write_input(input).map_err(ApiError::internal)?,
+        judgement: documents::assessment::write_judgement(&judgement)
+            .map_err(ApiError::internal)?,
+        applied: apply_to.is_some(),
+        basis: basis.as_str().to_string(),
+        created_by: who.sub.clone(),
+        created_at: Utc::now(),
+    };
+    let data = created_event(who, &opp, &row, &judgement)?;
+    // The assessment and its event are independent writes (the id is made here): sent at once,
+    // with the COMMIT unless the stage moves too.
+    let Some(stage) = apply_to else {
+        let conn: &Conn = conn;
+        let (row, (), committed) = futures_util::try_join!(
+            q::insert_assessment(conn, row).err_into::<ApiError>(),
+            events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
+            open.commit(conn).err_into(),
+        )?;
+        return Ok((row, committed));
+    };
+    // The stage moves after the assessment is stored (its history names the assessment) and
+    // before the assessment's event, so the log shows the move first, as before.
+    let row = q::insert_assessment(conn, row).await?;
+    let stage = StageCode::parse(&stage).ok_or_else(|| {
+        corrupt(
+            "playbook stage",
+            version,
+            format!("{stage} is not a stage code"),
+        )
+    })?;
+    stage_moves::change_stage_in(
         conn,
-        Assessment {
-            id: Uuid::now_v7(),
-            tenant_id: who.tenant.get(),
-            opportunity_id: opp.id,
-            playbook_version: version,
-            from_stage: opp.current_stage.clone(),
-            evidence_stage: judgement.stage.code.clone(),
-            lang: lang.as_str().to_string(),
-            input: documents::assessment::write_input(input).map_err(ApiError::internal)?,
-            judgement: documents::assessment::write_judgement(&judgement)
-                .map_err(ApiError::internal)?,
-            applied: apply_to.is_some(),
-            basis: basis.as_str().to_string(),
-            created_by: who.sub.clone(),
-            created_at: Utc::now(),
-        },
+        who,
+        &opp,
+        stage,
+        Some(format!("applied from stage assessment {}", row.id)),
+        Some(row.id),
     )
     .await?;
-    if let Some(stage) = apply_to {
-        let stage = StageCode::parse(&stage).ok_or_else(|| {
-            corrupt(
-                "playbook stage",
-                version,
-                format!("{stage} is not a stage code"),
-            )
-        })?;
-        stage_moves::change_stage_in(
-            conn,
-            who,
-            &opp,
-            stage,
-            Some(format!("applied from stage assessment {}", row.id)),
-            Some(row.id),
-        )
-        .await?;
-    }
+    let conn: &Conn = conn;
+    let ((), committed) = futures_util::try_join!(
+        events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
+        open.commit(conn).err_into(),
+    )?;
+    Ok((row, committed))
+}
+
+/// The data of `stage_assessment.created`.
+fn created_event(
+    who: &Principal,
+    opp: &Opportunity,
+    row: &Assessment,
+    judgement: &Judgement,
+) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
     let mut data = events::ids(&[
         ("id", Some(row.id)),
         ("opportunity_id", Some(opp.id)),
@@ -318,13 +352,7 @@ pub async fn create_in(
     data.insert("applied".into(), row.applied.into());
     data.insert("basis".into(), row.basis.clone().into());
     data.insert("actor".into(), who.sub.clone().into());
-    // The last two writes are independent: sent at once.
-    let conn: &Conn = conn;
-    futures_util::try_join!(
-        q::mark_assessed(conn, who.tenant, opp.id).err_into::<ApiError>(),
-        events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
-    )?;
-    Ok(row)
+    Ok(data)
 }
 
 /// Assesses the opportunity's stage in its own transaction.
@@ -335,11 +363,10 @@ pub async fn create(
     input: AssessmentInput,
     lang: Lang,
 ) -> ApiResult<AssessmentView> {
-    let row = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            create_in(conn, who, opportunity_id, &input, lang).await
-        })
-        .await?;
+    let row = tx::run(conn, async |conn, begin| {
+        create_in(conn, begin, who, opportunity_id, &input, lang).await
+    })
+    .await?;
     view(row)
 }
 
@@ -351,12 +378,18 @@ pub async fn draft(
     opportunity_id: Uuid,
     lang: Lang,
 ) -> ApiResult<(Opportunity, Judged)> {
-    let opp = opportunities::find_in(conn, who.tenant, opportunity_id).await?;
+    let (opp, reads) = {
+        let conn: &Conn = conn;
+        futures_util::try_join!(
+            opportunities::find_in(conn, who.tenant, opportunity_id),
+            reads_in(conn, who.tenant, opportunity_id),
+        )?
+    };
     let claims = AssessmentInput {
         from_record: true,
         ..AssessmentInput::default()
     };
-    let judged = judge_in(conn, who.tenant, &opp, &claims, lang).await?;
+    let judged = judge_in(conn, who.tenant, &opp, reads, &claims, lang).await?;
     Ok((opp, judged))
 }
 

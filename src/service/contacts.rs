@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::db::activities::{self as activity_q, ContactActivity};
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
-use crate::db::{self, accounts as account_q};
+use crate::db::{self, accounts as account_q, AccountKey};
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::org_chart::{
@@ -423,7 +423,7 @@ async fn views_in(
     account_id: Uuid,
     rows: Vec<Contact>,
 ) -> ApiResult<Vec<ContactView>> {
-    let stats = activity_q::contact_activity(conn, tenant, account_id).await?;
+    let stats = activity_q::contact_activity(conn, tenant, AccountKey::Id(account_id)).await?;
     Ok(views_of(rows, stats))
 }
 
@@ -451,11 +451,11 @@ async fn one_in(conn: &mut Conn, tenant: TenantId, row: Contact) -> ApiResult<Co
 pub(crate) async fn people_reads(
     conn: &Conn,
     tenant: TenantId,
-    account_id: Uuid,
+    account: AccountKey,
 ) -> ApiResult<(Vec<Contact>, Vec<ContactActivity>)> {
     Ok(futures_util::try_join!(
-        q::active_for_account(conn, tenant, account_id),
-        activity_q::contact_activity(conn, tenant, account_id),
+        q::active_for_account(conn, tenant, account),
+        activity_q::contact_activity(conn, tenant, account),
     )?)
 }
 
@@ -504,7 +504,7 @@ pub async fn org_chart(
     let conn: &Conn = conn;
     let (account, (contacts, stats), settings_row) = futures_util::try_join!(
         account_q::find(conn, who.tenant, account_id).err_into::<ApiError>(),
-        people_reads(conn, who.tenant, account_id),
+        people_reads(conn, who.tenant, AccountKey::Id(account_id)),
         crate::db::surveys::settings(conn, who.tenant).err_into(),
     )?;
     account.ok_or_else(|| crate::service::not_found("account"))?;

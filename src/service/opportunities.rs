@@ -13,7 +13,7 @@ use crate::db::documents;
 use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
 };
-use crate::db::{self, accounts as account_q};
+use crate::db::{self, accounts as account_q, AccountKey};
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
@@ -121,18 +121,12 @@ impl Archivable for Opportunity {
     const NAME: &'static str = "opportunity";
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
-        let Some(row) = q::find_for_update(conn, tenant, id).await? else {
-            return Ok(None);
-        };
-        let account = account_q::find(conn, tenant, row.account_id).await?;
-        Ok(Some(Guarded {
-            owner: row.owner.clone(),
-            parent: Some(Parent {
-                name: "account",
-                archived: account.is_none_or(|a| a.archived_at.is_some()),
-            }),
-            row,
-        }))
+        let conn: &Conn = conn;
+        let (row, account_archived) = futures_util::try_join!(
+            q::find_for_update(conn, tenant, id),
+            account_q::archived(conn, tenant, AccountKey::OfOpportunity(id)),
+        )?;
+        Ok(row.map(|row| guarded(row, account_archived)))
     }
 
     archive::row_state!();
@@ -147,17 +141,36 @@ impl Archivable for Opportunity {
     }
 }
 
-/// Locks the opportunity for a write (to it or to its assessments). In the caller's
-/// transaction.
-pub(crate) async fn lock_writable_in(
-    conn: &mut Conn,
+/// The opportunity with what its write rules need: its owner and whether its account is
+/// archived (`None`: the account is missing, which counts as archived).
+fn guarded(row: Opportunity, account_archived: Option<bool>) -> Guarded<Opportunity> {
+    Guarded {
+        owner: row.owner.clone(),
+        parent: Some(Parent {
+            name: "account",
+            archived: account_archived.unwrap_or(true),
+        }),
+        row,
+    }
+}
+
+/// Locks the opportunity for a new assessment by marking it assessed, under the rules of
+/// `lock_writable_in` (an assessment that fails rolls the mark back with it). A shared
+/// connection: pipelined with the judgement's reads.
+pub(crate) async fn mark_assessed_in(
+    conn: &Conn,
     who: &Principal,
     id: Uuid,
 ) -> ApiResult<Opportunity> {
-    archive::lock_for_write::<Opportunity>(conn, who, id, &Precondition::None).await
+    let (row, account_archived) = futures_util::try_join!(
+        q::mark_assessed(conn, who.tenant, id),
+        account_q::archived(conn, who.tenant, AccountKey::OfOpportunity(id)),
+    )?;
+    let g = row.map(|row| guarded(row, account_archived));
+    archive::check_for_write(who, g, &Precondition::None)
 }
 
-pub(crate) async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Opportunity> {
+pub(crate) async fn find_in(conn: &Conn, tenant: TenantId, id: Uuid) -> ApiResult<Opportunity> {
     q::find(conn, tenant, id)
         .await?
         .ok_or_else(|| not_found("opportunity"))

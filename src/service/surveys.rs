@@ -160,11 +160,12 @@ async fn check_references(
 ) -> ApiResult<()> {
     let mut errors = Vec::new();
     if !p.respondents.is_empty() {
-        let known: HashSet<Uuid> = contact_q::active_for_account(conn, tenant, account)
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
+        let known: HashSet<Uuid> =
+            contact_q::active_for_account(conn, tenant, db::AccountKey::Id(account))
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
         for (i, r) in p.respondents.iter().enumerate() {
             if !known.contains(r) {
                 errors.push(Violation::new(

@@ -431,3 +431,71 @@ async fn malformed_assessments_name_the_field() {
     assert_eq!(list.json["items"], json!([]));
     let _ = d.account;
 }
+
+/// The opportunity is locked by marking it assessed, in one transaction with the reads and the
+/// writes: a refused assessment leaves neither the mark, nor a row, nor an event.
+#[actix_web::test]
+async fn a_refused_assessment_leaves_nothing_behind() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("rita");
+    let d = deal(&app, &rep).await;
+    let path = format!("/v1/opportunities/{}/stage-assessments", d.opp);
+    let nothing_stored = async |why: &str| {
+        let opp = app.get(&format!("/v1/opportunities/{}", d.opp), &rep).await;
+        assert!(
+            opp.json["last_assessed_at"].is_null(),
+            "{why}: {}",
+            opp.text
+        );
+        let list = app.get(&path, &rep).await;
+        assert_eq!(list.json["items"], json!([]), "{why}");
+        let events = app
+            .get("/v1/events?types=stage_assessment.created", &app.admin())
+            .await;
+        assert_eq!(events.json["items"], json!([]), "{why}");
+    };
+    // Invalid evidence (422), another rep (403), a contact of no account of the tenant (422),
+    // an unknown opportunity (404), and an archived account (409).
+    let r = assess(&app, &rep, &d.opp, json!({"milestones": ["S9.M01"]})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    nothing_stored("422").await;
+    assess(&app, &app.rep("bob"), &d.opp, json!({}))
+        .await
+        .assert_problem(403, "forbidden");
+    nothing_stored("403").await;
+    let stranger = json!({"observed_behaviours": [
+        {"code": "S1.B01", "evidence": "文件", "sources": [contact(&Uuid::now_v7().to_string())]}
+    ]});
+    let r = assess(&app, &rep, &d.opp, stranger).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    nothing_stored("unknown contact").await;
+    assess(&app, &rep, &Uuid::now_v7().to_string(), json!({}))
+        .await
+        .assert_problem(404, "not_found");
+    app.delete(&format!("/v1/accounts/{}", d.account), &rep, None)
+        .await;
+    assess(&app, &rep, &d.opp, json!({}))
+        .await
+        .assert_problem(409, "conflict");
+    nothing_stored("409").await;
+
+    // Restored, the same request is stored with its mark and its event.
+    app.post(
+        &format!("/v1/accounts/{}/restore", d.account),
+        &rep,
+        json!({}),
+    )
+    .await;
+    let r = assess(&app, &rep, &d.opp, json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let opp = app.get(&format!("/v1/opportunities/{}", d.opp), &rep).await;
+    assert!(opp.json["last_assessed_at"].is_string());
+    let events = crate::events::settled(
+        &app,
+        &app.admin(),
+        "/v1/events?types=stage_assessment.created",
+        1,
+    )
+    .await;
+    assert_eq!(events.json["items"][0]["data"]["id"], r.id());
+}

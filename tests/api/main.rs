@@ -28,4 +28,5 @@ mod record;
 mod restart;
 mod surveys;
 mod tls;
+mod transactions;
 mod webhooks;
