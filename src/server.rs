@@ -205,7 +205,10 @@ fn serve_with(
         statement_timeout: config.db_statement_timeout,
     };
     let bind = config.bind.clone();
-    let workers = config.workers;
+    // actix's default: one worker per CPU.
+    let workers = config.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
     let shutdown_timeout = config.shutdown_timeout_secs;
     if let Some(dev) = &dev {
         let token = keys.mint(
@@ -245,7 +248,12 @@ fn serve_with(
             allow_private: config.webhook_allow_private,
             retention: Duration::from_secs(config.event_retention_days * 86_400),
         };
-        let state = web::Data::new(AppState::new(config, pool.clone(), keys)?);
+        let requests = db::ThreadPools::new(&database.url, &settings, workers)?;
+        log::info!(
+            "{workers} HTTP workers, up to {} database connections each",
+            requests.per_thread()
+        );
+        let state = web::Data::new(AppState::new(config, pool.clone(), requests, keys)?);
         let (stop_worker, stop_rx) = tokio::sync::watch::channel(false);
         let worker = run_worker.then(|| {
             actix_web::rt::spawn(crate::worker::run(
@@ -259,13 +267,11 @@ fn serve_with(
             None => None,
             Some(addr) => Some(metrics_listener(state.clone(), &addr)?),
         };
-        let mut server = HttpServer::new(move || crate::build_app(state.clone()))
+        let server = HttpServer::new(move || crate::build_app(state.clone()))
             .shutdown_timeout(shutdown_timeout)
             .disable_signals();
-        if let Some(w) = workers {
-            server = server.workers(w);
-        }
         let server = server
+            .workers(workers)
             .bind(&bind)
             .map_err(|e| format!("BUYERPATH_BIND: cannot listen on {bind}: {e}"))?
             .run();

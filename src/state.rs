@@ -4,10 +4,13 @@ use actix_web_prom::PrometheusMetrics;
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
-use crate::db::Pool;
+use crate::db::{Pool, ThreadPools};
 
 pub struct AppState {
+    /// For work outside requests (the webhook worker, start-up).
     pub pool: Pool,
+    /// For requests: one pool per HTTP worker thread.
+    pub requests: ThreadPools,
     pub config: Config,
     pub jwt: std::sync::Arc<JwtKeys>,
     pub metrics: PrometheusMetrics,
@@ -19,8 +22,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state; the pool connects lazily.
-    pub fn new(config: Config, pool: Pool, jwt: JwtKeys) -> Result<AppState, String> {
+    /// Builds the state; the pools connect lazily.
+    pub fn new(
+        config: Config,
+        pool: Pool,
+        requests: ThreadPools,
+        jwt: JwtKeys,
+    ) -> Result<AppState, String> {
         let mut builder = actix_web_prom::PrometheusMetricsBuilder::new("buyerpath")
             .mask_unmatched_patterns("UNKNOWN");
         // With a listener of its own, /metrics is not on the API port (404 there).
@@ -39,6 +47,7 @@ impl AppState {
             webhook_metrics,
             limits,
             pool,
+            requests,
             config,
             jwt: std::sync::Arc::new(jwt),
             metrics,
@@ -56,8 +65,12 @@ impl AppState {
         String::from_utf8(buf).map_err(|e| e.to_string())
     }
 
-    /// A pooled connection, or 503 when the pool cannot hand one out in time.
+    /// A connection from this worker thread's pool, or 503 when it cannot hand one out in time.
     pub async fn conn(&self) -> Result<crate::db::PooledConn, crate::error::ApiError> {
-        Ok(self.pool.get().await?)
+        let pool = self
+            .requests
+            .get()
+            .map_err(crate::error::ApiError::internal)?;
+        Ok(pool.get().await?)
     }
 }

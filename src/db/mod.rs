@@ -185,7 +185,7 @@ pub mod webhooks;
 
 pub use account_key::AccountKey;
 pub use cached::{cached, Cached};
-pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn};
+pub use pool::{build_pool, Pool, PoolError, PoolSettings, PooledConn, ThreadPools};
 
 use diesel::sql_types::Text;
 

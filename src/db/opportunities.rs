@@ -251,18 +251,13 @@ pub struct Assessment {
     pub created_at: DateTime<Utc>,
 }
 
-/// Shared connection: pipelined with the assessment's event.
-pub async fn insert_assessment(
-    mut conn: &AsyncPgConnection,
-    row: Assessment,
-) -> QueryResult<Assessment> {
-    crate::db::cached(
-        diesel::insert_into(sa::table)
-            .values(row)
-            .returning(Assessment::as_returning()),
-    )
-    .get_result(&mut conn)
-    .await
+/// Stores `row` as it is (every column given: nothing to read back). Shared connection:
+/// pipelined with the assessment's event.
+pub async fn insert_assessment(mut conn: &AsyncPgConnection, row: &Assessment) -> QueryResult<()> {
+    crate::db::cached(diesel::insert_into(sa::table).values(row))
+        .execute(&mut conn)
+        .await
+        .map(|_| ())
 }
 
 pub async fn find_assessment(

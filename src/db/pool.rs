@@ -54,3 +54,55 @@ pub fn build_pool(url: &str, settings: &PoolSettings) -> Result<Pool, String> {
         .build()
         .map_err(|e| e.to_string())
 }
+
+/// One pool for each thread that serves requests.
+///
+/// A connection's driver task runs on the thread that opened it. With one pool shared by the
+/// HTTP workers, a request served by one worker on a connection opened by another crossed
+/// threads twice per round trip (a wake-up each way): about a fifth of the service's CPU per
+/// request (`docs/benchmarks.md`). Here every worker thread opens its own pool, lazily, on first
+/// use, of `max_size / threads` connections (rounded up).
+pub struct ThreadPools {
+    id: u64,
+    url: String,
+    settings: PoolSettings,
+}
+
+thread_local! {
+    /// This thread's pools, by `ThreadPools::id` (a process may run several servers: tests).
+    static POOLS: std::cell::RefCell<std::collections::HashMap<u64, Pool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+impl ThreadPools {
+    /// `settings.max_size` is shared out among `threads` threads. Checked here: a URL or
+    /// setting that cannot make a pool fails at start, not at the first request.
+    pub fn new(url: &str, settings: &PoolSettings, threads: usize) -> Result<ThreadPools, String> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let mut settings = settings.clone();
+        settings.max_size = settings.max_size.div_ceil(threads.max(1));
+        build_pool(url, &settings)?.close();
+        Ok(ThreadPools {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            url: url.to_string(),
+            settings,
+        })
+    }
+
+    /// The calling thread's pool (made on first use).
+    pub fn get(&self) -> Result<Pool, String> {
+        POOLS.with(|pools| {
+            if let Some(pool) = pools.borrow().get(&self.id) {
+                return Ok(pool.clone());
+            }
+            let pool = build_pool(&self.url, &self.settings)?;
+            pools.borrow_mut().insert(self.id, pool.clone());
+            Ok(pool)
+        })
+    }
+
+    /// Connections per thread.
+    pub fn per_thread(&self) -> usize {
+        self.settings.max_size
+    }
+}

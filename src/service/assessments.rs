@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use futures_util::TryFutureExt;
 use uuid::Uuid;
 
@@ -251,7 +251,7 @@ async fn create_in(
     opportunity_id: Uuid,
     input: &AssessmentInput,
     lang: Lang,
-) -> ApiResult<(Assessment, tx::Committed)> {
+) -> ApiResult<(AssessmentView, tx::Committed)> {
     let (open, opp, reads) = {
         let conn: &Conn = conn;
         futures_util::try_join!(
@@ -266,7 +266,6 @@ async fn create_in(
         mut judgement,
         basis,
     } = judge_in(conn, who.tenant, &opp, reads, input, lang).await?;
-    let input = &input;
     let apply_to = match (&mut judgement.stage_change, input.apply) {
         (Some(change), true) => {
             change.applied = true;
@@ -282,29 +281,38 @@ async fn create_in(
         from_stage: opp.current_stage.clone(),
         evidence_stage: judgement.stage.code.clone(),
         lang: lang.as_str().to_string(),
-        input: documents::assessment::write_input(input).map_err(ApiError::internal)?,
+        input: documents::assessment::write_input(&input).map_err(ApiError::internal)?,
         judgement: documents::assessment::write_judgement(&judgement)
             .map_err(ApiError::internal)?,
         applied: apply_to.is_some(),
         basis: basis.as_str().to_string(),
         created_by: who.sub.clone(),
-        created_at: Utc::now(),
+        // As stored: PostgreSQL keeps microseconds.
+        created_at: Utc::now().trunc_subsecs(6),
     };
     let data = created_event(who, &opp, &row, &judgement)?;
+    // The answer is built from what was stored, not read back.
+    let view = AssessmentView {
+        row,
+        basis,
+        lang,
+        input,
+        judgement,
+    };
     // The assessment and its event are independent writes (the id is made here): sent at once,
     // with the COMMIT unless the stage moves too.
     let Some(stage) = apply_to else {
         let conn: &Conn = conn;
-        let (row, (), committed) = futures_util::try_join!(
-            q::insert_assessment(conn, row).err_into::<ApiError>(),
+        let ((), (), committed) = futures_util::try_join!(
+            q::insert_assessment(conn, &view.row).err_into::<ApiError>(),
             events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
             open.commit(conn).err_into(),
         )?;
-        return Ok((row, committed));
+        return Ok((view, committed));
     };
     // The stage moves after the assessment is stored (its history names the assessment) and
     // before the assessment's event, so the log shows the move first, as before.
-    let row = q::insert_assessment(conn, row).await?;
+    q::insert_assessment(conn, &view.row).await?;
     let stage = StageCode::parse(&stage).ok_or_else(|| {
         corrupt(
             "playbook stage",
@@ -317,8 +325,8 @@ async fn create_in(
         who,
         &opp,
         stage,
-        Some(format!("applied from stage assessment {}", row.id)),
-        Some(row.id),
+        Some(format!("applied from stage assessment {}", view.row.id)),
+        Some(view.row.id),
     )
     .await?;
     let conn: &Conn = conn;
@@ -326,7 +334,7 @@ async fn create_in(
         events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
         open.commit(conn).err_into(),
     )?;
-    Ok((row, committed))
+    Ok((view, committed))
 }
 
 /// The data of `stage_assessment.created`.
@@ -363,11 +371,10 @@ pub async fn create(
     input: AssessmentInput,
     lang: Lang,
 ) -> ApiResult<AssessmentView> {
-    let row = tx::run(conn, async |conn, begin| {
+    tx::run(conn, async |conn, begin| {
         create_in(conn, begin, who, opportunity_id, &input, lang).await
     })
-    .await?;
-    view(row)
+    .await
 }
 
 /// The judgement the record supports now, without storing it (claims in `claims` are merged in

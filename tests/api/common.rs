@@ -138,7 +138,8 @@ impl TestApp {
             statement_timeout: config.db_statement_timeout,
         };
         let pool = db::build_pool(url, &settings).expect("pool");
-        let state = web::Data::new(AppState::new(config, pool, keys).expect("state"));
+        let requests = db::ThreadPools::new(url, &settings, 1).expect("pools");
+        let state = web::Data::new(AppState::new(config, pool, requests, keys).expect("state"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let server = HttpServer::new(move || buyerpath::build_app(state.clone()))
