@@ -106,3 +106,63 @@ impl ThreadPools {
         self.settings.max_size
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(max_size: usize) -> PoolSettings {
+        PoolSettings {
+            max_size,
+            wait_timeout: Duration::from_secs(1),
+            statement_timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn the_connections_are_shared_out_among_the_threads_rounded_up() {
+        let url = "postgres://u@localhost/db";
+        assert_eq!(
+            ThreadPools::new(url, &settings(10), 2)
+                .unwrap()
+                .per_thread(),
+            5
+        );
+        assert_eq!(
+            ThreadPools::new(url, &settings(10), 3)
+                .unwrap()
+                .per_thread(),
+            4
+        );
+        assert_eq!(
+            ThreadPools::new(url, &settings(1), 4).unwrap().per_thread(),
+            1
+        );
+        assert_eq!(
+            ThreadPools::new(url, &settings(10), 0)
+                .unwrap()
+                .per_thread(),
+            10
+        );
+        assert!(ThreadPools::new("postgres://u@h/db?sslmode=bogus", &settings(10), 2).is_err());
+    }
+
+    #[test]
+    fn each_thread_has_its_own_pool_and_keeps_it() {
+        let pools = ThreadPools::new("postgres://u@localhost/db", &settings(8), 2).unwrap();
+        let here = pools.get().unwrap();
+        assert_eq!(here.status().max_size, 4);
+        here.resize(3);
+        assert_eq!(
+            pools.get().unwrap().status().max_size,
+            3,
+            "the same pool again"
+        );
+        std::thread::scope(|s| {
+            s.spawn(|| assert_eq!(pools.get().unwrap().status().max_size, 4, "another pool"));
+        });
+        // Another server in the same process has pools of its own.
+        let other = ThreadPools::new("postgres://u@localhost/db", &settings(8), 2).unwrap();
+        assert_eq!(other.get().unwrap().status().max_size, 4);
+    }
+}
