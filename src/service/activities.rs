@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db;
 use crate::db::activities::{self as q, Activity, ActivityContent, ActivityFilter, NewActivity};
 use crate::db::documents::activity::{read_findings, write_findings, Findings};
-use crate::db::{self, contacts as contact_q};
 use crate::db::{opportunities as opp_q, surveys as survey_q};
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
@@ -226,12 +226,7 @@ async fn check_references(
 ) -> ApiResult<()> {
     let mut errors = Vec::new();
     if !content.participants.is_empty() {
-        let known: HashSet<Uuid> =
-            contact_q::active_for_account(conn, tenant, db::AccountKey::Id(account))
-                .await?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
+        let known = crate::service::contacts::active_ids(conn, tenant, account).await?;
         for (i, p) in content.participants.iter().flatten().enumerate() {
             if !known.contains(p) {
                 errors.push(Violation::new(

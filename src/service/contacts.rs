@@ -1,6 +1,6 @@
 //! Contacts (people at the customer) and the org chart of an account.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
@@ -445,6 +445,19 @@ async fn one_in(conn: &mut Conn, tenant: TenantId, row: Contact) -> ApiResult<Co
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal("contact vanished"))
+}
+
+/// The ids of the account's active contacts (for checking references to them).
+pub(crate) async fn active_ids(
+    conn: &Conn,
+    tenant: TenantId,
+    account: Uuid,
+) -> ApiResult<HashSet<Uuid>> {
+    Ok(q::active_for_account(conn, tenant, AccountKey::Id(account))
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
 }
 
 /// The reads behind an org chart's people (contacts, their activity figures), pipelined.

@@ -1,7 +1,7 @@
 //! Survey records (客户现状调查表): record, read, change by merge patch, archive/restore,
 //! compare, import/export as XLSX, and the installed base across accounts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::AsyncConnection;
@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db;
-use crate::db::contacts as contact_q;
 use crate::db::documents;
 use crate::db::opportunities as opp_q;
 use crate::db::surveys::{
@@ -160,12 +159,7 @@ async fn check_references(
 ) -> ApiResult<()> {
     let mut errors = Vec::new();
     if !p.respondents.is_empty() {
-        let known: HashSet<Uuid> =
-            contact_q::active_for_account(conn, tenant, db::AccountKey::Id(account))
-                .await?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
+        let known = crate::service::contacts::active_ids(conn, tenant, account).await?;
         for (i, r) in p.respondents.iter().enumerate() {
             if !known.contains(r) {
                 errors.push(Violation::new(
