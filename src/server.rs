@@ -269,8 +269,7 @@ fn serve_with(
         };
         let server = HttpServer::new(move || crate::build_app(state.clone()))
             .shutdown_timeout(shutdown_timeout)
-            .disable_signals();
-        let server = server
+            .disable_signals()
             .workers(workers)
             .bind(&bind)
             .map_err(|e| format!("BUYERPATH_BIND: cannot listen on {bind}: {e}"))?

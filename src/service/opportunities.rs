@@ -122,11 +122,7 @@ impl Archivable for Opportunity {
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         let conn: &Conn = conn;
-        let (row, account_archived) = futures_util::try_join!(
-            q::find_for_update(conn, tenant, id),
-            account_q::archived(conn, tenant, AccountKey::OfOpportunity(id)),
-        )?;
-        Ok(row.map(|row| guarded(row, account_archived)))
+        guarded_by(conn, tenant, id, q::find_for_update(conn, tenant, id)).await
     }
 
     archive::row_state!();
@@ -141,32 +137,38 @@ impl Archivable for Opportunity {
     }
 }
 
-/// The opportunity with what its write rules need: its owner and whether its account is
-/// archived (`None`: the account is missing, which counts as archived).
-fn guarded(row: Opportunity, account_archived: Option<bool>) -> Guarded<Opportunity> {
-    Guarded {
+/// The opportunity `locking` reads and locks, with what its write rules need: its owner and
+/// whether its account is archived (read in the same batch; a missing account counts as
+/// archived).
+async fn guarded_by(
+    conn: &Conn,
+    tenant: TenantId,
+    id: Uuid,
+    locking: impl std::future::Future<Output = diesel::QueryResult<Option<Opportunity>>>,
+) -> ApiResult<Option<Guarded<Opportunity>>> {
+    let (row, account_archived) = futures_util::try_join!(
+        locking,
+        account_q::archived(conn, tenant, AccountKey::OfOpportunity(id)),
+    )?;
+    Ok(row.map(|row| Guarded {
         owner: row.owner.clone(),
         parent: Some(Parent {
             name: "account",
             archived: account_archived.unwrap_or(true),
         }),
         row,
-    }
+    }))
 }
 
-/// Locks the opportunity for a new assessment by marking it assessed, under the rules of
-/// `lock_writable_in` (an assessment that fails rolls the mark back with it). A shared
+/// Locks the opportunity for a new assessment by marking it assessed, under the write rules of
+/// `archive::lock_for_write` (an assessment that fails rolls the mark back with it). A shared
 /// connection: pipelined with the judgement's reads.
 pub(crate) async fn mark_assessed_in(
     conn: &Conn,
     who: &Principal,
     id: Uuid,
 ) -> ApiResult<Opportunity> {
-    let (row, account_archived) = futures_util::try_join!(
-        q::mark_assessed(conn, who.tenant, id),
-        account_q::archived(conn, who.tenant, AccountKey::OfOpportunity(id)),
-    )?;
-    let g = row.map(|row| guarded(row, account_archived));
+    let g = guarded_by(conn, who.tenant, id, q::mark_assessed(conn, who.tenant, id)).await?;
     archive::check_for_write(who, g, &Precondition::None)
 }
 
