@@ -128,7 +128,7 @@ pub struct ListAccountsQuery {
                   ("ETag" = String, description = "Version tag for If-Match"))),
     )
 )]
-#[post("/v1/accounts")]
+#[post("")]
 pub async fn create_account(
     state: web::Data<AppState>,
     principal: Principal,
@@ -157,7 +157,7 @@ pub async fn create_account(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of accounts.", body = AccountList))
 )]
-#[get("/v1/accounts")]
+#[get("")]
 pub async fn list_accounts(
     state: web::Data<AppState>,
     principal: Principal,
@@ -194,7 +194,7 @@ pub async fn list_accounts(
     responses((status = 200, description = "The account.", body = AccountDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[get("/v1/accounts/{account_id}")]
+#[get("/{account_id}")]
 pub async fn get_account(
     state: web::Data<AppState>,
     principal: Principal,
@@ -220,7 +220,7 @@ pub async fn get_account(
     responses((status = 200, description = "The updated account.", body = AccountDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[patch("/v1/accounts/{account_id}")]
+#[patch("/{account_id}")]
 pub async fn patch_account(
     state: web::Data<AppState>,
     principal: Principal,
@@ -247,7 +247,7 @@ pub async fn patch_account(
     security(("bearer_auth" = [])),
     responses((status = 204, description = "The account is archived."))
 )]
-#[delete("/v1/accounts/{account_id}")]
+#[delete("/{account_id}")]
 pub async fn delete_account(
     state: web::Data<AppState>,
     principal: Principal,
@@ -269,7 +269,7 @@ pub async fn delete_account(
     responses((status = 200, description = "The restored account.", body = AccountDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/accounts/{account_id}/restore")]
+#[post("/{account_id}/restore")]
 pub async fn restore_account(
     state: web::Data<AppState>,
     principal: Principal,

@@ -176,7 +176,7 @@ pub struct ListActivitiesQuery {
                headers(("Location" = String, description = "URL of the activity"),
                        ("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/accounts/{account_id}/activities")]
+#[post("/{account_id}/activities")]
 pub async fn create_activity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -204,7 +204,7 @@ pub async fn create_activity(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of activities, newest first.", body = ActivityList))
 )]
-#[get("/v1/accounts/{account_id}/activities")]
+#[get("/{account_id}/activities")]
 pub async fn list_activities(
     state: web::Data<AppState>,
     principal: Principal,
@@ -256,7 +256,7 @@ pub async fn list_activities(
     responses((status = 200, description = "The activity.", body = ActivityDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[get("/v1/activities/{activity_id}")]
+#[get("/{activity_id}")]
 pub async fn get_activity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -282,7 +282,7 @@ pub async fn get_activity(
     responses((status = 200, description = "The updated activity.", body = ActivityDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[patch("/v1/activities/{activity_id}")]
+#[patch("/{activity_id}")]
 pub async fn patch_activity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -306,7 +306,7 @@ pub async fn patch_activity(
     security(("bearer_auth" = [])),
     responses((status = 204, description = "The activity is archived."))
 )]
-#[delete("/v1/activities/{activity_id}")]
+#[delete("/{activity_id}")]
 pub async fn delete_activity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -328,7 +328,7 @@ pub async fn delete_activity(
     responses((status = 200, description = "The restored activity.", body = ActivityDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/activities/{activity_id}/restore")]
+#[post("/{activity_id}/restore")]
 pub async fn restore_activity(
     state: web::Data<AppState>,
     principal: Principal,

@@ -83,7 +83,7 @@ impl From<AssessmentView> for AssessmentDto {
     responses((status = 201, description = "The assessment and its judgement.", body = AssessmentDto,
                headers(("Location" = String, description = "URL of the assessment"))))
 )]
-#[post("/v1/opportunities/{opportunity_id}/stage-assessments")]
+#[post("/{opportunity_id}/stage-assessments")]
 pub async fn create_stage_assessment(
     state: web::Data<AppState>,
     principal: Principal,
@@ -116,7 +116,7 @@ pub async fn create_stage_assessment(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of assessments, newest first.", body = AssessmentList))
 )]
-#[get("/v1/opportunities/{opportunity_id}/stage-assessments")]
+#[get("/{opportunity_id}/stage-assessments")]
 pub async fn list_stage_assessments(
     state: web::Data<AppState>,
     principal: Principal,
@@ -151,7 +151,7 @@ pub async fn list_stage_assessments(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The assessment.", body = AssessmentDto))
 )]
-#[get("/v1/opportunities/{opportunity_id}/stage-assessments/{assessment_id}")]
+#[get("/{opportunity_id}/stage-assessments/{assessment_id}")]
 pub async fn get_stage_assessment(
     state: web::Data<AppState>,
     principal: Principal,
@@ -194,7 +194,7 @@ pub struct AssessmentDraft {
     responses((status = 200, description = "The judgement the record supports now.", body = AssessmentDraft,
                headers(("Content-Language" = String, description = "The language of the texts"))))
 )]
-#[get("/v1/opportunities/{opportunity_id}/stage-assessments/draft")]
+#[get("/{opportunity_id}/stage-assessments/draft")]
 pub async fn get_stage_assessment_draft(
     state: web::Data<AppState>,
     principal: Principal,

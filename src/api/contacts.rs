@@ -149,7 +149,7 @@ pub struct OrgChart {
                headers(("Location" = String, description = "URL of the new contact"),
                         ("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/accounts/{account_id}/contacts")]
+#[post("/{account_id}/contacts")]
 pub async fn create_contact(
     state: web::Data<AppState>,
     principal: Principal,
@@ -181,7 +181,7 @@ pub async fn create_contact(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of contacts.", body = ContactList))
 )]
-#[get("/v1/accounts/{account_id}/contacts")]
+#[get("/{account_id}/contacts")]
 pub async fn list_contacts(
     state: web::Data<AppState>,
     principal: Principal,
@@ -226,7 +226,7 @@ pub async fn list_contacts(
     responses((status = 200, description = "The contact.", body = ContactDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[get("/v1/accounts/{account_id}/contacts/{contact_id}")]
+#[get("/{account_id}/contacts/{contact_id}")]
 pub async fn get_contact(
     state: web::Data<AppState>,
     principal: Principal,
@@ -252,7 +252,7 @@ pub async fn get_contact(
     responses((status = 200, description = "The updated contact.", body = ContactDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[patch("/v1/accounts/{account_id}/contacts/{contact_id}")]
+#[patch("/{account_id}/contacts/{contact_id}")]
 pub async fn patch_contact(
     state: web::Data<AppState>,
     principal: Principal,
@@ -283,7 +283,7 @@ pub async fn patch_contact(
     security(("bearer_auth" = [])),
     responses((status = 204, description = "The contact is archived."))
 )]
-#[delete("/v1/accounts/{account_id}/contacts/{contact_id}")]
+#[delete("/{account_id}/contacts/{contact_id}")]
 pub async fn delete_contact(
     state: web::Data<AppState>,
     principal: Principal,
@@ -307,7 +307,7 @@ pub async fn delete_contact(
     responses((status = 200, description = "The restored contact.", body = ContactDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/accounts/{account_id}/contacts/{contact_id}/restore")]
+#[post("/{account_id}/contacts/{contact_id}/restore")]
 pub async fn restore_contact(
     state: web::Data<AppState>,
     principal: Principal,
@@ -330,7 +330,7 @@ pub async fn restore_contact(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The org chart.", body = OrgChart))
 )]
-#[get("/v1/accounts/{account_id}/org-chart")]
+#[get("/{account_id}/org-chart")]
 pub async fn get_org_chart(
     state: web::Data<AppState>,
     principal: Principal,

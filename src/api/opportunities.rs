@@ -184,7 +184,7 @@ pub struct StageHistory {
                headers(("Location" = String, description = "URL of the new opportunity"),
                        ("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/accounts/{account_id}/opportunities")]
+#[post("/{account_id}/opportunities")]
 pub async fn create_opportunity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -214,7 +214,7 @@ pub async fn create_opportunity(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of opportunities.", body = OpportunityList))
 )]
-#[get("/v1/accounts/{account_id}/opportunities")]
+#[get("/{account_id}/opportunities")]
 pub async fn list_account_opportunities(
     state: web::Data<AppState>,
     principal: Principal,
@@ -248,7 +248,7 @@ pub async fn list_account_opportunities(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of opportunities.", body = OpportunityList))
 )]
-#[get("/v1/opportunities")]
+#[get("")]
 pub async fn list_opportunities(
     state: web::Data<AppState>,
     principal: Principal,
@@ -279,7 +279,7 @@ pub async fn list_opportunities(
     responses((status = 200, description = "The opportunity.", body = OpportunityDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[get("/v1/opportunities/{opportunity_id}")]
+#[get("/{opportunity_id}")]
 pub async fn get_opportunity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -308,7 +308,7 @@ pub async fn get_opportunity(
     responses((status = 200, description = "The updated opportunity.", body = OpportunityDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[patch("/v1/opportunities/{opportunity_id}")]
+#[patch("/{opportunity_id}")]
 pub async fn patch_opportunity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -332,7 +332,7 @@ pub async fn patch_opportunity(
     security(("bearer_auth" = [])),
     responses((status = 204, description = "The opportunity is archived."))
 )]
-#[delete("/v1/opportunities/{opportunity_id}")]
+#[delete("/{opportunity_id}")]
 pub async fn delete_opportunity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -354,7 +354,7 @@ pub async fn delete_opportunity(
     responses((status = 200, description = "The restored opportunity.", body = OpportunityDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/opportunities/{opportunity_id}/restore")]
+#[post("/{opportunity_id}/restore")]
 pub async fn restore_opportunity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -381,7 +381,7 @@ pub async fn restore_opportunity(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of stage changes.", body = StageHistory))
 )]
-#[get("/v1/opportunities/{opportunity_id}/stage-history")]
+#[get("/{opportunity_id}/stage-history")]
 pub async fn get_stage_history(
     state: web::Data<AppState>,
     principal: Principal,

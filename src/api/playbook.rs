@@ -230,7 +230,7 @@ fn respond(version: i32, p: &Playbook, lang: Lang) -> ApiResult<HttpResponse> {
                headers(("ETag" = String, description = "The playbook version, for If-Match on PUT"),
                        ("Content-Language" = String, description = "The asked language"))))
 )]
-#[get("/v1/playbook")]
+#[get("")]
 pub async fn get_playbook(
     state: web::Data<AppState>,
     principal: Principal,
@@ -259,7 +259,7 @@ pub async fn get_playbook(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of versions, oldest first.", body = PlaybookVersionList))
 )]
-#[get("/v1/playbook/versions")]
+#[get("/versions")]
 pub async fn list_playbook_versions(
     state: web::Data<AppState>,
     principal: Principal,
@@ -302,7 +302,7 @@ pub async fn list_playbook_versions(
                headers(("Content-Language" = String, description = "The asked language"),
                        ("ETag" = String, description = "The version and language of this body"))))
 )]
-#[get("/v1/playbook/versions/{version}")]
+#[get("/versions/{version}")]
 pub async fn get_playbook_version(
     state: web::Data<AppState>,
     principal: Principal,
@@ -338,7 +338,7 @@ pub async fn get_playbook_version(
     responses((status = 200, description = "The new playbook version.", body = PlaybookDto,
                headers(("ETag" = String, description = "The new playbook version"))))
 )]
-#[put("/v1/playbook/stages/{code}")]
+#[put("/stages/{code}")]
 pub async fn put_playbook_stage(
     state: web::Data<AppState>,
     principal: Principal,

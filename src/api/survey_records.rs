@@ -198,7 +198,7 @@ pub struct InstalledBase {
                headers(("Location" = String, description = "URL of the record"),
                        ("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/accounts/{account_id}/survey-records")]
+#[post("/{account_id}/survey-records")]
 pub async fn create_survey_record(
     state: web::Data<AppState>,
     principal: Principal,
@@ -223,7 +223,7 @@ pub async fn create_survey_record(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of records, newest `surveyed_at` first.", body = SurveyRecordList))
 )]
-#[get("/v1/accounts/{account_id}/survey-records")]
+#[get("/{account_id}/survey-records")]
 pub async fn list_survey_records(
     state: web::Data<AppState>,
     principal: Principal,
@@ -267,7 +267,7 @@ pub async fn list_survey_records(
     responses((status = 200, description = "The record.", body = SurveyRecordDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[get("/v1/survey-records/{survey_id}")]
+#[get("/{survey_id}")]
 pub async fn get_survey_record(
     state: web::Data<AppState>,
     principal: Principal,
@@ -295,7 +295,7 @@ pub async fn get_survey_record(
     responses((status = 200, description = "The updated record.", body = SurveyRecordDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[patch("/v1/survey-records/{survey_id}")]
+#[patch("/{survey_id}")]
 pub async fn patch_survey_record(
     state: web::Data<AppState>,
     principal: Principal,
@@ -319,7 +319,7 @@ pub async fn patch_survey_record(
     security(("bearer_auth" = [])),
     responses((status = 204, description = "The record is archived; the account's latest survey is recomputed."))
 )]
-#[delete("/v1/survey-records/{survey_id}")]
+#[delete("/{survey_id}")]
 pub async fn delete_survey_record(
     state: web::Data<AppState>,
     principal: Principal,
@@ -341,7 +341,7 @@ pub async fn delete_survey_record(
     responses((status = 200, description = "The restored record.", body = SurveyRecordDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/survey-records/{survey_id}/restore")]
+#[post("/{survey_id}/restore")]
 pub async fn restore_survey_record(
     state: web::Data<AppState>,
     principal: Principal,
@@ -364,7 +364,7 @@ pub async fn restore_survey_record(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The differences.", body = SurveyDiff))
 )]
-#[get("/v1/survey-records/{survey_id}/diff")]
+#[get("/{survey_id}/diff")]
 pub async fn diff_survey_records(
     state: web::Data<AppState>,
     principal: Principal,
@@ -454,7 +454,7 @@ fn xlsx_response(bytes: Vec<u8>, filename: &str) -> HttpResponse {
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A blank survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
 )]
-#[get("/v1/survey-records/template.xlsx")]
+#[get("/template.xlsx")]
 pub async fn get_survey_template(_principal: Principal) -> ApiResult<HttpResponse> {
     Ok(xlsx_response(svc::template()?, "survey-template.xlsx"))
 }
@@ -469,7 +469,7 @@ pub async fn get_survey_template(_principal: Principal) -> ApiResult<HttpRespons
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The filled survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
 )]
-#[get("/v1/survey-records/{survey_id}/export.xlsx")]
+#[get("/{survey_id}/export.xlsx")]
 pub async fn export_survey_record(
     state: web::Data<AppState>,
     principal: Principal,
@@ -562,7 +562,7 @@ async fn read_upload(
               (status = 415, description = "The body is not a workbook.", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 422, description = "The workbook is not a valid survey form; `errors` name the cells.", body = crate::error::Problem, content_type = "application/problem+json"))
 )]
-#[post("/v1/accounts/{account_id}/survey-records/import")]
+#[post("/{account_id}/survey-records/import")]
 pub async fn import_survey_record(
     state: web::Data<AppState>,
     principal: Principal,

@@ -59,7 +59,7 @@ fn respond(page: Cursor, items: Vec<TimelineItem>, lang: Lang) -> HttpResponse {
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of the timeline, newest first.", body = TimelinePage))
 )]
-#[get("/v1/accounts/{account_id}/timeline")]
+#[get("/{account_id}/timeline")]
 pub async fn get_account_timeline(
     state: web::Data<AppState>,
     principal: Principal,
@@ -93,7 +93,7 @@ pub async fn get_account_timeline(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of the timeline, newest first.", body = TimelinePage))
 )]
-#[get("/v1/opportunities/{opportunity_id}/timeline")]
+#[get("/{opportunity_id}/timeline")]
 pub async fn get_opportunity_timeline(
     state: web::Data<AppState>,
     principal: Principal,

@@ -191,7 +191,7 @@ fn policy(state: &AppState) -> UrlPolicy {
                headers(("Location" = String, description = "URL of the new endpoint"),
                        ("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/webhook-endpoints")]
+#[post("")]
 pub async fn create_webhook_endpoint(
     state: web::Data<AppState>,
     principal: Principal,
@@ -213,7 +213,7 @@ pub async fn create_webhook_endpoint(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of endpoints.", body = WebhookEndpointList))
 )]
-#[get("/v1/webhook-endpoints")]
+#[get("")]
 pub async fn list_webhook_endpoints(
     state: web::Data<AppState>,
     principal: Principal,
@@ -240,7 +240,7 @@ pub async fn list_webhook_endpoints(
     responses((status = 200, description = "The endpoint.", body = WebhookEndpointDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[get("/v1/webhook-endpoints/{endpoint_id}")]
+#[get("/{endpoint_id}")]
 pub async fn get_webhook_endpoint(
     state: web::Data<AppState>,
     principal: Principal,
@@ -268,7 +268,7 @@ pub async fn get_webhook_endpoint(
     responses((status = 200, description = "The updated endpoint.", body = WebhookEndpointDto,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[patch("/v1/webhook-endpoints/{endpoint_id}")]
+#[patch("/{endpoint_id}")]
 pub async fn patch_webhook_endpoint(
     state: web::Data<AppState>,
     principal: Principal,
@@ -304,7 +304,7 @@ pub async fn patch_webhook_endpoint(
     security(("bearer_auth" = [])),
     responses((status = 204, description = "The endpoint is deleted."))
 )]
-#[delete("/v1/webhook-endpoints/{endpoint_id}")]
+#[delete("/{endpoint_id}")]
 pub async fn delete_webhook_endpoint(
     state: web::Data<AppState>,
     principal: Principal,
@@ -327,7 +327,7 @@ pub async fn delete_webhook_endpoint(
     responses((status = 200, description = "The endpoint, with its new secret.", body = WebhookEndpointWithSecret,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
-#[post("/v1/webhook-endpoints/{endpoint_id}/rotate-secret")]
+#[post("/{endpoint_id}/rotate-secret")]
 pub async fn rotate_webhook_endpoint_secret(
     state: web::Data<AppState>,
     principal: Principal,
@@ -348,7 +348,7 @@ pub async fn rotate_webhook_endpoint_secret(
     security(("bearer_auth" = [])),
     responses((status = 202, description = "The queued delivery.", body = WebhookDeliveryDto))
 )]
-#[post("/v1/webhook-endpoints/{endpoint_id}/test")]
+#[post("/{endpoint_id}/test")]
 pub async fn test_webhook_endpoint(
     state: web::Data<AppState>,
     principal: Principal,
@@ -369,7 +369,7 @@ pub async fn test_webhook_endpoint(
     security(("bearer_auth" = [])),
     responses((status = 200, description = "A page of deliveries.", body = WebhookDeliveryList))
 )]
-#[get("/v1/webhook-endpoints/{endpoint_id}/deliveries")]
+#[get("/{endpoint_id}/deliveries")]
 pub async fn list_webhook_deliveries(
     state: web::Data<AppState>,
     principal: Principal,
@@ -407,7 +407,7 @@ pub async fn list_webhook_deliveries(
     security(("bearer_auth" = [])),
     responses((status = 202, description = "The delivery, due now.", body = WebhookDeliveryDto))
 )]
-#[post("/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver")]
+#[post("/{endpoint_id}/deliveries/{delivery_id}/redeliver")]
 pub async fn redeliver_webhook_delivery(
     state: web::Data<AppState>,
     principal: Principal,
