@@ -8,6 +8,12 @@ use buyerpath::config::{Config, DEFAULT_BIND};
 use buyerpath::server;
 use clap::Parser;
 
+/// mimalloc instead of glibc's allocator: a request allocates and frees many small buffers
+/// (rows, JSON, headers), and glibc's malloc and free were a seventh of the service's CPU time
+/// under load (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = match buyerpath::config::log_format_from(
