@@ -243,48 +243,47 @@ SELECT $COLS FROM accounts WHERE tenant_id = bench_tenant(:t) AND archived_at IS
 EOF
 
 CCOLS="id, tenant_id, account_id, name, title, department, methodology_role, reports_to, attitude, relationship, influence, key_person, phone, email, notes, created_at, updated_at, archived_at, version"
-# The org chart: the account (404 check), its contacts, their activity figures and the tenant's
-# settings, pipelined as the service sends them.
+C_CCOLS="c.${CCOLS//, /, c.}"
+# The org chart: the account (404 check), its contacts with their activity figures (one
+# statement) and the tenant's settings, pipelined as the service sends them.
 cat >"$work/org_chart.sql" <<EOF
 \\set k random(1, $((ACCOUNTS / 100)))
 \\startpipeline
 SELECT $COLS FROM accounts WHERE tenant_id = bench_tenant((100 * :k) % $TENANTS) AND id = bench_account(100 * :k) LIMIT 1;
-SELECT $CCOLS FROM contacts WHERE tenant_id = bench_tenant((100 * :k) % $TENANTS) AND account_id = bench_account(100 * :k) AND archived_at IS NULL ORDER BY id ASC;
-SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) WHERE a.tenant_id = bench_tenant((100 * :k) % $TENANTS) AND a.account_id = bench_account(100 * :k) AND a.archived_at IS NULL GROUP BY p.contact_id;
+SELECT $C_CCOLS, f.last_contacted_at, coalesce(f.activity_count, 0) AS activity_count FROM contacts c LEFT JOIN (SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) WHERE a.tenant_id = bench_tenant((100 * :k) % $TENANTS) AND a.account_id = bench_account(100 * :k) AND a.archived_at IS NULL GROUP BY p.contact_id) f ON f.contact_id = c.id WHERE c.tenant_id = bench_tenant((100 * :k) % $TENANTS) AND c.account_id = bench_account(100 * :k) AND c.archived_at IS NULL ORDER BY c.id;
 SELECT tenant_id, survey_completeness_threshold, updated_by, updated_at, version, stale_contact_days, record_window_days FROM tenant_settings WHERE tenant_id = bench_tenant((100 * :k) % $TENANTS) LIMIT 1;
 \\endpipeline
 EOF
 
 # POST assessment: the transaction the service runs, statement by statement and batch by batch:
-# BEGIN with the lock (the opportunity marked assessed) and every read (the account named
-# through the opportunity); then the assessment and its event with COMMIT.
+# BEGIN with the lock (the opportunity marked assessed, returning its account's archived flag)
+# and every read (the account named through the opportunity); then the assessment with its
+# event (one statement) and COMMIT.
 OPP_COLS="id, tenant_id, account_id, name, description, amount_minor, currency, expected_start, deadline, status, current_stage, stage_entered_at, competitors, owner, created_by, last_assessed_at, created_at, updated_at, archived_at, version"
 SR_COLS="id, tenant_id, account_id, opportunity_id, surveyed_at, surveyor, respondents, sections, completeness_percent, created_by, created_at, updated_at, archived_at, version"
 SA_COLS="id, tenant_id, opportunity_id, playbook_version, from_stage, evidence_stage, lang, input, judgement, applied, basis, created_by, created_at"
 # The documents written are the ones of the assessment made through the API (quoted by psql).
-assess_insert=$("${PSQL[@]}" -At -c "SELECT format('INSERT INTO stage_assessments ($SA_COLS) VALUES (gen_random_uuid(), %L, bench_opp(0, :i), %s, %L, %L, %L, %L, %L, false, %L, %L, now()) RETURNING $SA_COLS;', tenant_id, playbook_version, from_stage, evidence_stage, lang, input, judgement, basis, created_by) FROM stage_assessments LIMIT 1")
-event_insert=$("${PSQL[@]}" -At -c "SELECT format('INSERT INTO events (id, tenant_id, event_type, data) VALUES (gen_random_uuid(), %L, %L, %L);', tenant_id, event_type, data) FROM events WHERE event_type = 'stage_assessment.created' LIMIT 1")
+assess_insert=$("${PSQL[@]}" -At -c "SELECT format('INSERT INTO stage_assessments ($SA_COLS) VALUES (gen_random_uuid(), %L, bench_opp(0, :i), %s, %L, %L, %L, %L, %L, false, %L, %L, now())', tenant_id, playbook_version, from_stage, evidence_stage, lang, input, judgement, basis, created_by) FROM stage_assessments LIMIT 1")
+event_insert=$("${PSQL[@]}" -At -c "SELECT format('INSERT INTO events (id, tenant_id, event_type, data) VALUES (gen_random_uuid(), %L, %L, %L)', tenant_id, event_type, data) FROM events WHERE event_type = 'stage_assessment.created' LIMIT 1")
 ACC_OF="(SELECT account_id FROM opportunities WHERE tenant_id = bench_tenant(0) AND id = bench_opp(0, :i))"
+FIGURES_OF_OPP="SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) WHERE a.tenant_id = bench_tenant(0) AND a.account_id = $ACC_OF AND a.archived_at IS NULL GROUP BY p.contact_id"
 cat >"$work/post_assessment.sql" <<EOF
 \\set i random(1, $(( OPPS_SMALL < 200 ? OPPS_SMALL : 200 )))
 \\startpipeline
 BEGIN;
-UPDATE opportunities SET last_assessed_at = CURRENT_TIMESTAMP WHERE tenant_id = bench_tenant(0) AND id = bench_opp(0, :i) RETURNING $OPP_COLS;
-SELECT (archived_at IS NOT NULL) FROM accounts WHERE tenant_id = bench_tenant(0) AND id = $ACC_OF LIMIT 1;
+UPDATE opportunities SET last_assessed_at = CURRENT_TIMESTAMP WHERE tenant_id = bench_tenant(0) AND id = bench_opp(0, :i) RETURNING $OPP_COLS, (SELECT a.archived_at IS NOT NULL FROM accounts a WHERE a.tenant_id = opportunities.tenant_id AND a.id = opportunities.account_id);
 SELECT tenant_id, version, overlay, stage_code, created_by, created_at FROM playbook_versions WHERE tenant_id = bench_tenant(0) ORDER BY version DESC LIMIT 1;
 SELECT tenant_id, survey_completeness_threshold, updated_by, updated_at, version, stale_contact_days, record_window_days FROM tenant_settings WHERE tenant_id = bench_tenant(0) LIMIT 1;
-SELECT $CCOLS FROM contacts WHERE tenant_id = bench_tenant(0) AND account_id = $ACC_OF AND archived_at IS NULL ORDER BY id ASC;
-SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) WHERE a.tenant_id = bench_tenant(0) AND a.account_id = $ACC_OF AND a.archived_at IS NULL GROUP BY p.contact_id;
+SELECT $C_CCOLS, f.last_contacted_at, coalesce(f.activity_count, 0) AS activity_count FROM contacts c LEFT JOIN ($FIGURES_OF_OPP) f ON f.contact_id = c.id WHERE c.tenant_id = bench_tenant(0) AND c.account_id = $ACC_OF AND c.archived_at IS NULL ORDER BY c.id;
 SELECT $SR_COLS FROM survey_records WHERE tenant_id = bench_tenant(0) AND account_id = $ACC_OF AND archived_at IS NULL ORDER BY surveyed_at DESC, id DESC LIMIT 1;
 \\endpipeline
 \\startpipeline
-$assess_insert
-$event_insert
+WITH w AS ($assess_insert) $event_insert;
 COMMIT;
 \\endpipeline
 EOF
 cat >"$work/pipeline.sql" <<EOF
-SELECT current_stage AS stage, currency, count(*) AS open_count, sum(amount_minor)::bigint AS total_minor, coalesce(sum(date_part('epoch', now() - stage_entered_at)), 0) / 86400.0 AS days_in_stage_sum, count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < now() - make_interval(days => 14)) AS stalled FROM opportunities WHERE tenant_id = bench_tenant(:t) AND status = 'open' AND archived_at IS NULL AND (NULL::text IS NULL OR owner = NULL) AND (NULL::uuid IS NULL OR account_id = NULL) GROUP BY current_stage, currency ORDER BY current_stage, currency;
+SELECT current_stage AS stage, currency, count(*) AS open_count, sum(amount_minor)::bigint AS total_minor, coalesce(sum(date_part('epoch', now() - stage_entered_at)), 0) / 86400.0 AS days_in_stage_sum, count(*) FILTER (WHERE coalesce(last_assessed_at, created_at) < (SELECT now() - make_interval(days => 14))) AS stalled FROM opportunities WHERE tenant_id = bench_tenant(:t) AND status = 'open' AND archived_at IS NULL AND (NULL::text IS NULL OR owner = NULL) AND (NULL::uuid IS NULL OR account_id = NULL) GROUP BY current_stage, currency ORDER BY current_stage, currency;
 EOF
 
 peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$svc_pid/status"; }

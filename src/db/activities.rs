@@ -140,6 +140,17 @@ pub struct ContactActivity {
     pub activity_count: i64,
 }
 
+/// The activity figures of the contacts of one account (`$1` the tenant, `account` the
+/// account's id as SQL): `contact_id`, `last_contacted_at`, `activity_count`.
+pub(crate) fn contact_figures_sql(account: &str) -> String {
+    format!(
+        "SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count \
+         FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) \
+         WHERE a.tenant_id = $1 AND a.account_id = {account} AND a.archived_at IS NULL \
+         GROUP BY p.contact_id"
+    )
+}
+
 pub async fn contact_activity(
     mut conn: &AsyncPgConnection,
     tenant: TenantId,
@@ -148,15 +159,9 @@ pub async fn contact_activity(
     use diesel::sql_types::Uuid as SqlUuid;
     // One of two fixed texts (by id, or by opportunity): kept prepared.
     crate::db::cached(
-        diesel::sql_query(format!(
-            "SELECT p.contact_id, max(a.occurred_at) AS last_contacted_at, count(*) AS activity_count \
-             FROM activities a CROSS JOIN LATERAL unnest(a.participants) AS p(contact_id) \
-             WHERE a.tenant_id = $1 AND a.account_id = {} AND a.archived_at IS NULL \
-             GROUP BY p.contact_id",
-            account.sql(1, 2)
-        ))
-        .bind::<SqlUuid, _>(tenant.get())
-        .bind::<SqlUuid, _>(account.id()),
+        diesel::sql_query(contact_figures_sql(&account.sql(1, 2)))
+            .bind::<SqlUuid, _>(tenant.get())
+            .bind::<SqlUuid, _>(account.id()),
     )
     .load(&mut conn)
     .await

@@ -9,7 +9,7 @@ use crate::domain::ids::TenantId;
 
 use crate::db::schema::contacts;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = contacts, check_for_backend(diesel::pg::Pg))]
 pub struct Contact {
     pub id: Uuid,
@@ -132,6 +132,48 @@ pub async fn active_for_account(
         .order(contacts::id.asc())
         .load(&mut conn)
         .await
+}
+
+/// An active contact of the account with its activity figures.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ContactWithActivity {
+    #[diesel(embed)]
+    pub contact: Contact,
+    /// When it last took part in an active activity of the account.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub last_contacted_at: Option<DateTime<Utc>>,
+    /// In how many active activities of the account it took part.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub activity_count: i64,
+}
+
+/// Every active contact of the account with its activity figures, in one statement (the org
+/// chart and an assessment's facts). Shared connection: pipelined with the caller's other reads.
+pub async fn active_with_activity(
+    mut conn: &AsyncPgConnection,
+    tenant: TenantId,
+    account: crate::db::AccountKey,
+) -> QueryResult<Vec<ContactWithActivity>> {
+    use diesel::sql_types::Uuid as SqlUuid;
+    let key = account.sql(1, 2);
+    // One of two fixed texts (by id, or by opportunity): kept prepared.
+    crate::db::cached(
+        diesel::sql_query(format!(
+            "SELECT c.id, c.tenant_id, c.account_id, c.name, c.title, c.department, \
+                    c.methodology_role, c.reports_to, c.attitude, c.relationship, c.influence, \
+                    c.key_person, c.phone, c.email, c.notes, c.created_at, c.updated_at, \
+                    c.archived_at, c.version, \
+                    f.last_contacted_at, coalesce(f.activity_count, 0) AS activity_count \
+             FROM contacts c LEFT JOIN ({figures}) f ON f.contact_id = c.id \
+             WHERE c.tenant_id = $1 AND c.account_id = {key} AND c.archived_at IS NULL \
+             ORDER BY c.id",
+            figures = crate::db::activities::contact_figures_sql(&key),
+        ))
+        .bind::<SqlUuid, _>(tenant.get())
+        .bind::<SqlUuid, _>(account.id()),
+    )
+    .load(&mut conn)
+    .await
 }
 
 /// `(id, reports_to)` of every contact of the account, archived ones included (cycle checks).

@@ -66,6 +66,49 @@ pub async fn append(
     Ok(())
 }
 
+/// A write and the event it publishes as one statement: `WITH w AS (<write>) INSERT INTO
+/// events …`. PostgreSQL runs both in the statement (and the caller's transaction): one
+/// statement instead of two on the write path. The write returns nothing.
+#[derive(Debug)]
+pub struct WithEvent<W> {
+    write: W,
+    event: NewEvent,
+}
+
+/// `write` with the append of `event` (see [`WithEvent`]): for writes `db::cached` may keep
+/// prepared, since the event adds a fixed text.
+pub fn with_event<W>(write: W, event: NewEvent) -> crate::db::Cached<WithEvent<W>> {
+    crate::db::cached(WithEvent { write, event })
+}
+
+impl<W: diesel::query_builder::QueryFragment<diesel::pg::Pg>>
+    diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithEvent<W>
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Jsonb, Text, Uuid as SqlUuid};
+        out.push_sql("WITH w AS (");
+        self.write.walk_ast(out.reborrow())?;
+        out.push_sql(") INSERT INTO events (id, tenant_id, event_type, data) VALUES (");
+        out.push_bind_param::<SqlUuid, _>(&self.event.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<SqlUuid, _>(&self.event.tenant_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.event.event_type)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Jsonb, _>(&self.event.data)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<W> diesel::query_builder::QueryId for WithEvent<W> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
 fn settled() -> diesel::expression::SqlLiteral<Bool> {
     sql::<Bool>("events.txid < buyerpath_event_horizon()")
 }

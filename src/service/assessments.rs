@@ -77,7 +77,7 @@ struct Reads {
 
 async fn reads_in(conn: &Conn, tenant: TenantId, opportunity_id: Uuid) -> ApiResult<Reads> {
     let account = AccountKey::OfOpportunity(opportunity_id);
-    let (latest, settings_row, (people, stats), survey) = futures_util::try_join!(
+    let (latest, settings_row, people, survey) = futures_util::try_join!(
         playbook_q::latest(conn, tenant).err_into(),
         survey_q::settings(conn, tenant).err_into(),
         contacts::people_reads(conn, tenant, account),
@@ -88,7 +88,7 @@ async fn reads_in(conn: &Conn, tenant: TenantId, opportunity_id: Uuid) -> ApiRes
         playbook_version,
         playbook,
         values: settings::values_of(settings_row.as_ref()),
-        people: contacts::people_of(people, stats)?,
+        people: contacts::people_of(people)?,
         survey: surveys::latest_of(survey)?,
     })
 }
@@ -299,13 +299,13 @@ async fn create_in(
         input,
         judgement,
     };
-    // The assessment and its event are independent writes (the id is made here): sent at once,
-    // with the COMMIT unless the stage moves too.
+    // The assessment and its event are one statement (the id is made here), sent with the
+    // COMMIT unless the stage moves too.
     let Some(stage) = apply_to else {
+        let event = events::new_event(who.tenant, EventType::ASSESSMENT_CREATED, data)?;
         let conn: &Conn = conn;
-        let ((), (), committed) = futures_util::try_join!(
-            q::insert_assessment(conn, &view.row).err_into::<ApiError>(),
-            events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
+        let ((), committed) = futures_util::try_join!(
+            q::insert_assessment_with_event(conn, &view.row, event).err_into::<ApiError>(),
             open.commit(conn).err_into(),
         )?;
         return Ok((view, committed));

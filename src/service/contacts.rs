@@ -465,24 +465,17 @@ pub(crate) async fn people_reads(
     conn: &Conn,
     tenant: TenantId,
     account: AccountKey,
-) -> ApiResult<(Vec<Contact>, Vec<ContactActivity>)> {
-    Ok(futures_util::try_join!(
-        q::active_for_account(conn, tenant, account),
-        activity_q::contact_activity(conn, tenant, account),
-    )?)
+) -> ApiResult<Vec<q::ContactWithActivity>> {
+    Ok(q::active_with_activity(conn, tenant, account).await?)
 }
 
-/// The people of an org chart from its contacts and their activity statistics.
-pub(crate) fn people_of(
-    contacts: Vec<Contact>,
-    stats: Vec<ContactActivity>,
-) -> ApiResult<Vec<(Contact, Person)>> {
-    views_of(contacts, stats)
-        .into_iter()
-        .map(|v| {
-            let mut p = person_of(&v.contact)?;
-            p.last_contacted_at = v.last_contacted_at;
-            Ok((v.contact, p))
+/// The people of an org chart from its contacts with their activity statistics.
+pub(crate) fn people_of(rows: Vec<q::ContactWithActivity>) -> ApiResult<Vec<(Contact, Person)>> {
+    rows.into_iter()
+        .map(|r| {
+            let mut p = person_of(&r.contact)?;
+            p.last_contacted_at = r.last_contacted_at;
+            Ok((r.contact, p))
         })
         .collect()
 }
@@ -513,18 +506,15 @@ pub async fn org_chart(
     who: &Principal,
     account_id: Uuid,
 ) -> ApiResult<(Vec<OrgNode>, Coverage)> {
-    // Four reads sent at once (pipelined on the one connection).
+    // Three reads sent at once (pipelined on the one connection).
     let conn: &Conn = conn;
-    let (account, (contacts, stats), settings_row) = futures_util::try_join!(
+    let (account, rows, settings_row) = futures_util::try_join!(
         account_q::find(conn, who.tenant, account_id).err_into::<ApiError>(),
         people_reads(conn, who.tenant, AccountKey::Id(account_id)),
         crate::db::surveys::settings(conn, who.tenant).err_into(),
     )?;
     account.ok_or_else(|| crate::service::not_found("account"))?;
-    let people: Vec<Person> = people_of(contacts, stats)?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
+    let people: Vec<Person> = people_of(rows)?.into_iter().map(|(_, p)| p).collect();
     let recency = Recency {
         now: Utc::now(),
         stale_days: i64::from(settings::values_of(settings_row.as_ref()).stale_contact_days),

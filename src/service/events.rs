@@ -83,13 +83,22 @@ pub async fn emit(
     event_type: EventType,
     data: Map<String, Value>,
 ) -> ApiResult<()> {
-    let new = NewEvent {
+    let new = new_event(tenant, event_type, data)?;
+    Ok(q::append(conn, tenant, vec![new]).await?)
+}
+
+/// The stored form of an event, for a write that appends it itself (`db::events::with_event`).
+pub fn new_event(
+    tenant: TenantId,
+    event_type: EventType,
+    data: Map<String, Value>,
+) -> ApiResult<NewEvent> {
+    Ok(NewEvent {
         id: Uuid::now_v7(),
         tenant_id: tenant.get(),
         event_type: event_type.as_str().to_string(),
         data: doc::write_data(data).map_err(ApiError::internal)?,
-    };
-    Ok(q::append(conn, tenant, vec![new]).await?)
+    })
 }
 
 /// The data every event of `row` carries: its ids, its new version and who acted.

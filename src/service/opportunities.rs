@@ -150,14 +150,19 @@ async fn guarded_by(
         locking,
         account_q::archived(conn, tenant, AccountKey::OfOpportunity(id)),
     )?;
-    Ok(row.map(|row| Guarded {
+    Ok(row.map(|row| guarded(row, account_archived)))
+}
+
+/// The opportunity with what its write rules need (a missing account counts as archived).
+fn guarded(row: Opportunity, account_archived: Option<bool>) -> Guarded<Opportunity> {
+    Guarded {
         owner: row.owner.clone(),
         parent: Some(Parent {
             name: "account",
             archived: account_archived.unwrap_or(true),
         }),
         row,
-    }))
+    }
 }
 
 /// Locks the opportunity for a new assessment by marking it assessed, under the write rules of
@@ -168,7 +173,9 @@ pub(crate) async fn mark_assessed_in(
     who: &Principal,
     id: Uuid,
 ) -> ApiResult<Opportunity> {
-    let g = guarded_by(conn, who.tenant, id, q::mark_assessed(conn, who.tenant, id)).await?;
+    let g = q::mark_assessed(conn, who.tenant, id)
+        .await?
+        .map(|(row, account_archived)| guarded(row, account_archived));
     archive::check_for_write(who, g, &Precondition::None)
 }
 
