@@ -474,3 +474,59 @@ async fn pipeline_per_stage() {
         0
     );
 }
+
+/// Days in stage and the stalled count: an opportunity is stalled when neither its last
+/// assessment nor, never assessed, its creation is within `stalled_days`.
+#[actix_web::test]
+async fn pipeline_counts_stalled_opportunities_and_days_in_stage() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let acc = app.account(&admin, "Old customer").await;
+    let never = opportunity(&app, &admin, &acc, json!({"name": "never assessed"})).await;
+    let earlier = opportunity(&app, &admin, &acc, json!({"name": "assessed 10 days ago"})).await;
+    let today = opportunity(&app, &admin, &acc, json!({"name": "assessed today"})).await;
+    let mut db = AsyncPgConnection::establish(&crate::common::database_url())
+        .await
+        .unwrap();
+    db.batch_execute(&format!(
+        "UPDATE opportunities SET created_at = now() - interval '40 days', \
+                stage_entered_at = now() - interval '40 days' \
+         WHERE tenant_id = '{t}' AND id IN ('{never}', '{earlier}', '{today}'); \
+         UPDATE opportunities SET last_assessed_at = now() - interval '10 days' \
+         WHERE tenant_id = '{t}' AND id = '{earlier}'",
+        t = app.tenant
+    ))
+    .await
+    .unwrap();
+    let r = app
+        .post(
+            &format!("/v1/opportunities/{today}/stage-assessments"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let s1 = |days: u32| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let r = app
+                .get(&format!("/v1/pipeline?stalled_days={days}"), admin)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.json["stages"][0].clone()
+        }
+    };
+    let month = s1(30).await;
+    assert_eq!(month["open_count"], 3);
+    assert_eq!(month["average_days_in_stage"], 40.0);
+    assert_eq!(month["stalled"], 1, "only the one never assessed");
+    assert_eq!(
+        s1(5).await["stalled"],
+        2,
+        "and the one assessed 10 days ago"
+    );
+    assert_eq!(s1(60).await["stalled"], 0, "created 40 days ago");
+}

@@ -1,4 +1,5 @@
-//! `db::tx`: a transaction whose BEGIN and COMMIT travel with its first and last statements.
+//! `db::tx`: a transaction whose BEGIN and COMMIT travel with its first and last statements; and
+//! `db::events::with_event`: a write and its event in one statement.
 
 use buyerpath::db::tx;
 use diesel::sql_types::{BigInt, Integer};
@@ -133,4 +134,50 @@ async fn inside_another_transaction_it_refuses_before_sending_anything() {
         "{r:?}"
     );
     assert_eq!(stored(&mut conn).await, Vec::<i32>::new());
+}
+
+/// `db::events::with_event`: the write and its event are one statement, stored together or
+/// not at all.
+#[actix_web::test]
+async fn a_write_and_its_event_are_stored_together_or_not_at_all() {
+    use buyerpath::db::events::{with_event, NewEvent};
+    use diesel::sql_types::Uuid as SqlUuid;
+    let mut conn = connection().await;
+    let tenant = uuid::Uuid::now_v7();
+    let event = |n: i32| NewEvent {
+        id: uuid::Uuid::now_v7(),
+        tenant_id: tenant,
+        event_type: "probe.created".into(),
+        data: serde_json::json!({"schema_version": 1, "data": {"n": n}}),
+    };
+    let events = async |conn: &mut AsyncPgConnection| -> Vec<i32> {
+        diesel::sql_query(
+            "SELECT (data->'data'->>'n')::int AS n FROM events WHERE tenant_id = $1 ORDER BY seq",
+        )
+        .bind::<SqlUuid, _>(tenant)
+        .load::<N>(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.n)
+        .collect()
+    };
+    let write = |n: i32| diesel::sql_query(format!("INSERT INTO tx_probe (n) VALUES ({n})"));
+
+    let stored_rows = with_event(write(1), event(1))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_rows, 1,
+        "the event's row (the write returns nothing)"
+    );
+    // A write that fails (the CHECK refuses 0) takes its event with it.
+    let err = with_event(write(0), event(0))
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("check"), "{err}");
+    assert_eq!(stored(&mut conn).await, [1]);
+    assert_eq!(events(&mut conn).await, [1]);
 }
