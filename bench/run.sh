@@ -165,6 +165,11 @@ SQL
 # to read a freshly loaded page pays for it (WAL full-page images during the load's checkpoint:
 # a list_accounts p99 of 249 ms once, 9 ms otherwise), and only wrk, which runs first.
 "${PSQL[@]}" -c "VACUUM (ANALYZE)" -c "CHECKPOINT"
+# And the machine settled: the load leaves gigabytes of dirty pages in the OS's cache, which the
+# kernel starts writing 30 s later, in the middle of the first scenarios. While it did, requests
+# waited 0.1-1.4 s (GET by id p99 406 ms in one run, 2.5 ms in another); a `dd` of 3 GB during a
+# run reproduces it (a PostgreSQL backend runnable but not running for 377 ms, `perf sched`).
+sync
 
 cat >"$work/common.lua" <<'EOF'
 tokens = {}
