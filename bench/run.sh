@@ -166,9 +166,9 @@ SQL
 # a list_accounts p99 of 249 ms once, 9 ms otherwise), and only wrk, which runs first.
 "${PSQL[@]}" -c "VACUUM (ANALYZE)" -c "CHECKPOINT"
 # And the machine settled: the load leaves gigabytes of dirty pages in the OS's cache, which the
-# kernel starts writing 30 s later, in the middle of the first scenarios. While it did, requests
-# waited 0.1-1.4 s (GET by id p99 406 ms in one run, 2.5 ms in another); a `dd` of 3 GB during a
-# run reproduces it (a PostgreSQL backend runnable but not running for 377 ms, `perf sched`).
+# kernel starts writing 30 s later, in the middle of the first scenarios. Heavy writeback stalls
+# requests for 0.1-1 s here (a `dd` of 3 GB during a run: a PostgreSQL backend runnable but not
+# running for 377 ms, `perf sched`). Not the only cause of such stalls: docs/benchmarks.md.
 sync
 
 cat >"$work/common.lua" <<'EOF'
