@@ -58,7 +58,13 @@ unix_socket_directories = '$work'
 max_connections = 300
 shared_buffers = '512MB'
 EOF
-as_pg "$bin/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start >/dev/null
+# Started directly, not by `pg_ctl` (which calls setsid): PostgreSQL stays in this script's
+# session, with the service, wrk and pgbench. With scheduler autogroups (Debian's default) each
+# session shares the cores as one entity; PostgreSQL in a session of its own had backends wait
+# hundreds of milliseconds for their group's turn whenever anything else wanted CPU (requests
+# stalled 0.1-1.4 s; docs/benchmarks.md).
+as_pg "$bin/postgres" -D "$work/data" >"$work/pg.log" 2>&1 &
+until as_pg "$bin/pg_isready" -q -h "$work" -p "$PGPORT"; do sleep 0.1; done
 as_pg "$bin/createdb" -h "$work" -p "$PGPORT" -U postgres buyerpath
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/buyerpath?sslmode=disable"
 PSQL=("$bin/psql" -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d buyerpath -v ON_ERROR_STOP=1)
