@@ -60,9 +60,9 @@ shared_buffers = '512MB'
 EOF
 # Started directly, not by `pg_ctl` (which calls setsid): PostgreSQL stays in this script's
 # session, with the service, wrk and pgbench. With scheduler autogroups (Debian's default) each
-# session shares the cores as one entity; PostgreSQL in a session of its own had backends wait
-# hundreds of milliseconds for their group's turn whenever anything else wanted CPU (requests
-# stalled 0.1-1.4 s; docs/benchmarks.md).
+# session shares the cores as one entity; in a session of its own, PostgreSQL's backends waited
+# hundreds of milliseconds for their group's turn when something else took CPU (a `dd` during a
+# run; docs/benchmarks.md). Rare stalls remain even so.
 as_pg "$bin/postgres" -D "$work/data" >"$work/pg.log" 2>&1 &
 until as_pg "$bin/pg_isready" -q -h "$work" -p "$PGPORT"; do sleep 0.1; done
 as_pg "$bin/createdb" -h "$work" -p "$PGPORT" -U postgres buyerpath
