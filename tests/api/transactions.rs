@@ -34,14 +34,16 @@ async fn insert(mut conn: &AsyncPgConnection, n: i32) -> diesel::QueryResult<usi
         .await
 }
 
+fn numbers(rows: diesel::QueryResult<Vec<N>>) -> Vec<i32> {
+    rows.unwrap().into_iter().map(|r| r.n).collect()
+}
+
 async fn stored(conn: &mut AsyncPgConnection) -> Vec<i32> {
-    diesel::sql_query("SELECT n FROM tx_probe ORDER BY n")
-        .load::<N>(conn)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.n)
-        .collect()
+    numbers(
+        diesel::sql_query("SELECT n FROM tx_probe ORDER BY n")
+            .load::<N>(conn)
+            .await,
+    )
 }
 
 async fn connection() -> AsyncPgConnection {
@@ -151,16 +153,15 @@ async fn a_write_and_its_event_are_stored_together_or_not_at_all() {
         data: serde_json::json!({"schema_version": 1, "data": {"n": n}}),
     };
     let events = async |conn: &mut AsyncPgConnection| -> Vec<i32> {
-        diesel::sql_query(
-            "SELECT (data->'data'->>'n')::int AS n FROM events WHERE tenant_id = $1 ORDER BY seq",
+        numbers(
+            diesel::sql_query(
+                "SELECT (data->'data'->>'n')::int AS n FROM events WHERE tenant_id = $1 \
+                 ORDER BY seq",
+            )
+            .bind::<SqlUuid, _>(tenant)
+            .load::<N>(conn)
+            .await,
         )
-        .bind::<SqlUuid, _>(tenant)
-        .load::<N>(conn)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.n)
-        .collect()
     };
     let write = |n: i32| diesel::sql_query(format!("INSERT INTO tx_probe (n) VALUES ({n})"));
 
