@@ -268,12 +268,17 @@ impl TestApp {
 }
 
 /// A free TCP port on loopback.
+/// A port a child service can bind. Chosen below the kernel's ephemeral range (32768 and up by
+/// default): a port the kernel handed out for `bind(0)` and that was then released could be
+/// taken, before the child bound it, as the local port of one of the many connections the
+/// other tests open (the child then failed to start).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    loop {
+        let port = rand::random_range(20_000..32_000);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A PostgreSQL tool of this machine (the newest `/usr/lib/postgresql/*/bin`, else `PATH`).
