@@ -9,11 +9,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db;
 use crate::db::documents;
 use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
 };
-use crate::db::{self, accounts as account_q, AccountKey};
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
@@ -21,12 +21,15 @@ use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
 use crate::domain::survey::SurveySummary;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
-use crate::service::archive::{self, Archivable, Guarded, Parent};
+use crate::service::archive;
 use crate::service::events::{self, changed};
+
+mod write_rules;
 use crate::service::input::double_option;
 use crate::service::{
     accounts, corrupt, not_found, stage_moves, surveys, Conn, Keyset, Precondition, Principal,
 };
+pub(crate) use write_rules::mark_assessed_in;
 
 /// Creates an opportunity.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -115,69 +118,6 @@ pub struct OpportunityView {
 }
 
 events::published!(Opportunity, Opportunity, "id" => id, "account_id" => account_id);
-
-impl Archivable for Opportunity {
-    type Key = Uuid;
-    const NAME: &'static str = "opportunity";
-
-    async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
-        let conn: &Conn = conn;
-        guarded_by(conn, tenant, id, q::find_for_update(conn, tenant, id)).await
-    }
-
-    archive::row_state!();
-
-    async fn set_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        id: Uuid,
-        archived: bool,
-    ) -> ApiResult<Self> {
-        Ok(q::set_archived(conn, tenant, id, archived).await?)
-    }
-}
-
-/// The opportunity `locking` reads and locks, with what its write rules need: its owner and
-/// whether its account is archived (read in the same batch; a missing account counts as
-/// archived).
-async fn guarded_by(
-    conn: &Conn,
-    tenant: TenantId,
-    id: Uuid,
-    locking: impl std::future::Future<Output = diesel::QueryResult<Option<Opportunity>>>,
-) -> ApiResult<Option<Guarded<Opportunity>>> {
-    let (row, account_archived) = futures_util::try_join!(
-        locking,
-        account_q::archived(conn, tenant, AccountKey::OfOpportunity(id)),
-    )?;
-    Ok(row.map(|row| guarded(row, account_archived)))
-}
-
-/// The opportunity with what its write rules need (a missing account counts as archived).
-fn guarded(row: Opportunity, account_archived: Option<bool>) -> Guarded<Opportunity> {
-    Guarded {
-        owner: row.owner.clone(),
-        parent: Some(Parent {
-            name: "account",
-            archived: account_archived.unwrap_or(true),
-        }),
-        row,
-    }
-}
-
-/// Locks the opportunity for a new assessment by marking it assessed, under the write rules of
-/// `archive::lock_for_write` (an assessment that fails rolls the mark back with it). A shared
-/// connection: pipelined with the judgement's reads.
-pub(crate) async fn mark_assessed_in(
-    conn: &Conn,
-    who: &Principal,
-    id: Uuid,
-) -> ApiResult<Opportunity> {
-    let g = q::mark_assessed(conn, who.tenant, id)
-        .await?
-        .map(|(row, account_archived)| guarded(row, account_archived));
-    archive::check_for_write(who, g, &Precondition::None)
-}
 
 pub(crate) async fn find_in(conn: &Conn, tenant: TenantId, id: Uuid) -> ApiResult<Opportunity> {
     q::find(conn, tenant, id)
