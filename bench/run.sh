@@ -4,7 +4,7 @@
 # Starts its own PostgreSQL (this machine's binaries, TCP on loopback), loads a realistic data
 # set, runs the release binary against it, and for each scenario drives the service with wrk
 # for a fixed time and, in the same run, pgbench with the endpoint's own SQL (prepared, over
-# TCP, the same connection count). Prints one table — rps, p50, p99, errors, the service's peak
+# TCP, the same connection count). Prints one table — rps, p50, p99, maximum, errors, the service's peak
 # RSS and the ratio to pgbench — and writes it into docs/benchmarks.md with the machine.
 # These machines are noisy: only the ratios measured side by side mean anything.
 #
@@ -37,6 +37,43 @@ for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && bin="$d"; done
 [ -n "$bin" ] || { echo "bench: no PostgreSQL server binaries" >&2; exit 1; }
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# Scheduler autogroups (kernel.sched_autogroup_enabled=1, Debian's default) make every session
+# one scheduling entity, and every PostgreSQL backend calls setsid(): each backend is a group of
+# its own, and the service, wrk and pgbench share one. Tasks then wait for their group's turn,
+# now and then for hundreds of milliseconds (GET by id p99 546 ms, maximum 1.2 s; PostgreSQL's
+# log showing a primary-key lookup taking 195 ms; docs/benchmarks.md). Autogroups apply only
+# to tasks in the root CPU cgroup, so the benchmark runs everything it starts in a CPU cgroup of
+# its own, as a container or a systemd service would: there all its tasks are scheduled one by
+# one. Without root or a writable cgroup file system it warns and runs as it is.
+cgroup=""
+cleanup_cgroup() {
+  [ -n "$cgroup" ] || return 0
+  echo $$ >"$(dirname "$cgroup")/cgroup.procs" 2>/dev/null || true
+  rmdir "$cgroup" 2>/dev/null || true
+}
+if [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo 0)" = 1 ]; then
+  cpu_cg=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' /proc/self/cgroup)
+  if [ -z "$cpu_cg" ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+    # cgroup v2: the CPU controller applies to this process only if its cgroup has it.
+    cpu_cg=$(awk -F: '$1 == 0 {print $3}' /proc/self/cgroup)
+    grep -qw cpu "/sys/fs/cgroup$cpu_cg/cgroup.controllers" 2>/dev/null || cpu_cg=/
+    cpu_root=/sys/fs/cgroup
+  else
+    cpu_root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
+  fi
+  if [ "$cpu_cg" = / ] || [ -z "$cpu_cg" ]; then
+    if [ -n "${cpu_root:-}" ] && mkdir "$cpu_root/buyerpath-bench-$$" 2>/dev/null \
+      && echo $$ >"$cpu_root/buyerpath-bench-$$/cgroup.procs" 2>/dev/null; then
+      cgroup="$cpu_root/buyerpath-bench-$$"
+      echo "== scheduling: in the CPU cgroup $cgroup (autogroups do not apply there)"
+    else
+      rmdir "$cpu_root/buyerpath-bench-$$" 2>/dev/null || true
+      echo "bench: warning: scheduler autogroups are on and no CPU cgroup could be made;" \
+        "expect stalls of 0.1-1 s (docs/benchmarks.md)" >&2
+    fi
+  fi
+fi
+
 work=$(mktemp -d /tmp/buyerpath-bench.XXXXXX)
 chmod 755 "$work"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
@@ -45,6 +82,7 @@ cleanup() {
   [ -n "$svc_pid" ] && kill "$svc_pid" 2>/dev/null && wait "$svc_pid" 2>/dev/null
   as_pg "$bin/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$work"
+  cleanup_cgroup
 }
 trap cleanup EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT
@@ -58,11 +96,6 @@ unix_socket_directories = '$work'
 max_connections = 300
 shared_buffers = '512MB'
 EOF
-# Started directly, not by `pg_ctl` (which calls setsid): PostgreSQL stays in this script's
-# session, with the service, wrk and pgbench. With scheduler autogroups (Debian's default) each
-# session shares the cores as one entity; in a session of its own, PostgreSQL's backends waited
-# hundreds of milliseconds for their group's turn when something else took CPU (a `dd` during a
-# run; docs/benchmarks.md). Rare stalls remain even so.
 as_pg "$bin/postgres" -D "$work/data" >"$work/pg.log" 2>&1 &
 until as_pg "$bin/pg_isready" -q -h "$work" -p "$PGPORT"; do sleep 0.1; done
 as_pg "$bin/createdb" -h "$work" -p "$PGPORT" -U postgres buyerpath
@@ -312,10 +345,11 @@ scenario() { # name lua sql|- [connections] [pgbench variable] [pgbench protocol
   [ "$conns" -lt 2 ] && threads=1
   wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency -s "$work/$lua" "http://127.0.0.1:$PORT" \
     -- "$work/tokens" "$ACCOUNTS" "$OPPS_SMALL" >"$work/$name.wrk" 2>&1
-  local rps p50 p99 errs tps="—" ratio="—"
+  local rps p50 p99 max errs tps="—" ratio="—"
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
   p50=$(awk '$1 == "50%" {print $2}' "$work/$name.wrk")
   p99=$(awk '$1 == "99%" {print $2}' "$work/$name.wrk")
+  max=$(awk '$1 == "Latency" {print $4; exit}' "$work/$name.wrk")
   errs=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$work/$name.wrk")
   if [ "$sql" != - ]; then
     local define=()
@@ -327,8 +361,8 @@ scenario() { # name lua sql|- [connections] [pgbench variable] [pgbench protocol
     tps=$(python3 -c "print(round($tps))")
   fi
   rps=$(python3 -c "print(round($rps))")
-  results+=("| $name | $conns | $rps | $p50 | $p99 | $errs | $(($(peak_rss_kib) / 1024)) MiB | $tps | $ratio |")
-  echo "   $rps rps (p50 $p50, p99 $p99, errors $errs); pgbench $tps tps; ratio $ratio"
+  results+=("| $name | $conns | $rps | $p50 | $p99 | $max | $errs | $(($(peak_rss_kib) / 1024)) MiB | $tps | $ratio |")
+  echo "   $rps rps (p50 $p50, p99 $p99, max $max, errors $errs); pgbench $tps tps; ratio $ratio"
 }
 scenario get_account get_account.lua get_account.sql
 scenario list_accounts list_accounts.lua list_accounts.sql
@@ -344,8 +378,8 @@ machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpui
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with local changes')"
 table="Run of $(date -u +%Y-%m-%dT%H:%MZ) of commit $commit on $machine; $ACCOUNTS accounts over $TENANTS tenants; $CONNS connections (the service's database pool: ${POOL:-10}), ${DURATION} s per scenario; start-up to ready: ${ready_ms} ms.
 
-| scenario | connections | rps | p50 | p99 | errors | peak RSS | pgbench tps (same SQL) | ratio |
-|---|---|---|---|---|---|---|---|---|"
+| scenario | connections | rps | p50 | p99 | max | errors | peak RSS | pgbench tps (same SQL) | ratio |
+|---|---|---|---|---|---|---|---|---|---|"
 for r in "${results[@]}"; do table="$table
 $r"; done
 echo
