@@ -10,6 +10,7 @@
 #
 #   SCALE=1      the full data set: 1,000,000 accounts over 1,000 tenants (0.1 for a quick run)
 #   DURATION=20  seconds per scenario
+#   WARMUP=2     seconds of unmeasured load before each scenario
 #   CONNS=16     connections (wrk and pgbench alike)
 #   WRITE_DOCS=1 write the table into docs/benchmarks.md
 #   POOL=10      the service's BUYERPATH_DB_POOL_SIZE (its default)
@@ -17,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-1}
 DURATION=${DURATION:-20}
+WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-16}
 WRITE_DOCS=${WRITE_DOCS:-1}
 ACCOUNTS=$(python3 -c "print(int(1000000 * $SCALE))")
@@ -343,6 +345,10 @@ scenario() { # name lua sql|- [connections] [pgbench variable] [pgbench protocol
   echo "== $name"
   local threads=2
   [ "$conns" -lt 2 ] && threads=1
+  # A warm-up first, not measured: the service opens its pool's connections on demand, and
+  # pgbench's figures leave out its connection time too.
+  wrk -t"$threads" -c"$conns" -d"${WARMUP}s" -s "$work/$lua" "http://127.0.0.1:$PORT" \
+    -- "$work/tokens" "$ACCOUNTS" "$OPPS_SMALL" >/dev/null 2>&1
   wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency -s "$work/$lua" "http://127.0.0.1:$PORT" \
     -- "$work/tokens" "$ACCOUNTS" "$OPPS_SMALL" >"$work/$name.wrk" 2>&1
   local rps p50 p99 max errs tps="—" ratio="—"
@@ -376,7 +382,7 @@ scenario mixed_90_10 mixed.lua -
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r), PostgreSQL $("$bin/postgres" --version | awk '{print $3}')"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with local changes')"
-table="Run of $(date -u +%Y-%m-%dT%H:%MZ) of commit $commit on $machine; $ACCOUNTS accounts over $TENANTS tenants; $CONNS connections (the service's database pool: ${POOL:-10}), ${DURATION} s per scenario; start-up to ready: ${ready_ms} ms.
+table="Run of $(date -u +%Y-%m-%dT%H:%MZ) of commit $commit on $machine; $ACCOUNTS accounts over $TENANTS tenants; $CONNS connections (the service's database pool: ${POOL:-10}), ${DURATION} s per scenario after ${WARMUP} s of warm-up; start-up to ready: ${ready_ms} ms.
 
 | scenario | connections | rps | p50 | p99 | max | errors | peak RSS | pgbench tps (same SQL) | ratio |
 |---|---|---|---|---|---|---|---|---|---|"
