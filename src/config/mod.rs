@@ -77,6 +77,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpRange>,
     /// `BUYERPATH_METRICS_BIND`: when set, `/metrics` is served only on this address.
     pub metrics_bind: Option<String>,
+    /// `BUYERPATH_SLOW_REQUEST_MS`: requests taking at least this long are logged at `warn`.
+    pub slow_request: Duration,
 }
 
 /// How log lines are written.
@@ -174,6 +176,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_bind", &self.metrics_bind)
+            .field("slow_request", &self.slow_request)
             .finish()
     }
 }
@@ -407,6 +410,13 @@ impl Config {
             10_000_000,
         )? as u32;
         let log_format = log_format_from(get("BUYERPATH_LOG_FORMAT").as_deref())?;
+        let slow_request = Duration::from_millis(parse_num(
+            &get,
+            "BUYERPATH_SLOW_REQUEST_MS",
+            1000,
+            0,
+            3_600_000,
+        )?);
         let metrics_bind = get("BUYERPATH_METRICS_BIND");
         if let Some(b) = &metrics_bind {
             if b.parse::<std::net::SocketAddr>().is_err() && !b.contains(':') {
@@ -477,6 +487,7 @@ impl Config {
             rate_limit_tenant_per_minute,
             log_format,
             trusted_proxies,
+            slow_request,
             metrics_bind,
         })
     }

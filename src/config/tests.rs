@@ -18,6 +18,19 @@ fn defaults_use_embedded_database_and_data_dir_secret() {
     assert_eq!(c.db_statement_timeout, Duration::from_secs(5));
     assert!(c.migrate_on_start);
     assert!(c.cors_origins.is_empty());
+    assert_eq!(c.slow_request, Duration::from_secs(1));
+}
+
+#[test]
+fn slow_request_threshold_is_milliseconds_and_zero_logs_every_request() {
+    let c = cfg(&[("BUYERPATH_SLOW_REQUEST_MS", "0")]).unwrap();
+    assert_eq!(c.slow_request, Duration::ZERO);
+    let c = cfg(&[("BUYERPATH_SLOW_REQUEST_MS", "250")]).unwrap();
+    assert_eq!(c.slow_request, Duration::from_millis(250));
+    for bad in ["-1", "1.5", "slow", "3600001"] {
+        let e = cfg(&[("BUYERPATH_SLOW_REQUEST_MS", bad)]).err().unwrap();
+        assert_eq!(e.var, "BUYERPATH_SLOW_REQUEST_MS", "{bad}");
+    }
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! One log line per request (target `buyerpath::access`) with structured fields: request id,
-//! tenant, method, route template, status, latency, client address and the W3C trace id.
+//! tenant, method, route template, status, latency, client address and the W3C trace id; and
+//! the same fields at `warn` (target `buyerpath::slow`) for a request slower than
+//! `BUYERPATH_SLOW_REQUEST_MS`.
 //! The client is the socket's peer, unless that peer is a trusted proxy
 //! (`BUYERPATH_TRUSTED_PROXIES`): then it is the nearest address in `X-Forwarded-For` that is
 //! not itself a trusted proxy.
@@ -62,63 +64,106 @@ pub fn client_addr(
 }
 
 /// Middleware (use with `actix_web::middleware::from_fn`).
+///
+/// Writes the access line (target `buyerpath::access`, `info`) and, for a request that took at
+/// least `BUYERPATH_SLOW_REQUEST_MS`, the same fields at `warn` (target `buyerpath::slow`), so
+/// slow requests show under `RUST_LOG=warn` too. Nothing is gathered or formatted when neither
+/// line is written.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    // Nothing is gathered or formatted when the line would not be written (RUST_LOG=warn).
-    if !log::log_enabled!(target: "buyerpath::access", log::Level::Info) {
-        return next.call(req).await;
-    }
     let started = Instant::now();
-    let method = req.method().to_string();
-    let state = req.app_data::<web::Data<AppState>>();
-    let trusted = state.map_or(&[][..], |s| s.config.trusted_proxies.as_slice());
-    let client = client_addr(
-        req.peer_addr().map(|a| a.ip()),
-        req.headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok()),
-        trusted,
-    )
-    .map(|ip| ip.to_string())
-    .unwrap_or_default();
-    let trace = req
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(trace_id)
-        .unwrap_or("")
-        .to_string();
     let res = next.call(req).await?;
-    let req = res.request();
-    let route = req.match_pattern().unwrap_or_else(|| "UNKNOWN".to_string());
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let tenant = req
-        .extensions()
-        .get::<Principal>()
-        .map(|p| p.tenant.to_string())
-        .unwrap_or_default();
-    let status = res.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let latency = format!("{latency_ms:.3}");
-    log::info!(
-        target: "buyerpath::access",
-        request_id = request_id.as_str(),
-        tenant = tenant.as_str(),
-        method = method.as_str(),
-        route = route.as_str(),
-        status = status,
-        latency_ms = latency.as_str(),
-        client = client.as_str(),
-        trace_id = trace.as_str();
-        "{client} \"{method} {route}\" {status} {latency}ms"
-    );
+    let elapsed = started.elapsed();
+    let access = log::log_enabled!(target: "buyerpath::access", log::Level::Info);
+    let state = res.request().app_data::<web::Data<AppState>>();
+    let slow = state.is_some_and(|s| elapsed >= s.config.slow_request)
+        && log::log_enabled!(target: "buyerpath::slow", log::Level::Warn);
+    if !access && !slow {
+        return Ok(res);
+    }
+    let trusted = state.map_or(&[][..], |s| s.config.trusted_proxies.as_slice());
+    let line = Line::of(&res, elapsed, trusted);
+    if access {
+        line.write("buyerpath::access", log::Level::Info, "");
+    }
+    if slow {
+        line.write("buyerpath::slow", log::Level::Warn, "slow request: ");
+    }
     Ok(res)
+}
+
+/// The fields of one request's log line.
+struct Line {
+    request_id: String,
+    tenant: String,
+    method: String,
+    route: String,
+    status: u16,
+    latency: String,
+    client: String,
+    trace: String,
+}
+
+impl Line {
+    fn of<B>(res: &ServiceResponse<B>, elapsed: std::time::Duration, trusted: &[IpRange]) -> Line {
+        let req = res.request();
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        Line {
+            request_id: req
+                .extensions()
+                .get::<RequestId>()
+                .map(|r| r.0.clone())
+                .unwrap_or_default(),
+            tenant: req
+                .extensions()
+                .get::<Principal>()
+                .map(|p| p.tenant.to_string())
+                .unwrap_or_default(),
+            method: req.method().to_string(),
+            route: req.match_pattern().unwrap_or_else(|| "UNKNOWN".to_string()),
+            status: res.status().as_u16(),
+            latency: format!("{:.3}", elapsed.as_secs_f64() * 1000.0),
+            client: client_addr(
+                req.peer_addr().map(|a| a.ip()),
+                header("x-forwarded-for"),
+                trusted,
+            )
+            .map(|ip| ip.to_string())
+            .unwrap_or_default(),
+            trace: header("traceparent")
+                .and_then(trace_id)
+                .unwrap_or("")
+                .to_string(),
+        }
+    }
+
+    fn write(&self, target: &str, level: log::Level, prefix: &str) {
+        let Line {
+            request_id,
+            tenant,
+            method,
+            route,
+            status,
+            latency,
+            client,
+            trace,
+        } = self;
+        log::log!(
+            target: target,
+            level,
+            request_id = request_id.as_str(),
+            tenant = tenant.as_str(),
+            method = method.as_str(),
+            route = route.as_str(),
+            status = *status,
+            latency_ms = latency.as_str(),
+            client = client.as_str(),
+            trace_id = trace.as_str();
+            "{prefix}{client} \"{method} {route}\" {status} {latency}ms"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use crate::common::{TestApp, SECRET};
 
-async fn run_and_log(trusted: Option<&str>, token: &str) -> Vec<serde_json::Value> {
+/// Runs the service with JSON logs and `env`, makes one request, and returns the log lines.
+async fn run_and_log(env: &[(&str, &str)], token: &str) -> Vec<serde_json::Value> {
     let port = crate::common::free_port();
     let log = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_buyerpath"));
     cmd.arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
         .env("BUYERPATH_LOG_FORMAT", "json")
         .env("DATABASE_URL", crate::common::database_url())
         .env("BUYERPATH_JWT_SECRET", SECRET)
@@ -21,9 +21,7 @@ async fn run_and_log(trusted: Option<&str>, token: &str) -> Vec<serde_json::Valu
         .env("BUYERPATH_BIND", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(log.reopen().unwrap());
-    if let Some(t) = trusted {
-        cmd.env("BUYERPATH_TRUSTED_PROXIES", t);
-    }
+    cmd.envs(env.iter().copied());
     let child = cmd.spawn().unwrap();
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
@@ -61,7 +59,14 @@ async fn run_and_log(trusted: Option<&str>, token: &str) -> Vec<serde_json::Valu
 async fn json_logs_carry_the_request_fields_and_trusted_proxies_decide_the_client() {
     let app = TestApp::spawn().await;
     let token = app.admin();
-    let lines = run_and_log(Some("127.0.0.1"), &token).await;
+    let lines = run_and_log(
+        &[
+            ("RUST_LOG", "info"),
+            ("BUYERPATH_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+        &token,
+    )
+    .await;
     assert!(lines.iter().all(|l| l["time"].is_string()
         && l["level"].is_string()
         && l["target"].is_string()
@@ -87,12 +92,57 @@ async fn json_logs_carry_the_request_fields_and_trusted_proxies_decide_the_clien
     );
 
     // Without trusted proxies X-Forwarded-For is not believed.
-    let lines = run_and_log(None, &token).await;
+    let lines = run_and_log(&[("RUST_LOG", "info")], &token).await;
     let access = lines
         .iter()
         .find(|l| l["request_id"] == "req-log-1")
         .unwrap();
     assert_eq!(access["client"], "127.0.0.1");
+}
+
+#[actix_web::test]
+async fn slow_requests_are_logged_at_warn_when_the_access_log_is_off() {
+    let app = TestApp::spawn().await;
+    let token = app.admin();
+    // A threshold of 0 makes every request slow.
+    let lines = run_and_log(
+        &[("RUST_LOG", "warn"), ("BUYERPATH_SLOW_REQUEST_MS", "0")],
+        &token,
+    )
+    .await;
+    assert!(
+        lines.iter().all(|l| l["target"] != "buyerpath::access"),
+        "the access log is off at warn"
+    );
+    let slow = lines
+        .iter()
+        .find(|l| l["request_id"] == "req-log-1")
+        .expect("a slow-request line for the request");
+    assert_eq!(slow["target"], "buyerpath::slow");
+    assert_eq!(slow["level"], "WARN");
+    assert_eq!(slow["route"], "/v1/accounts");
+    assert_eq!(slow["status"], 200);
+    assert_eq!(slow["tenant"], app.tenant.to_string());
+    assert_eq!(slow["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert!(slow["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("slow request: 127.0.0.1 \"GET /v1/accounts\" 200 "));
+
+    // Under the threshold (and by default, 1 s) nothing is written for it.
+    for env in [
+        &[
+            ("RUST_LOG", "warn"),
+            ("BUYERPATH_SLOW_REQUEST_MS", "600000"),
+        ][..],
+        &[("RUST_LOG", "warn")][..],
+    ] {
+        let lines = run_and_log(env, &token).await;
+        assert!(
+            lines.iter().all(|l| l["request_id"] != "req-log-1"),
+            "{env:?}: {lines:?}"
+        );
+    }
 }
 
 #[actix_web::test]
