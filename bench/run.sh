@@ -4,8 +4,9 @@
 # Starts its own PostgreSQL (this machine's binaries, TCP on loopback), loads a realistic data
 # set, runs the release binary against it, and for each scenario drives the service with wrk
 # for a fixed time and, in the same run, pgbench with the endpoint's own SQL (prepared, over
-# TCP, the same connection count). Prints one table — rps, p50, p99, maximum, errors, the service's peak
-# RSS and the ratio to pgbench — and writes it into docs/benchmarks.md with the machine.
+# TCP, the same connection count). Prints one table — rps, p50, p99, maximum, requests over
+# 100 ms, errors, the service's peak RSS and the ratio to pgbench — and writes it into
+# docs/benchmarks.md with the machine.
 # These machines are noisy: only the ratios measured side by side mean anything.
 #
 #   SCALE=1      the full data set: 1,000,000 accounts over 1,000 tenants (0.1 for a quick run)
@@ -99,7 +100,11 @@ max_connections = 300
 shared_buffers = '512MB'
 EOF
 as_pg "$bin/postgres" -D "$work/data" >"$work/pg.log" 2>&1 &
-until as_pg "$bin/pg_isready" -q -h "$work" -p "$PGPORT"; do sleep 0.1; done
+pg_pid=$!
+until as_pg "$bin/pg_isready" -q -h "$work" -p "$PGPORT"; do
+  kill -0 "$pg_pid" 2>/dev/null || { echo "bench: PostgreSQL did not start:" >&2; tail -3 "$work/pg.log" >&2; exit 1; }
+  sleep 0.1
+done
 as_pg "$bin/createdb" -h "$work" -p "$PGPORT" -U postgres buyerpath
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/buyerpath?sslmode=disable"
 PSQL=("$bin/psql" -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d buyerpath -v ON_ERROR_STOP=1)
@@ -168,7 +173,10 @@ echo "== service"
 # connection) cost POST stage assessment about 5 % of its rate and a fifth of its p99 here
 # (16 backends competing for 2 cores, more waits on the same opportunities' locks).
 started_ns=$(date +%s%N)
+# Requests over 100 ms are logged (BUYERPATH_SLOW_REQUEST_MS): the table counts them per
+# scenario, and the log ($work/serve.log with BENCH_KEEP=1) says when each happened.
 RUST_LOG=warn BUYERPATH_BIND="127.0.0.1:$PORT" BUYERPATH_DB_POOL_SIZE="${POOL:-10}" \
+  BUYERPATH_SLOW_REQUEST_MS=100 \
   BUYERPATH_RATE_LIMIT_USER_PER_MINUTE=0 BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE=0 \
   BUYERPATH_WEBHOOK_WORKER=false BUYERPATH_MIGRATE_ON_START=false \
   $BP serve >"$work/serve.log" 2>&1 &
@@ -349,8 +357,11 @@ scenario() { # name lua sql|- [connections] [pgbench variable] [pgbench protocol
   # pgbench's figures leave out its connection time too.
   wrk -t"$threads" -c"$conns" -d"${WARMUP}s" -s "$work/$lua" "http://127.0.0.1:$PORT" \
     -- "$work/tokens" "$ACCOUNTS" "$OPPS_SMALL" >/dev/null 2>&1
+  local slow_before slow
+  slow_before=$(grep -c "slow request:" "$work/serve.log" || true)
   wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency -s "$work/$lua" "http://127.0.0.1:$PORT" \
     -- "$work/tokens" "$ACCOUNTS" "$OPPS_SMALL" >"$work/$name.wrk" 2>&1
+  slow=$(($(grep -c "slow request:" "$work/serve.log" || true) - slow_before))
   local rps p50 p99 max errs tps="—" ratio="—"
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
   p50=$(awk '$1 == "50%" {print $2}' "$work/$name.wrk")
@@ -367,8 +378,8 @@ scenario() { # name lua sql|- [connections] [pgbench variable] [pgbench protocol
     tps=$(python3 -c "print(round($tps))")
   fi
   rps=$(python3 -c "print(round($rps))")
-  results+=("| $name | $conns | $rps | $p50 | $p99 | $max | $errs | $(($(peak_rss_kib) / 1024)) MiB | $tps | $ratio |")
-  echo "   $rps rps (p50 $p50, p99 $p99, max $max, errors $errs); pgbench $tps tps; ratio $ratio"
+  results+=("| $name | $conns | $rps | $p50 | $p99 | $max | $slow | $errs | $(($(peak_rss_kib) / 1024)) MiB | $tps | $ratio |")
+  echo "   $rps rps (p50 $p50, p99 $p99, max $max, $slow over 100 ms, errors $errs); pgbench $tps tps; ratio $ratio"
 }
 scenario get_account get_account.lua get_account.sql
 scenario list_accounts list_accounts.lua list_accounts.sql
@@ -384,8 +395,8 @@ machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpui
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with local changes')"
 table="Run of $(date -u +%Y-%m-%dT%H:%MZ) of commit $commit on $machine; $ACCOUNTS accounts over $TENANTS tenants; $CONNS connections (the service's database pool: ${POOL:-10}), ${DURATION} s per scenario after ${WARMUP} s of warm-up; start-up to ready: ${ready_ms} ms.
 
-| scenario | connections | rps | p50 | p99 | max | errors | peak RSS | pgbench tps (same SQL) | ratio |
-|---|---|---|---|---|---|---|---|---|---|"
+| scenario | connections | rps | p50 | p99 | max | over 100 ms | errors | peak RSS | pgbench tps (same SQL) | ratio |
+|---|---|---|---|---|---|---|---|---|---|---|"
 for r in "${results[@]}"; do table="$table
 $r"; done
 echo
