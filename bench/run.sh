@@ -65,7 +65,10 @@ if [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo 0)" = 1
     cpu_root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
   fi
   if [ "$cpu_cg" = / ] || [ -z "$cpu_cg" ]; then
+    # (On cgroup v2 the new group has the CPU controller only if the root hands it down.)
     if [ -n "${cpu_root:-}" ] && mkdir "$cpu_root/buyerpath-bench-$$" 2>/dev/null \
+      && { [ ! -f "$cpu_root/buyerpath-bench-$$/cgroup.controllers" ] \
+        || grep -qw cpu "$cpu_root/buyerpath-bench-$$/cgroup.controllers"; } \
       && echo $$ >"$cpu_root/buyerpath-bench-$$/cgroup.procs" 2>/dev/null; then
       cgroup="$cpu_root/buyerpath-bench-$$"
       echo "== scheduling: in the CPU cgroup $cgroup (autogroups do not apply there)"
