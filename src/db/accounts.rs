@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::ids::TenantId;
 
 use crate::db::schema::accounts;
@@ -69,14 +70,48 @@ pub struct AccountFilter {
     pub include_archived: bool,
 }
 
-crate::db::versioned_table!(accounts, Account, AccountChanges);
+#[diesel::dsl::auto_type]
+fn by_id(tenant: TenantId, id: Uuid) -> _ {
+    let tenant: Uuid = tenant.get();
+    accounts::table
+        .filter(accounts::tenant_id.eq(tenant))
+        .filter(accounts::id.eq(id))
+}
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: NewAccount) -> QueryResult<Account> {
-    diesel::insert_into(accounts::table)
-        .values(new)
-        .returning(Account::as_returning())
-        .get_result(conn)
-        .await
+#[diesel::dsl::auto_type]
+fn bump() -> _ {
+    (
+        accounts::version.eq(accounts::version + 1_i32),
+        accounts::updated_at.eq(diesel::dsl::now),
+    )
+}
+
+#[diesel::dsl::auto_type]
+fn archived_at(at: Option<DateTime<Utc>>) -> _ {
+    accounts::archived_at.eq(at)
+}
+
+impl VersionedTable for Account {
+    type Table = accounts::table;
+    type Key = Uuid;
+    type ByKey = by_id;
+    type Bump = bump;
+
+    fn by_key(tenant: TenantId, id: Uuid) -> by_id {
+        by_id(tenant, id)
+    }
+
+    fn bump() -> bump {
+        bump()
+    }
+}
+
+impl ArchivableTable for Account {
+    type SetArchived = archived_at;
+
+    fn set_archived_at(at: Option<DateTime<Utc>>) -> archived_at {
+        archived_at(at)
+    }
 }
 
 /// One page in id order (ids are time-ordered), or in `(updated_at, id)` order when syncing;
@@ -93,7 +128,8 @@ pub async fn list(
         .select(Account::as_select())
         .limit(limit)
         .into_boxed();
-    let mut query = crate::db::keyset!(query, accounts, keyset);
+    let mut query =
+        crate::db::keyset::oldest_first(query, accounts::updated_at, accounts::id, keyset);
     if !keyset.with_archived(filter.include_archived) {
         query = query.filter(accounts::archived_at.is_null());
     }

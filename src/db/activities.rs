@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::activities as a;
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::ids::TenantId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -77,18 +78,48 @@ pub struct ActivityFilter {
     pub include_archived: bool,
 }
 
-crate::db::versioned_table!(a, Activity, ActivityContent);
+#[diesel::dsl::auto_type]
+fn by_id(tenant: TenantId, id: Uuid) -> _ {
+    let tenant: Uuid = tenant.get();
+    a::table
+        .filter(a::tenant_id.eq(tenant))
+        .filter(a::id.eq(id))
+}
 
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    new: NewActivity,
-    content: ActivityContent,
-) -> QueryResult<Activity> {
-    diesel::insert_into(a::table)
-        .values((new, content))
-        .returning(Activity::as_returning())
-        .get_result(conn)
-        .await
+#[diesel::dsl::auto_type]
+fn bump() -> _ {
+    (
+        a::version.eq(a::version + 1_i32),
+        a::updated_at.eq(diesel::dsl::now),
+    )
+}
+
+#[diesel::dsl::auto_type]
+fn archived_at(at: Option<DateTime<Utc>>) -> _ {
+    a::archived_at.eq(at)
+}
+
+impl VersionedTable for Activity {
+    type Table = a::table;
+    type Key = Uuid;
+    type ByKey = by_id;
+    type Bump = bump;
+
+    fn by_key(tenant: TenantId, id: Uuid) -> by_id {
+        by_id(tenant, id)
+    }
+
+    fn bump() -> bump {
+        bump()
+    }
+}
+
+impl ArchivableTable for Activity {
+    type SetArchived = archived_at;
+
+    fn set_archived_at(at: Option<DateTime<Utc>>) -> archived_at {
+        archived_at(at)
+    }
 }
 
 /// The account's activities, newest `occurred_at` first, after the `(occurred_at, id)` cursor.
@@ -124,7 +155,7 @@ pub async fn list(
     if let Some(to) = filter.to {
         q = q.filter(a::occurred_at.lt(to));
     }
-    crate::db::newest_first!(q, a, occurred_at, keyset)
+    crate::db::keyset::newest_first(q, a::occurred_at, a::updated_at, a::id, keyset)
         .load(conn)
         .await
 }

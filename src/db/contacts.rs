@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::ids::TenantId;
 
 use crate::db::schema::contacts;
@@ -78,28 +79,6 @@ fn scoped(tenant: TenantId, account: Uuid) -> contacts::BoxedQuery<'static, dies
         .into_boxed()
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: NewContact) -> QueryResult<Contact> {
-    diesel::insert_into(contacts::table)
-        .values(new)
-        .returning(Contact::as_returning())
-        .get_result(conn)
-        .await
-}
-
-pub async fn find(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    account: Uuid,
-    id: Uuid,
-) -> QueryResult<Option<Contact>> {
-    scoped(tenant, account)
-        .filter(contacts::id.eq(id))
-        .select(Contact::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -111,7 +90,8 @@ pub async fn list(
     let query = scoped(tenant, account)
         .select(Contact::as_select())
         .limit(limit);
-    let mut query = crate::db::keyset!(query, contacts, keyset);
+    let mut query =
+        crate::db::keyset::oldest_first(query, contacts::updated_at, contacts::id, keyset);
     if !keyset.with_archived(include_archived) {
         query = query.filter(contacts::archived_at.is_null());
     }
@@ -188,49 +168,48 @@ pub async fn edges(
         .await
 }
 
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    account: Uuid,
-    id: Uuid,
-    changes: ContactChanges,
-) -> QueryResult<Contact> {
-    diesel::update(
-        contacts::table
-            .filter(contacts::tenant_id.eq(tenant.get()))
-            .filter(contacts::account_id.eq(account))
-            .filter(contacts::id.eq(id)),
-    )
-    .set((
-        changes,
-        contacts::version.eq(contacts::version + 1),
-        contacts::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(Contact::as_returning())
-    .get_result(conn)
-    .await
+#[diesel::dsl::auto_type]
+fn by_id(tenant: TenantId, account: Uuid, id: Uuid) -> _ {
+    let tenant: Uuid = tenant.get();
+    contacts::table
+        .filter(contacts::tenant_id.eq(tenant))
+        .filter(contacts::account_id.eq(account))
+        .filter(contacts::id.eq(id))
 }
 
-pub async fn set_archived(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    account: Uuid,
-    id: Uuid,
-    archived: bool,
-) -> QueryResult<Contact> {
-    let archived_at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(
-        contacts::table
-            .filter(contacts::tenant_id.eq(tenant.get()))
-            .filter(contacts::account_id.eq(account))
-            .filter(contacts::id.eq(id)),
-    )
-    .set((
-        contacts::archived_at.eq(archived_at),
-        contacts::version.eq(contacts::version + 1),
+#[diesel::dsl::auto_type]
+fn bump() -> _ {
+    (
+        contacts::version.eq(contacts::version + 1_i32),
         contacts::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(Contact::as_returning())
-    .get_result(conn)
-    .await
+    )
+}
+
+#[diesel::dsl::auto_type]
+fn archived_at(at: Option<DateTime<Utc>>) -> _ {
+    contacts::archived_at.eq(at)
+}
+
+/// A contact is named by its account and its id.
+impl VersionedTable for Contact {
+    type Table = contacts::table;
+    type Key = (Uuid, Uuid);
+    type ByKey = by_id;
+    type Bump = bump;
+
+    fn by_key(tenant: TenantId, (account, id): (Uuid, Uuid)) -> by_id {
+        by_id(tenant, account, id)
+    }
+
+    fn bump() -> bump {
+        bump()
+    }
+}
+
+impl ArchivableTable for Contact {
+    type SetArchived = archived_at;
+
+    fn set_archived_at(at: Option<DateTime<Utc>>) -> archived_at {
+        archived_at(at)
+    }
 }

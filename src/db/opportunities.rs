@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::ids::TenantId;
 use crate::domain::opportunity::StageCode;
 
@@ -78,14 +79,48 @@ pub struct OpportunityFilter {
     pub include_archived: bool,
 }
 
-crate::db::versioned_table!(o, Opportunity, OpportunityChanges);
+#[diesel::dsl::auto_type]
+fn by_id(tenant: TenantId, id: Uuid) -> _ {
+    let tenant: Uuid = tenant.get();
+    o::table
+        .filter(o::tenant_id.eq(tenant))
+        .filter(o::id.eq(id))
+}
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: NewOpportunity) -> QueryResult<Opportunity> {
-    diesel::insert_into(o::table)
-        .values(new)
-        .returning(Opportunity::as_returning())
-        .get_result(conn)
-        .await
+#[diesel::dsl::auto_type]
+fn bump() -> _ {
+    (
+        o::version.eq(o::version + 1_i32),
+        o::updated_at.eq(diesel::dsl::now),
+    )
+}
+
+#[diesel::dsl::auto_type]
+fn archived_at(at: Option<DateTime<Utc>>) -> _ {
+    o::archived_at.eq(at)
+}
+
+impl VersionedTable for Opportunity {
+    type Table = o::table;
+    type Key = Uuid;
+    type ByKey = by_id;
+    type Bump = bump;
+
+    fn by_key(tenant: TenantId, id: Uuid) -> by_id {
+        by_id(tenant, id)
+    }
+
+    fn bump() -> bump {
+        bump()
+    }
+}
+
+impl ArchivableTable for Opportunity {
+    type SetArchived = archived_at;
+
+    fn set_archived_at(at: Option<DateTime<Utc>>) -> archived_at {
+        archived_at(at)
+    }
 }
 
 pub async fn list(
@@ -100,7 +135,7 @@ pub async fn list(
         .select(Opportunity::as_select())
         .limit(limit)
         .into_boxed();
-    let mut q = crate::db::keyset!(q, o, keyset);
+    let mut q = crate::db::keyset::oldest_first(q, o::updated_at, o::id, keyset);
     if !keyset.with_archived(filter.include_archived) {
         q = q.filter(o::archived_at.is_null());
     }
@@ -218,24 +253,15 @@ pub async fn stage_history(
     keyset: &crate::db::Keyset<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<StageChangeRow>> {
-    let mut q = sh::table
+    let q = sh::table
         .filter(sh::tenant_id.eq(tenant.get()))
         .filter(sh::opportunity_id.eq(opportunity))
         .limit(limit)
         .select(StageChangeRow::as_select())
         .into_boxed();
-    match keyset {
-        crate::db::Keyset::After(after) => {
-            q = q.order(sh::id.asc());
-            if let Some(after) = after {
-                q = q.filter(sh::id.gt(*after));
-            }
-        }
-        crate::db::Keyset::Changed { since, after } => {
-            q = crate::db::changed_since!(q, sh, changed_at, since, after);
-        }
-    }
-    q.load(conn).await
+    crate::db::keyset::oldest_first(q, sh::changed_at, sh::id, keyset)
+        .load(conn)
+        .await
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -302,25 +328,16 @@ pub async fn list_assessments(
     keyset: &crate::db::Keyset<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Assessment>> {
-    let mut q = sa::table
+    let q = sa::table
         .filter(sa::tenant_id.eq(tenant.get()))
         .filter(sa::opportunity_id.eq(opportunity))
         .limit(limit)
         .select(Assessment::as_select())
         .into_boxed();
-    match keyset {
-        // Newest first: "after" in this order is an older id.
-        crate::db::Keyset::After(before) => {
-            q = q.order(sa::id.desc());
-            if let Some(before) = before {
-                q = q.filter(sa::id.lt(*before));
-            }
-        }
-        crate::db::Keyset::Changed { since, after } => {
-            q = crate::db::changed_since!(q, sa, created_at, since, after);
-        }
-    }
-    q.load(conn).await
+    // Newest first: "after" in this order is an older id.
+    crate::db::keyset::newest_id_first(q, sa::created_at, sa::id, keyset)
+        .load(conn)
+        .await
 }
 
 /// One row of the pipeline aggregate: a stage and a currency.

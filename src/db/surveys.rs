@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::ids::TenantId;
 
 use crate::db::schema::{
@@ -74,17 +75,48 @@ pub struct NewInventoryItem {
     pub notes: Option<String>,
 }
 
-crate::db::versioned_table!(sr, SurveyRecord, SurveyRecordChanges);
+#[diesel::dsl::auto_type]
+fn by_id(tenant: TenantId, id: Uuid) -> _ {
+    let tenant: Uuid = tenant.get();
+    sr::table
+        .filter(sr::tenant_id.eq(tenant))
+        .filter(sr::id.eq(id))
+}
 
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    new: NewSurveyRecord,
-) -> QueryResult<SurveyRecord> {
-    diesel::insert_into(sr::table)
-        .values(new)
-        .returning(SurveyRecord::as_returning())
-        .get_result(conn)
-        .await
+#[diesel::dsl::auto_type]
+fn bump() -> _ {
+    (
+        sr::version.eq(sr::version + 1_i32),
+        sr::updated_at.eq(diesel::dsl::now),
+    )
+}
+
+#[diesel::dsl::auto_type]
+fn archived_at(at: Option<DateTime<Utc>>) -> _ {
+    sr::archived_at.eq(at)
+}
+
+impl VersionedTable for SurveyRecord {
+    type Table = sr::table;
+    type Key = Uuid;
+    type ByKey = by_id;
+    type Bump = bump;
+
+    fn by_key(tenant: TenantId, id: Uuid) -> by_id {
+        by_id(tenant, id)
+    }
+
+    fn bump() -> bump {
+        bump()
+    }
+}
+
+impl ArchivableTable for SurveyRecord {
+    type SetArchived = archived_at;
+
+    fn set_archived_at(at: Option<DateTime<Utc>>) -> archived_at {
+        archived_at(at)
+    }
 }
 
 /// Newest first by `surveyed_at` (then id), after the cursor `(surveyed_at micros, id)`.
@@ -105,7 +137,7 @@ pub async fn list(
     if !keyset.with_archived(include_archived) {
         q = q.filter(sr::archived_at.is_null());
     }
-    crate::db::newest_first!(q, sr, surveyed_at, keyset)
+    crate::db::keyset::newest_first(q, sr::surveyed_at, sr::updated_at, sr::id, keyset)
         .load(conn)
         .await
 }

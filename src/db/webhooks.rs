@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
+use crate::db::table::VersionedTable;
 use crate::domain::ids::TenantId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -74,41 +75,35 @@ pub struct EndpointChanges {
     pub previous_secret_expires_at: Option<Option<DateTime<Utc>>>,
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: NewEndpoint) -> QueryResult<Endpoint> {
-    diesel::insert_into(webhook_endpoints::table)
-        .values(new)
-        .returning(Endpoint::as_returning())
-        .get_result(conn)
-        .await
+#[diesel::dsl::auto_type]
+fn by_id(tenant: TenantId, id: Uuid) -> _ {
+    let tenant: Uuid = tenant.get();
+    webhook_endpoints::table
+        .filter(webhook_endpoints::tenant_id.eq(tenant))
+        .filter(webhook_endpoints::id.eq(id))
 }
 
-pub async fn find(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Option<Endpoint>> {
-    webhook_endpoints::table
-        .filter(webhook_endpoints::tenant_id.eq(tenant.get()))
-        .filter(webhook_endpoints::id.eq(id))
-        .select(Endpoint::as_select())
-        .first(conn)
-        .await
-        .optional()
+#[diesel::dsl::auto_type]
+fn bump() -> _ {
+    (
+        webhook_endpoints::version.eq(webhook_endpoints::version + 1_i32),
+        webhook_endpoints::updated_at.eq(diesel::dsl::now),
+    )
 }
 
-pub async fn find_for_update(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Option<Endpoint>> {
-    webhook_endpoints::table
-        .filter(webhook_endpoints::tenant_id.eq(tenant.get()))
-        .filter(webhook_endpoints::id.eq(id))
-        .select(Endpoint::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
+impl VersionedTable for Endpoint {
+    type Table = webhook_endpoints::table;
+    type Key = Uuid;
+    type ByKey = by_id;
+    type Bump = bump;
+
+    fn by_key(tenant: TenantId, id: Uuid) -> by_id {
+        by_id(tenant, id)
+    }
+
+    fn bump() -> bump {
+        bump()
+    }
 }
 
 /// In id order after `after`; with `since`, in `(updated_at, id)` order instead.
@@ -123,29 +118,13 @@ pub async fn list(
         .select(Endpoint::as_select())
         .limit(limit)
         .into_boxed();
-    crate::db::keyset!(q, webhook_endpoints, keyset)
-        .load(conn)
-        .await
-}
-
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-    changes: EndpointChanges,
-) -> QueryResult<Endpoint> {
-    diesel::update(
-        webhook_endpoints::table
-            .filter(webhook_endpoints::tenant_id.eq(tenant.get()))
-            .filter(webhook_endpoints::id.eq(id)),
+    crate::db::keyset::oldest_first(
+        q,
+        webhook_endpoints::updated_at,
+        webhook_endpoints::id,
+        keyset,
     )
-    .set((
-        changes,
-        webhook_endpoints::version.eq(webhook_endpoints::version + 1),
-        webhook_endpoints::updated_at.eq(diesel::dsl::now),
-    ))
-    .returning(Endpoint::as_returning())
-    .get_result(conn)
+    .load(conn)
     .await
 }
 

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::validate::Checker;
@@ -95,7 +96,7 @@ impl Archivable for Account {
     const NAME: &'static str = "account";
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
-        Ok(q::find_for_update(conn, tenant, id)
+        Ok(Account::find_for_update(conn, tenant, id)
             .await?
             .map(|a| Guarded {
                 owner: a.owner.clone(),
@@ -106,13 +107,13 @@ impl Archivable for Account {
 
     archive::row_state!();
 
-    async fn set_archived(
+    async fn store_archived(
         conn: &mut Conn,
         tenant: TenantId,
         id: Uuid,
         archived: bool,
     ) -> ApiResult<Self> {
-        Ok(q::set_archived(conn, tenant, id, archived).await?)
+        Ok(<Account as ArchivableTable>::set_archived(conn, tenant, id, archived).await?)
     }
 }
 
@@ -137,7 +138,7 @@ pub(crate) async fn lock_writable_in(
 
 /// The account, or 404.
 pub(crate) async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Account> {
-    q::find(conn, tenant, id)
+    Account::find(conn, tenant, id)
         .await?
         .ok_or_else(|| not_found("account"))
 }
@@ -180,7 +181,7 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
         created_by: who.sub.clone(),
     };
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let row = q::insert(conn, new).await?;
+        let row = Account::insert(conn, new).await?;
         events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
         Ok(row)
     })
@@ -259,7 +260,7 @@ pub async fn update(
         if let Some(owner) = &changes.owner {
             forbid_other_owner(who, owner, &current.owner, "reassign owners")?;
         }
-        let row = q::update(conn, who.tenant, id, changes).await?;
+        let row = Account::update(conn, who.tenant, id, changes).await?;
         let fields = changed!(current, row;
             name => "name", industry => "industry", region => "region",
             size_band => "size_band", website => "website", tags => "tags",

@@ -13,7 +13,9 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::activities::{self as q, Activity, ActivityContent, ActivityFilter, NewActivity};
 use crate::db::documents::activity::{read_findings, write_findings, Findings};
-use crate::db::{opportunities as opp_q, surveys as survey_q};
+use crate::db::opportunities::Opportunity;
+use crate::db::surveys::SurveyRecord;
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
 use crate::domain::event::Lifecycle;
@@ -21,7 +23,7 @@ use crate::domain::ids::TenantId;
 use crate::domain::playbook::{Kind, Playbook};
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
-use crate::service::archive::{self, Archivable};
+use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events::{self, changed};
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
@@ -104,7 +106,18 @@ impl Archivable for Activity {
     type Key = Uuid;
     const NAME: &'static str = "activity";
 
-    archive::account_row!(q);
+    async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
+        archive::lock_under_account(conn, tenant, id, |r: &Self| r.account_id).await
+    }
+
+    async fn store_archived(
+        conn: &mut Conn,
+        tenant: TenantId,
+        id: Uuid,
+        archived: bool,
+    ) -> ApiResult<Self> {
+        Ok(<Self as ArchivableTable>::set_archived(conn, tenant, id, archived).await?)
+    }
 
     archive::row_state!();
 }
@@ -237,7 +250,7 @@ async fn check_references(
         }
     }
     if let Some(o) = content.opportunity_id {
-        match opp_q::find(conn, tenant, o).await? {
+        match Opportunity::find(conn, tenant, o).await? {
             Some(opp) if opp.account_id == account => {
                 if new && opp.archived_at.is_some() {
                     return Err(ApiError::Conflict(
@@ -252,7 +265,7 @@ async fn check_references(
         }
     }
     if let Some(s) = content.survey_record_id {
-        match survey_q::find(conn, tenant, s).await? {
+        match SurveyRecord::find(conn, tenant, s).await? {
             Some(r) if r.account_id == account => {}
             _ => errors.push(Violation::new(
                 "survey_record_id",
@@ -285,7 +298,7 @@ pub async fn create(
                 account_id,
                 created_by: who.sub.clone(),
             };
-            let row = q::insert(conn, new, content).await?;
+            let row = Activity::insert(conn, (new, content)).await?;
             events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
             Ok(row)
         })
@@ -318,7 +331,7 @@ pub async fn list(
 }
 
 pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<ActivityView> {
-    let row = q::find(conn, who.tenant, id)
+    let row = Activity::find(conn, who.tenant, id)
         .await?
         .ok_or_else(|| not_found("activity"))?;
     view(row)
@@ -374,7 +387,7 @@ pub async fn update(
             let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
             let content = prepare(input, who, &playbook)?;
             check_references(conn, who.tenant, account_id, &content, false).await?;
-            let row = q::update(conn, who.tenant, id, content).await?;
+            let row = Activity::update(conn, who.tenant, id, content).await?;
             let mut fields = changed!(current, row;
                 opportunity_id => "opportunity_id", kind => "kind", occurred_at => "occurred_at",
                 duration_minutes => "duration_minutes", subject => "subject", notes => "notes",

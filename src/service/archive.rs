@@ -8,7 +8,12 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
+use diesel_async::methods::LoadQuery;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use crate::db::accounts::Account;
+use crate::db::table::{SelectRow, VersionedTable};
 
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
@@ -50,7 +55,7 @@ pub trait Archivable: Published + Sized + Send {
     fn version(&self) -> i32;
 
     /// Sets or clears `archived_at`, bumping the version.
-    fn set_archived(
+    fn store_archived(
         conn: &mut Conn,
         tenant: TenantId,
         key: Self::Key,
@@ -71,10 +76,10 @@ pub trait Archivable: Published + Sized + Send {
 /// first, so a row read after it is current) and gives who owns it and whether it is archived.
 pub(crate) async fn account_guard(
     conn: &mut Conn,
-    tenant: crate::domain::ids::TenantId,
-    account_id: uuid::Uuid,
+    tenant: TenantId,
+    account_id: Uuid,
 ) -> ApiResult<(String, Parent)> {
-    let account = crate::db::accounts::find_for_update(conn, tenant, account_id)
+    let account = Account::find_for_update(conn, tenant, account_id)
         .await?
         .ok_or_else(|| not_found("account"))?;
     let parent = Parent {
@@ -161,7 +166,7 @@ pub async fn set_archived<R: Archivable>(
         if current.archived_at().is_some() == archived {
             return Ok(current);
         }
-        let row = R::set_archived(conn, who.tenant, key, archived).await?;
+        let row = R::store_archived(conn, who.tenant, key, archived).await?;
         row.after_change(conn, who.tenant).await?;
         let what = if archived {
             Lifecycle::Archived
@@ -188,40 +193,29 @@ macro_rules! row_state {
 }
 pub(crate) use row_state;
 
-/// `lock` and `set_archived` of a row that belongs to an account and is written under the
-/// account's lock (`account_guard`); `$q` is the row's query module (with `find` and
-/// `set_archived` from `db::versioned_table!`).
-macro_rules! account_row {
-    ($q:ident) => {
-        async fn lock(
-            conn: &mut $crate::service::Conn,
-            tenant: $crate::domain::ids::TenantId,
-            id: uuid::Uuid,
-        ) -> $crate::error::ApiResult<Option<$crate::service::archive::Guarded<Self>>> {
-            let Some(row) = $q::find(conn, tenant, id).await? else {
-                return Ok(None);
-            };
-            let (owner, parent) =
-                $crate::service::archive::account_guard(conn, tenant, row.account_id).await?;
-            // Read again under the account's lock: the version checked is the current one.
-            let row = $q::find(conn, tenant, id)
-                .await?
-                .ok_or_else(|| $crate::service::not_found(Self::NAME))?;
-            Ok(Some($crate::service::archive::Guarded {
-                row,
-                owner,
-                parent: Some(parent),
-            }))
-        }
-
-        async fn set_archived(
-            conn: &mut $crate::service::Conn,
-            tenant: $crate::domain::ids::TenantId,
-            id: uuid::Uuid,
-            archived: bool,
-        ) -> $crate::error::ApiResult<Self> {
-            Ok($q::set_archived(conn, tenant, id, archived).await?)
-        }
+/// `Archivable::lock` of a row that belongs to an account and is written under the account's
+/// lock (`account_guard`): read, lock its account, read again (the version checked is then the
+/// current one).
+pub(crate) async fn lock_under_account<R>(
+    conn: &mut Conn,
+    tenant: TenantId,
+    id: Uuid,
+    account_of: fn(&R) -> Uuid,
+) -> ApiResult<Option<Guarded<R>>>
+where
+    R: Archivable + VersionedTable<Key = Uuid>,
+    for<'a> SelectRow<R>: LoadQuery<'static, &'a AsyncPgConnection, R> + Send,
+{
+    let Some(row) = R::find(conn, tenant, id).await? else {
+        return Ok(None);
     };
+    let (owner, parent) = account_guard(conn, tenant, account_of(&row)).await?;
+    let row = R::find(conn, tenant, id)
+        .await?
+        .ok_or_else(|| not_found(R::NAME))?;
+    Ok(Some(Guarded {
+        row,
+        owner,
+        parent: Some(parent),
+    }))
 }
-pub(crate) use account_row;

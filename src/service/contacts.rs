@@ -9,9 +9,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db::accounts::Account;
 use crate::db::activities::{self as activity_q, ContactActivity};
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
-use crate::db::{self, accounts as account_q, AccountKey};
+use crate::db::table::{ArchivableTable, VersionedTable};
+use crate::db::{self, AccountKey};
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::org_chart::{
@@ -139,10 +141,10 @@ impl Archivable for Contact {
         (account_id, contact_id): (Uuid, Uuid),
     ) -> ApiResult<Option<Guarded<Self>>> {
         // The account row is the lock that serialises writers of its org chart.
-        let Some(account) = account_q::find_for_update(conn, tenant, account_id).await? else {
+        let Some(account) = Account::find_for_update(conn, tenant, account_id).await? else {
             return Ok(None);
         };
-        Ok(q::find(conn, tenant, account_id, contact_id)
+        Ok(Contact::find(conn, tenant, (account_id, contact_id))
             .await?
             .map(|row| Guarded {
                 row,
@@ -156,13 +158,19 @@ impl Archivable for Contact {
 
     archive::row_state!();
 
-    async fn set_archived(
+    async fn store_archived(
         conn: &mut Conn,
         tenant: TenantId,
         (account_id, contact_id): (Uuid, Uuid),
         archived: bool,
     ) -> ApiResult<Self> {
-        Ok(q::set_archived(conn, tenant, account_id, contact_id, archived).await?)
+        Ok(<Self as ArchivableTable>::set_archived(
+            conn,
+            tenant,
+            (account_id, contact_id),
+            archived,
+        )
+        .await?)
     }
 }
 
@@ -180,7 +188,7 @@ async fn check_reports_to(
             "a contact cannot report to itself",
         ));
     }
-    let target = q::find(conn, tenant, account, manager).await?;
+    let target = Contact::find(conn, tenant, (account, manager)).await?;
     match target {
         None => Err(ApiError::validation(
             "reports_to",
@@ -250,7 +258,7 @@ pub async fn create(
             if let Some(m) = new.reports_to {
                 check_reports_to(conn, who.tenant, account_id, None, m).await?;
             }
-            let row = q::insert(conn, new).await?;
+            let row = Contact::insert(conn, new).await?;
             events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
             Ok(row)
         })
@@ -285,7 +293,7 @@ pub async fn get(
     account_id: Uuid,
     id: Uuid,
 ) -> ApiResult<ContactView> {
-    let row = q::find(conn, who.tenant, account_id, id)
+    let row = Contact::find(conn, who.tenant, (account_id, id))
         .await?
         .ok_or_else(|| crate::service::not_found("contact"))?;
     one_in(conn, who.tenant, row).await
@@ -355,7 +363,7 @@ pub async fn update(
                     check_reports_to(conn, who.tenant, account_id, Some(contact_id), m).await?;
                 }
             }
-            let row = q::update(conn, who.tenant, account_id, contact_id, ch).await?;
+            let row = Contact::update(conn, who.tenant, (account_id, contact_id), ch).await?;
             let fields = changed!(current, row;
                 name => "name", title => "title", department => "department",
                 methodology_role => "methodology_role", reports_to => "reports_to",
@@ -509,7 +517,7 @@ pub async fn org_chart(
     // Three reads sent at once (pipelined on the one connection).
     let conn: &Conn = conn;
     let (account, rows, settings_row) = futures_util::try_join!(
-        account_q::find(conn, who.tenant, account_id).err_into::<ApiError>(),
+        Account::find(conn, who.tenant, account_id).err_into::<ApiError>(),
         people_reads(conn, who.tenant, AccountKey::Id(account_id)),
         crate::db::surveys::settings(conn, who.tenant).err_into(),
     )?;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::db::events as ev;
 use crate::db::idempotency;
+use crate::db::table::VersionedTable;
 use crate::db::webhooks::{self as q, Attempt, Delivery, Endpoint, EndpointChanges, NewDelivery};
 use crate::domain::event::matches;
 use crate::domain::ids::TenantId;
@@ -118,7 +119,7 @@ pub async fn record(conn: &mut Conn, c: &Claimed, r: AttemptResult) -> ApiResult
     let outcome = wh::outcome(r.status);
     let tenant = TenantId::new(c.delivery.tenant_id);
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let Some(endpoint) = q::find_for_update(conn, tenant, c.endpoint.id).await? else {
+        let Some(endpoint) = Endpoint::find_for_update(conn, tenant, c.endpoint.id).await? else {
             // Deleted meanwhile: its deliveries went with it.
             return Ok("failed");
         };
@@ -191,7 +192,7 @@ pub async fn record(conn: &mut Conn, c: &Claimed, r: AttemptResult) -> ApiResult
             q::fail_pending_of(conn, tenant, endpoint.id).await?;
         }
         if ch.enabled.is_some() || ch.failing_since.is_some() {
-            q::update(conn, tenant, endpoint.id, ch).await?;
+            Endpoint::update(conn, tenant, endpoint.id, ch).await?;
         }
         Ok(status)
     })

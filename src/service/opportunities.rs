@@ -14,6 +14,7 @@ use crate::db::documents;
 use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
 };
+use crate::db::table::VersionedTable;
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
@@ -120,7 +121,7 @@ pub struct OpportunityView {
 events::published!(Opportunity, Opportunity, "id" => id, "account_id" => account_id);
 
 pub(crate) async fn find_in(conn: &Conn, tenant: TenantId, id: Uuid) -> ApiResult<Opportunity> {
-    q::find(conn, tenant, id)
+    Opportunity::find(conn, tenant, id)
         .await?
         .ok_or_else(|| not_found("opportunity"))
 }
@@ -304,7 +305,7 @@ pub async fn create(
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
             accounts::lock_writable_in(conn, who, account_id).await?;
-            let row = q::insert(conn, new).await?;
+            let row = Opportunity::insert(conn, new).await?;
             events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
             Ok(row)
         })
@@ -489,7 +490,7 @@ pub async fn update(
             }
             resolve(&current, &mut p)?;
             let changes = std::mem::take(&mut p.ch);
-            let mut updated = q::update(conn, who.tenant, id, changes).await?;
+            let mut updated = Opportunity::update(conn, who.tenant, id, changes).await?;
             let fields = changed!(current, updated;
                 name => "name", description => "description",
                 amount_minor => "estimated_amount", currency => "currency",

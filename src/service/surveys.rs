@@ -11,11 +11,12 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::documents;
-use crate::db::opportunities as opp_q;
+use crate::db::opportunities::Opportunity;
 use crate::db::surveys::{
     self as q, InventoryFilter, InventoryHit, NewInventoryItem, NewSurveyRecord, SurveyRecord,
     SurveyRecordChanges,
 };
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::built_in;
@@ -24,7 +25,7 @@ use crate::domain::survey::{
 };
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
-use crate::service::archive::{self, Archivable};
+use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events::{self, changed};
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, Conn, Keyset, Precondition, Principal};
@@ -95,7 +96,18 @@ impl Archivable for SurveyRecord {
     type Key = Uuid;
     const NAME: &'static str = "survey record";
 
-    archive::account_row!(q);
+    async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
+        archive::lock_under_account(conn, tenant, id, |r: &Self| r.account_id).await
+    }
+
+    async fn store_archived(
+        conn: &mut Conn,
+        tenant: TenantId,
+        id: Uuid,
+        archived: bool,
+    ) -> ApiResult<Self> {
+        Ok(<Self as ArchivableTable>::set_archived(conn, tenant, id, archived).await?)
+    }
 
     archive::row_state!();
 
@@ -170,7 +182,7 @@ async fn check_references(
         }
     }
     if let Some(o) = p.opportunity_id {
-        match opp_q::find(conn, tenant, o).await? {
+        match Opportunity::find(conn, tenant, o).await? {
             Some(opp) if opp.account_id == account => {}
             _ => errors.push(Violation::new(
                 "opportunity_id",
@@ -236,7 +248,7 @@ pub async fn create(
             accounts::lock_writable_in(conn, who, account_id).await?;
             check_references(conn, who.tenant, account_id, &p).await?;
             let id = Uuid::now_v7();
-            let row = q::insert(
+            let row = SurveyRecord::insert(
                 conn,
                 NewSurveyRecord {
                     id,
@@ -285,7 +297,7 @@ pub async fn list(
 }
 
 async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<SurveyRecord> {
-    q::find(conn, tenant, id)
+    SurveyRecord::find(conn, tenant, id)
         .await?
         .ok_or_else(|| not_found("survey record"))
 }
@@ -326,7 +338,7 @@ pub async fn update(
             let input: SurveyInput = decode(doc)?;
             let p = prepare(input, who)?;
             check_references(conn, who.tenant, current.account_id, &p).await?;
-            let row = q::update(
+            let row = SurveyRecord::update(
                 conn,
                 who.tenant,
                 id,
@@ -377,7 +389,7 @@ pub async fn diff(
     base: Uuid,
 ) -> ApiResult<Vec<SectionDiff>> {
     let this = find_in(conn, who.tenant, id).await?;
-    let base = match q::find(conn, who.tenant, base).await? {
+    let base = match SurveyRecord::find(conn, who.tenant, base).await? {
         Some(b) if b.account_id == this.account_id => b,
         _ => {
             return Err(ApiError::validation(

@@ -8,6 +8,7 @@ use serde_json::Map;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db::table::VersionedTable;
 use crate::db::webhooks::{
     self as q, Attempt, Delivery, Endpoint, EndpointChanges, NewDelivery, NewEndpoint,
 };
@@ -138,7 +139,7 @@ pub async fn create(
     let event_types = check_types(&mut c, &b.event_types);
     let description = c.optional_text("description", b.description.as_deref(), 500);
     c.finish()?;
-    Ok(q::insert(
+    Ok(Endpoint::insert(
         conn,
         NewEndpoint {
             id: Uuid::now_v7(),
@@ -166,7 +167,7 @@ pub async fn list(
 
 pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Endpoint> {
     require_admin(who)?;
-    q::find(conn, who.tenant, id)
+    Endpoint::find(conn, who.tenant, id)
         .await?
         .ok_or_else(|| not_found("webhook endpoint"))
 }
@@ -177,7 +178,7 @@ async fn lock(
     id: Uuid,
     pre: &Precondition,
 ) -> ApiResult<Endpoint> {
-    let e = q::find_for_update(conn, who.tenant, id)
+    let e = Endpoint::find_for_update(conn, who.tenant, id)
         .await?
         .ok_or_else(|| not_found("webhook endpoint"))?;
     pre.check(e.version)?;
@@ -224,7 +225,7 @@ pub async fn update(
     c.finish()?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         lock(conn, who, id, pre).await?;
-        Ok(q::update(conn, who.tenant, id, ch).await?)
+        Ok(Endpoint::update(conn, who.tenant, id, ch).await?)
     })
     .await
 }
@@ -258,7 +259,7 @@ pub async fn rotate_secret(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiRes
             previous_secret_expires_at: Some(Some(until)),
             ..Default::default()
         };
-        Ok(q::update(conn, who.tenant, id, ch).await?)
+        Ok(Endpoint::update(conn, who.tenant, id, ch).await?)
     })
     .await
 }

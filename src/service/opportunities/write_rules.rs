@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use crate::db::opportunities::{self as q, Opportunity};
+use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::db::{accounts as account_q, AccountKey};
 use crate::domain::ids::TenantId;
 use crate::error::ApiResult;
@@ -16,18 +17,24 @@ impl Archivable for Opportunity {
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         let conn: &Conn = conn;
-        guarded_by(conn, tenant, id, q::find_for_update(conn, tenant, id)).await
+        guarded_by(
+            conn,
+            tenant,
+            id,
+            Opportunity::find_for_update(conn, tenant, id),
+        )
+        .await
     }
 
     archive::row_state!();
 
-    async fn set_archived(
+    async fn store_archived(
         conn: &mut Conn,
         tenant: TenantId,
         id: Uuid,
         archived: bool,
     ) -> ApiResult<Self> {
-        Ok(q::set_archived(conn, tenant, id, archived).await?)
+        Ok(<Self as ArchivableTable>::set_archived(conn, tenant, id, archived).await?)
     }
 }
 
