@@ -8,79 +8,28 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::with_etag;
-use crate::db::accounts::Account;
-use crate::domain::SizeBand;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;
-use crate::service::accounts::{self as svc, CreateAccount, ListAccounts, PatchAccount};
+use crate::service::accounts::{
+    self as svc, AccountView, CreateAccount, ListAccounts, PatchAccount,
+};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
-/// A customer account.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccountDto {
-    #[schema(read_only)]
-    pub id: Uuid,
-    #[schema(example = "华东电力设计院")]
-    pub name: String,
-    pub industry: Option<String>,
-    pub region: Option<String>,
-    pub size_band: Option<SizeBand>,
-    pub website: Option<String>,
-    pub tags: Vec<String>,
-    pub notes: Option<String>,
-    /// `sub` of the user who owns the account.
-    pub owner: String,
-    #[schema(read_only)]
-    pub created_by: String,
-    #[schema(read_only)]
-    pub created_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub updated_at: DateTime<Utc>,
-    /// Set when the account is archived (deleted); archived accounts are read-only.
-    #[schema(read_only)]
-    pub archived_at: Option<DateTime<Utc>>,
-    /// Incremented by every change; the ETag is this number in quotes.
-    #[schema(read_only)]
-    pub version: i32,
-}
-
-impl AccountDto {
-    fn from_row(a: Account) -> ApiResult<AccountDto> {
-        let size_band = svc::size_band_of(&a)?;
-        Ok(AccountDto {
-            id: a.id,
-            name: a.name,
-            industry: a.industry,
-            region: a.region,
-            size_band,
-            website: a.website,
-            tags: a.tags.into_iter().flatten().collect(),
-            notes: a.notes,
-            owner: a.owner,
-            created_by: a.created_by,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-            archived_at: a.archived_at,
-            version: a.version,
-        })
-    }
-}
-
-fn ok(account: Account) -> ApiResult<HttpResponse> {
+fn ok(account: AccountView) -> HttpResponse {
     respond(HttpResponse::Ok(), account)
 }
 
-fn respond(builder: actix_web::HttpResponseBuilder, account: Account) -> ApiResult<HttpResponse> {
+fn respond(builder: actix_web::HttpResponseBuilder, account: AccountView) -> HttpResponse {
     let version = account.version;
-    Ok(with_etag(builder, version, &AccountDto::from_row(account)?))
+    with_etag(builder, version, &account)
 }
 
 /// A page of accounts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountList {
-    pub items: Vec<AccountDto>,
+    pub items: Vec<AccountView>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
@@ -123,7 +72,7 @@ pub struct ListAccountsQuery {
     request_body(content = CreateAccount, content_type = "application/json"),
     security(("bearer_auth" = [])),
     responses(
-        (status = 201, description = "The account was created.", body = AccountDto,
+        (status = 201, description = "The account was created.", body = AccountView,
          headers(("Location" = String, description = "URL of the new account"),
                   ("ETag" = String, description = "Version tag for If-Match"))),
     )
@@ -138,7 +87,7 @@ pub async fn create_account(
     let account = svc::create(&mut conn, &principal, body.0).await?;
     let mut builder = HttpResponse::Created();
     builder.insert_header((header::LOCATION, format!("/v1/accounts/{}", account.id)));
-    respond(builder, account)
+    Ok(respond(builder, account))
 }
 
 /// List accounts.
@@ -176,10 +125,7 @@ pub async fn list_accounts(
     let rows = svc::list(&mut conn, &principal, filter, page.keyset(), page.fetch()).await?;
     let (rows, next_cursor) = page.finish(rows, |a| a.id, |a| (a.updated_at, a.id));
     Ok(HttpResponse::Ok().json(AccountList {
-        items: rows
-            .into_iter()
-            .map(AccountDto::from_row)
-            .collect::<ApiResult<_>>()?,
+        items: rows,
         next_cursor,
     }))
 }
@@ -191,7 +137,7 @@ pub async fn list_accounts(
     tag = "accounts",
     params(("account_id" = Uuid, Path, description = "Account id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The account.", body = AccountDto,
+    responses((status = 200, description = "The account.", body = AccountView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[get("/{account_id}")]
@@ -202,7 +148,7 @@ pub async fn get_account(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let account = svc::get(&mut conn, &principal, path.into_inner()).await?;
-    ok(account)
+    Ok(ok(account))
 }
 
 /// Update an account (JSON merge patch).
@@ -217,7 +163,7 @@ pub async fn get_account(
            ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
     request_body(content = PatchAccount, content_type = "application/merge-patch+json"),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The updated account.", body = AccountDto,
+    responses((status = 200, description = "The updated account.", body = AccountView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[patch("/{account_id}")]
@@ -230,7 +176,7 @@ pub async fn patch_account(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let account = svc::update(&mut conn, &principal, path.into_inner(), &if_match, body.0).await?;
-    ok(account)
+    Ok(ok(account))
 }
 
 /// Archive an account.
@@ -266,7 +212,7 @@ pub async fn delete_account(
     tag = "accounts",
     params(("account_id" = Uuid, Path, description = "Account id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The restored account.", body = AccountDto,
+    responses((status = 200, description = "The restored account.", body = AccountView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[post("/{account_id}/restore")]
@@ -277,5 +223,5 @@ pub async fn restore_account(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let account = svc::restore(&mut conn, &principal, path.into_inner()).await?;
-    ok(account)
+    Ok(ok(account))
 }

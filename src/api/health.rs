@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Health status.
@@ -58,22 +58,10 @@ pub async fn get_healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn get_readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
-    let applied = crate::db::applied_migrations(&mut conn)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("cannot read migrations: {e}")))?;
-    let pending: Vec<&String> = state
-        .expected_migrations
-        .iter()
-        .filter(|v| !applied.contains(v))
-        .collect();
-    if !pending.is_empty() {
-        return Err(ApiError::Unavailable(format!(
-            "{} migration(s) pending: run `buyerpath migrate`",
-            pending.len()
-        )));
-    }
+    let applied =
+        crate::service::health::migrations_applied(&mut conn, &state.expected_migrations).await?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready".into(),
-        migrations_applied: applied.len(),
+        migrations_applied: applied,
     }))
 }

@@ -8,147 +8,35 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::with_etag;
-use crate::db::webhooks::{Attempt, Endpoint};
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{PageQuery, PageRequest, SyncPage};
 use crate::service::webhooks::{
-    self as svc, CreateEndpoint, DeliveryView, PatchEndpoint, UrlPolicy,
+    self as svc, CreateEndpoint, PatchEndpoint, UrlPolicy, WebhookDeliveryView,
+    WebhookEndpointView, WebhookEndpointWithSecret,
 };
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
-/// A webhook endpoint. Its signing secret is shown only when created or rotated.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookEndpointDto {
-    #[schema(read_only)]
-    pub id: Uuid,
-    pub url: String,
-    /// Event types or patterns (`opportunity.*`, `*`).
-    pub event_types: Vec<String>,
-    pub description: Option<String>,
-    pub enabled: bool,
-    /// Why the endpoint was disabled (410 Gone, five days of failures, or by whom).
-    #[schema(read_only)]
-    pub disabled_reason: Option<String>,
-    /// Since when every attempt has failed; cleared by a success.
-    #[schema(read_only)]
-    pub failing_since: Option<DateTime<Utc>>,
-    /// Until when the previous secret also signs (24 h after a rotation).
-    #[schema(read_only)]
-    pub previous_secret_expires_at: Option<DateTime<Utc>>,
-    #[schema(read_only)]
-    pub created_by: String,
-    #[schema(read_only)]
-    pub created_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub updated_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub version: i32,
-}
-
-/// An endpoint with its signing secret: keep it, it is not shown again.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookEndpointWithSecret {
-    #[serde(flatten)]
-    pub endpoint: WebhookEndpointDto,
-    /// `whsec_` and the base64 of 32 random bytes.
-    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwJ0xvN3Y5cWs=")]
-    pub secret: String,
-}
-
-impl WebhookEndpointDto {
-    fn from_row(e: &Endpoint) -> WebhookEndpointDto {
-        WebhookEndpointDto {
-            id: e.id,
-            url: e.url.clone(),
-            event_types: e.types().map(str::to_string).collect(),
-            description: e.description.clone(),
-            enabled: e.enabled,
-            disabled_reason: e.disabled_reason.clone(),
-            failing_since: e.failing_since,
-            previous_secret_expires_at: e.previous_secret_expires_at.filter(|t| *t > Utc::now()),
-            created_by: e.created_by.clone(),
-            created_at: e.created_at,
-            updated_at: e.updated_at,
-            version: e.version,
-        }
-    }
-}
-
-fn with_secret(builder: actix_web::HttpResponseBuilder, e: Endpoint) -> HttpResponse {
-    let body = WebhookEndpointWithSecret {
-        endpoint: WebhookEndpointDto::from_row(&e),
-        secret: e.secret,
-    };
-    with_etag(builder, e.version, &body)
+fn with_secret(
+    builder: actix_web::HttpResponseBuilder,
+    e: WebhookEndpointWithSecret,
+) -> HttpResponse {
+    let version = e.endpoint.version;
+    with_etag(builder, version, &e)
 }
 
 /// A page of endpoints.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookEndpointList {
-    pub items: Vec<WebhookEndpointDto>,
+    pub items: Vec<WebhookEndpointView>,
     pub next_cursor: Option<String>,
-}
-
-/// One attempt of a delivery.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryAttemptDto {
-    pub attempted_at: DateTime<Utc>,
-    /// The receiver's status code; null when no answer came (see `error`).
-    pub response_status: Option<i32>,
-    pub duration_ms: i32,
-    /// The first 1 KiB of the response body.
-    pub response_body: Option<String>,
-    /// Why no answer came (timeout, connection refused, a private address, ...).
-    pub error: Option<String>,
-}
-
-/// The delivery of one event to one endpoint.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookDeliveryDto {
-    pub id: Uuid,
-    /// The event's id, sent as `webhook-id` on every attempt.
-    pub event_id: String,
-    pub event_type: String,
-    /// `pending` (an attempt is due or scheduled), `succeeded` or `failed`.
-    #[schema(example = "pending")]
-    pub status: String,
-    pub attempt_count: i32,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub attempts: Vec<DeliveryAttemptDto>,
-}
-
-impl WebhookDeliveryDto {
-    fn from_view(v: DeliveryView) -> WebhookDeliveryDto {
-        WebhookDeliveryDto {
-            id: v.delivery.id,
-            event_id: svc::event_public_id(&v.delivery),
-            event_type: v.delivery.event_type,
-            status: v.delivery.status,
-            attempt_count: v.delivery.attempts,
-            next_attempt_at: v.delivery.next_attempt_at,
-            created_at: v.delivery.created_at,
-            attempts: v.attempts.into_iter().map(attempt).collect(),
-        }
-    }
-}
-
-fn attempt(a: Attempt) -> DeliveryAttemptDto {
-    DeliveryAttemptDto {
-        attempted_at: a.attempted_at,
-        response_status: a.response_status,
-        duration_ms: a.duration_ms,
-        response_body: a.response_body,
-        error: a.error,
-    }
 }
 
 /// A page of deliveries, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookDeliveryList {
-    pub items: Vec<WebhookDeliveryDto>,
+    pub items: Vec<WebhookDeliveryView>,
     pub next_cursor: Option<String>,
 }
 
@@ -200,7 +88,10 @@ pub async fn create_webhook_endpoint(
     let mut conn = state.conn().await?;
     let e = svc::create(&mut conn, &principal, policy(&state), body.0).await?;
     let mut b = HttpResponse::Created();
-    b.insert_header((header::LOCATION, format!("/v1/webhook-endpoints/{}", e.id)));
+    b.insert_header((
+        header::LOCATION,
+        format!("/v1/webhook-endpoints/{}", e.endpoint.id),
+    ));
     Ok(with_secret(b, e))
 }
 
@@ -225,7 +116,7 @@ pub async fn list_webhook_endpoints(
     let rows = svc::list(&mut conn, &principal, page.keyset(), page.fetch()).await?;
     let (rows, next_cursor) = page.finish(rows, |e| e.id, |e| (e.updated_at, e.id));
     Ok(HttpResponse::Ok().json(WebhookEndpointList {
-        items: rows.iter().map(WebhookEndpointDto::from_row).collect(),
+        items: rows,
         next_cursor,
     }))
 }
@@ -237,7 +128,7 @@ pub async fn list_webhook_endpoints(
     tag = "webhooks",
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The endpoint.", body = WebhookEndpointDto,
+    responses((status = 200, description = "The endpoint.", body = WebhookEndpointView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[get("/{endpoint_id}")]
@@ -248,11 +139,7 @@ pub async fn get_webhook_endpoint(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let e = svc::get(&mut conn, &principal, path.into_inner()).await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        e.version,
-        &WebhookEndpointDto::from_row(&e),
-    ))
+    Ok(with_etag(HttpResponse::Ok(), e.version, &e))
 }
 
 /// Update a webhook endpoint (JSON merge patch).
@@ -265,7 +152,7 @@ pub async fn get_webhook_endpoint(
            ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
     request_body(content = PatchEndpoint, content_type = "application/merge-patch+json"),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The updated endpoint.", body = WebhookEndpointDto,
+    responses((status = 200, description = "The updated endpoint.", body = WebhookEndpointView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[patch("/{endpoint_id}")]
@@ -286,11 +173,7 @@ pub async fn patch_webhook_endpoint(
         body.0,
     )
     .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        e.version,
-        &WebhookEndpointDto::from_row(&e),
-    ))
+    Ok(with_etag(HttpResponse::Ok(), e.version, &e))
 }
 
 /// Delete a webhook endpoint.
@@ -346,7 +229,7 @@ pub async fn rotate_webhook_endpoint_secret(
     tag = "webhooks",
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id")),
     security(("bearer_auth" = [])),
-    responses((status = 202, description = "The queued delivery.", body = WebhookDeliveryDto))
+    responses((status = 202, description = "The queued delivery.", body = WebhookDeliveryView))
 )]
 #[post("/{endpoint_id}/test")]
 pub async fn test_webhook_endpoint(
@@ -356,7 +239,7 @@ pub async fn test_webhook_endpoint(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let d = svc::send_test(&mut conn, &principal, path.into_inner()).await?;
-    Ok(HttpResponse::Accepted().json(WebhookDeliveryDto::from_view(d)))
+    Ok(HttpResponse::Accepted().json(d))
 }
 
 /// List an endpoint's deliveries.
@@ -386,12 +269,9 @@ pub async fn list_webhook_deliveries(
         page.fetch(),
     )
     .await?;
-    let (rows, next_cursor) = page.finish(rows, |d| d.delivery.id);
+    let (rows, next_cursor) = page.finish(rows, |d| d.id);
     Ok(HttpResponse::Ok().json(WebhookDeliveryList {
-        items: rows
-            .into_iter()
-            .map(WebhookDeliveryDto::from_view)
-            .collect(),
+        items: rows.into_iter().collect(),
         next_cursor,
     }))
 }
@@ -405,7 +285,7 @@ pub async fn list_webhook_deliveries(
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id"),
            ("delivery_id" = Uuid, Path, description = "Delivery id")),
     security(("bearer_auth" = [])),
-    responses((status = 202, description = "The delivery, due now.", body = WebhookDeliveryDto))
+    responses((status = 202, description = "The delivery, due now.", body = WebhookDeliveryView))
 )]
 #[post("/{endpoint_id}/deliveries/{delivery_id}/redeliver")]
 pub async fn redeliver_webhook_delivery(
@@ -416,5 +296,5 @@ pub async fn redeliver_webhook_delivery(
     let (endpoint_id, delivery_id) = path.into_inner();
     let mut conn = state.conn().await?;
     let d = svc::redeliver(&mut conn, &principal, endpoint_id, delivery_id).await?;
-    Ok(HttpResponse::Accepted().json(WebhookDeliveryDto::from_view(d)))
+    Ok(HttpResponse::Accepted().json(d))
 }

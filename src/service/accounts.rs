@@ -1,7 +1,8 @@
 //! Accounts: create, read, list, change, archive/restore.
 
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -14,7 +15,7 @@ use crate::domain::validate::Checker;
 use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
-use crate::service::events::{self, changed};
+use crate::service::events;
 use crate::service::input::{double_option, Tag};
 use crate::service::{not_found, Conn, Keyset, Precondition, Principal};
 
@@ -117,13 +118,55 @@ impl Archivable for Account {
     }
 }
 
-/// The stored size band of an account.
-pub fn size_band_of(a: &Account) -> ApiResult<Option<SizeBand>> {
-    Ok(db::optional_code(
-        "accounts.size_band of",
-        a.id,
-        a.size_band.as_deref(),
-    )?)
+/// A customer account.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountDto)]
+pub struct AccountView {
+    #[schema(read_only)]
+    pub id: Uuid,
+    #[schema(example = "华东电力设计院")]
+    pub name: String,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub size_band: Option<SizeBand>,
+    pub website: Option<String>,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    /// `sub` of the user who owns the account.
+    pub owner: String,
+    #[schema(read_only)]
+    pub created_by: String,
+    #[schema(read_only)]
+    pub created_at: DateTime<Utc>,
+    #[schema(read_only)]
+    pub updated_at: DateTime<Utc>,
+    /// Set when the account is archived (deleted); archived accounts are read-only.
+    #[schema(read_only)]
+    pub archived_at: Option<DateTime<Utc>>,
+    /// Incremented by every change; the ETag is this number in quotes.
+    #[schema(read_only)]
+    pub version: i32,
+}
+
+/// The view of a stored account.
+fn view(a: Account) -> ApiResult<AccountView> {
+    let size_band = db::optional_code("accounts.size_band of", a.id, a.size_band.as_deref())?;
+    Ok(AccountView {
+        id: a.id,
+        name: a.name,
+        industry: a.industry,
+        region: a.region,
+        size_band,
+        website: a.website,
+        tags: a.tags.into_iter().flatten().collect(),
+        notes: a.notes,
+        owner: a.owner,
+        created_by: a.created_by,
+        created_at: a.created_at,
+        updated_at: a.updated_at,
+        archived_at: a.archived_at,
+        version: a.version,
+    })
 }
 
 /// Locks the account for a write to it or to one of its children: the caller may write it,
@@ -152,7 +195,7 @@ fn forbid_other_owner(who: &Principal, owner: &str, current: &str, what: &str) -
     Ok(())
 }
 
-pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiResult<Account> {
+pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiResult<AccountView> {
     who.require_create()?;
     let mut c = Checker::new();
     let name = c.name("name", &b.name).into_string();
@@ -183,13 +226,13 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
     conn.transaction::<_, ApiError, _>(async |conn| {
         let row = Account::insert(conn, new).await?;
         events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
-        Ok(row)
+        view(row)
     })
     .await
 }
 
-pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Account> {
-    find_in(conn, who.tenant, id).await
+pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<AccountView> {
+    view(find_in(conn, who.tenant, id).await?)
 }
 
 pub async fn list(
@@ -198,7 +241,7 @@ pub async fn list(
     f: ListAccounts,
     keyset: Keyset<Uuid>,
     limit: i64,
-) -> ApiResult<Vec<Account>> {
+) -> ApiResult<Vec<AccountView>> {
     let mut c = Checker::new();
     let filter = AccountFilter {
         q: c.optional_text("q", f.q.as_deref(), 200),
@@ -208,7 +251,8 @@ pub async fn list(
         include_archived: f.include_archived,
     };
     c.finish()?;
-    Ok(q::list(conn, who.tenant, &filter, &keyset, limit).await?)
+    let rows = q::list(conn, who.tenant, &filter, &keyset, limit).await?;
+    rows.into_iter().map(view).collect()
 }
 
 fn changes(p: &PatchAccount) -> ApiResult<AccountChanges> {
@@ -253,7 +297,7 @@ pub async fn update(
     id: Uuid,
     pre: &Precondition,
     patch: PatchAccount,
-) -> ApiResult<Account> {
+) -> ApiResult<AccountView> {
     let changes = changes(&patch)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let current = archive::lock_for_write::<Account>(conn, who, id, pre).await?;
@@ -261,12 +305,9 @@ pub async fn update(
             forbid_other_owner(who, owner, &current.owner, "reassign owners")?;
         }
         let row = Account::update(conn, who.tenant, id, changes).await?;
-        let fields = changed!(current, row;
-            name => "name", industry => "industry", region => "region",
-            size_band => "size_band", website => "website", tags => "tags",
-            notes => "notes", owner => "owner");
-        events::updated(conn, who, &row, fields).await?;
-        Ok(row)
+        let (before, after) = (view(current)?, view(row.clone())?);
+        events::updated(conn, who, &row, events::changed_fields(&before, &after)?).await?;
+        Ok(after)
     })
     .await
 }
@@ -276,10 +317,11 @@ pub async fn archive(
     who: &Principal,
     id: Uuid,
     pre: &Precondition,
-) -> ApiResult<Account> {
-    archive::set_archived::<Account>(conn, who, id, pre, true).await
+) -> ApiResult<()> {
+    archive::set_archived::<Account>(conn, who, id, pre, true).await?;
+    Ok(())
 }
 
-pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Account> {
-    archive::set_archived::<Account>(conn, who, id, &Precondition::None, false).await
+pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<AccountView> {
+    view(archive::set_archived::<Account>(conn, who, id, &Precondition::None, false).await?)
 }

@@ -2,6 +2,7 @@
 //! exactly when its change does), and `GET /v1/events` reads them back.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -156,6 +157,28 @@ macro_rules! changed {
     }};
 }
 pub(crate) use changed;
+
+/// Members of a view that every write changes or that no write of its content sets: never
+/// listed as changed fields.
+const BOOKKEEPING: &[&str] = &[
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "archived_at",
+];
+
+/// The API names of the fields that differ between two views of the same resource (its
+/// representation before and after a write), bookkeeping aside: a field added to the view is
+/// listed without anyone having to remember it.
+pub fn changed_fields<V: Serialize>(before: &V, after: &V) -> ApiResult<Vec<String>> {
+    let before = serde_json::to_value(before).map_err(ApiError::internal)?;
+    let after = serde_json::to_value(after).map_err(ApiError::internal)?;
+    let mut v = members_changed(&before, &after, "");
+    v.retain(|f| !BOOKKEEPING.contains(&f.as_str()));
+    Ok(v)
+}
 
 /// The members of two stored JSON objects that differ (`schema_version` aside), as
 /// `prefix` + member name.

@@ -12,6 +12,7 @@ pub mod assessments;
 pub mod contacts;
 pub mod delivery;
 pub mod events;
+pub mod health;
 pub mod idempotency;
 pub mod input;
 pub mod opportunities;

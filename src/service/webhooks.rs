@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::table::VersionedTable;
 use crate::db::webhooks::{
-    self as q, Attempt, Delivery, Endpoint, EndpointChanges, NewDelivery, NewEndpoint,
+    self as q, Attempt, Endpoint, EndpointChanges, NewDelivery, NewEndpoint,
 };
 use crate::db::Keyset;
 use crate::domain::event::{self, EventType, TypeFilter};
@@ -82,12 +82,10 @@ pub struct UrlPolicy {
     pub allow_private: bool,
 }
 
-/// A delivery with its attempts.
-#[derive(Debug, Clone)]
-pub struct DeliveryView {
-    pub delivery: Delivery,
-    pub attempts: Vec<Attempt>,
-}
+mod views;
+pub use views::{
+    DeliveryAttemptView, WebhookDeliveryView, WebhookEndpointView, WebhookEndpointWithSecret,
+};
 
 fn require_admin(who: &Principal) -> ApiResult<()> {
     if who.has(Role::Admin) {
@@ -132,14 +130,14 @@ pub async fn create(
     who: &Principal,
     policy: UrlPolicy,
     b: CreateEndpoint,
-) -> ApiResult<Endpoint> {
+) -> ApiResult<WebhookEndpointWithSecret> {
     require_admin(who)?;
     let mut c = Checker::new();
     let url = check_url(&mut c, &b.url, policy);
     let event_types = check_types(&mut c, &b.event_types);
     let description = c.optional_text("description", b.description.as_deref(), 500);
     c.finish()?;
-    Ok(Endpoint::insert(
+    let row = Endpoint::insert(
         conn,
         NewEndpoint {
             id: Uuid::now_v7(),
@@ -152,7 +150,8 @@ pub async fn create(
             created_by: who.sub.clone(),
         },
     )
-    .await?)
+    .await?;
+    Ok(views::with_secret(row))
 }
 
 pub async fn list(
@@ -160,12 +159,17 @@ pub async fn list(
     who: &Principal,
     keyset: Keyset<Uuid>,
     limit: i64,
-) -> ApiResult<Vec<Endpoint>> {
+) -> ApiResult<Vec<WebhookEndpointView>> {
     require_admin(who)?;
-    Ok(q::list(conn, who.tenant, &keyset, limit).await?)
+    let rows = q::list(conn, who.tenant, &keyset, limit).await?;
+    Ok(rows.iter().map(views::endpoint).collect())
 }
 
-pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Endpoint> {
+pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<WebhookEndpointView> {
+    Ok(views::endpoint(&find(conn, who, id).await?))
+}
+
+async fn find(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Endpoint> {
     require_admin(who)?;
     Endpoint::find(conn, who.tenant, id)
         .await?
@@ -192,7 +196,7 @@ pub async fn update(
     pre: &Precondition,
     policy: UrlPolicy,
     p: PatchEndpoint,
-) -> ApiResult<Endpoint> {
+) -> ApiResult<WebhookEndpointView> {
     require_admin(who)?;
     let mut c = Checker::new();
     let mut ch = EndpointChanges::default();
@@ -225,7 +229,9 @@ pub async fn update(
     c.finish()?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         lock(conn, who, id, pre).await?;
-        Ok(Endpoint::update(conn, who.tenant, id, ch).await?)
+        Ok(views::endpoint(
+            &Endpoint::update(conn, who.tenant, id, ch).await?,
+        ))
     })
     .await
 }
@@ -247,7 +253,11 @@ pub async fn delete(
 }
 
 /// A new secret; the old one keeps signing alongside it for 24 hours.
-pub async fn rotate_secret(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Endpoint> {
+pub async fn rotate_secret(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+) -> ApiResult<WebhookEndpointWithSecret> {
     require_admin(who)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let current = lock(conn, who, id, &Precondition::None).await?;
@@ -259,7 +269,9 @@ pub async fn rotate_secret(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiRes
             previous_secret_expires_at: Some(Some(until)),
             ..Default::default()
         };
-        Ok(Endpoint::update(conn, who.tenant, id, ch).await?)
+        Ok(views::with_secret(
+            Endpoint::update(conn, who.tenant, id, ch).await?,
+        ))
     })
     .await
 }
@@ -284,9 +296,12 @@ fn ensure_enabled(e: &Endpoint) -> ApiResult<()> {
 }
 
 /// Queues a `webhook.test` event for the endpoint, due now.
-pub async fn send_test(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<DeliveryView> {
-    require_admin(who)?;
-    let endpoint = get(conn, who, id).await?;
+pub async fn send_test(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+) -> ApiResult<WebhookDeliveryView> {
+    let endpoint = find(conn, who, id).await?;
     ensure_enabled(&endpoint)?;
     let event_id = Uuid::now_v7();
     let mut data = Map::new();
@@ -314,10 +329,7 @@ pub async fn send_test(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<
     let delivery = rows
         .pop()
         .ok_or_else(|| ApiError::internal("no delivery stored"))?;
-    Ok(DeliveryView {
-        delivery,
-        attempts: Vec::new(),
-    })
+    Ok(views::delivery(delivery, Vec::new()))
 }
 
 /// The endpoint's deliveries, newest first, with their attempts.
@@ -327,8 +339,8 @@ pub async fn deliveries(
     id: Uuid,
     before: Option<Uuid>,
     limit: i64,
-) -> ApiResult<Vec<DeliveryView>> {
-    get(conn, who, id).await?;
+) -> ApiResult<Vec<WebhookDeliveryView>> {
+    find(conn, who, id).await?;
     let ds = q::deliveries_of(conn, who.tenant, id, before, limit).await?;
     let ids: Vec<Uuid> = ds.iter().map(|d| d.id).collect();
     let mut attempts = q::attempts_of(conn, who.tenant, &ids).await?;
@@ -339,10 +351,7 @@ pub async fn deliveries(
                 .into_iter()
                 .partition(|a| a.delivery_id == delivery.id);
             attempts = rest;
-            DeliveryView {
-                delivery,
-                attempts: mine,
-            }
+            views::delivery(delivery, mine)
         })
         .collect())
 }
@@ -353,7 +362,7 @@ pub async fn redeliver(
     who: &Principal,
     endpoint_id: Uuid,
     delivery_id: Uuid,
-) -> ApiResult<DeliveryView> {
+) -> ApiResult<WebhookDeliveryView> {
     require_admin(who)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let endpoint = lock(conn, who, endpoint_id, &Precondition::None).await?;
@@ -363,12 +372,7 @@ pub async fn redeliver(
             .ok_or_else(|| not_found("delivery"))?;
         let delivery = q::make_due(conn, who.tenant, delivery_id).await?;
         let attempts = q::attempts_of(conn, who.tenant, &[delivery_id]).await?;
-        Ok(DeliveryView { delivery, attempts })
+        Ok(views::delivery(delivery, attempts))
     })
     .await
-}
-
-/// The public id of a delivery's event.
-pub fn event_public_id(d: &Delivery) -> String {
-    event::public_id(d.event_id)
 }
