@@ -17,77 +17,9 @@ use crate::service::activities::{self as svc, ActivityInput, ActivityView, ListA
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
-/// An activity: a visit, meeting, call, e-mail, event or document, with what it carried out and
-/// what it observed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActivityDto {
-    #[schema(read_only)]
-    pub id: Uuid,
-    #[schema(read_only)]
-    pub account_id: Uuid,
-    pub opportunity_id: Option<Uuid>,
-    pub kind: ActivityKind,
-    pub occurred_at: DateTime<Utc>,
-    pub duration_minutes: Option<i32>,
-    pub subject: String,
-    pub notes: Option<String>,
-    pub participants: Vec<Uuid>,
-    pub our_attendees: Vec<String>,
-    pub key_actions: Vec<String>,
-    pub tools: Vec<String>,
-    pub observations: Vec<Observation>,
-    pub requirements: Option<Requirements>,
-    pub outcome: Option<String>,
-    pub next_step: Option<NextStep>,
-    pub survey_record_id: Option<Uuid>,
-    #[schema(read_only)]
-    pub created_by: String,
-    #[schema(read_only)]
-    pub created_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub updated_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub archived_at: Option<DateTime<Utc>>,
-    #[schema(read_only)]
-    pub version: i32,
-}
-
-impl From<ActivityView> for ActivityDto {
-    fn from(v: ActivityView) -> Self {
-        let r = v.row;
-        ActivityDto {
-            id: r.id,
-            account_id: r.account_id,
-            opportunity_id: r.opportunity_id,
-            kind: v.kind,
-            occurred_at: r.occurred_at,
-            duration_minutes: r.duration_minutes,
-            subject: r.subject,
-            notes: r.notes,
-            participants: r.participants.into_iter().flatten().collect(),
-            our_attendees: r.our_attendees.into_iter().flatten().collect(),
-            key_actions: r.key_actions.into_iter().flatten().collect(),
-            tools: r.tools.into_iter().flatten().collect(),
-            observations: v.findings.observations,
-            requirements: v.findings.requirements,
-            outcome: r.outcome,
-            next_step: r.next_step_text.map(|text| NextStep {
-                text,
-                due_at: r.next_step_due_at,
-            }),
-            survey_record_id: r.survey_record_id,
-            created_by: r.created_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            archived_at: r.archived_at,
-            version: r.version,
-        }
-    }
-}
-
 fn respond(builder: actix_web::HttpResponseBuilder, v: ActivityView) -> HttpResponse {
-    let version = v.row.version;
-    with_etag(builder, version, &ActivityDto::from(v))
+    let version = v.version;
+    with_etag(builder, version, &v)
 }
 
 /// A JSON merge patch (RFC 7396) of an activity: absent members stay, `null` removes, objects
@@ -129,7 +61,7 @@ pub struct ActivityPatch {
 /// A page of activities.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityList {
-    pub items: Vec<ActivityDto>,
+    pub items: Vec<ActivityView>,
     pub next_cursor: Option<String>,
 }
 
@@ -172,7 +104,7 @@ pub struct ListActivitiesQuery {
     params(("account_id" = Uuid, Path, description = "Account id")),
     request_body(content = ActivityInput, content_type = "application/json"),
     security(("bearer_auth" = [])),
-    responses((status = 201, description = "The activity.", body = ActivityDto,
+    responses((status = 201, description = "The activity.", body = ActivityView,
                headers(("Location" = String, description = "URL of the activity"),
                        ("ETag" = String, description = "Version tag for If-Match"))))
 )]
@@ -186,7 +118,7 @@ pub async fn create_activity(
     let mut conn = state.conn().await?;
     let v = svc::create(&mut conn, &principal, path.into_inner(), body.0).await?;
     let mut b = HttpResponse::Created();
-    b.insert_header((header::LOCATION, format!("/v1/activities/{}", v.row.id)));
+    b.insert_header((header::LOCATION, format!("/v1/activities/{}", v.id)));
     Ok(respond(b, v))
 }
 
@@ -237,11 +169,11 @@ pub async fn list_activities(
     .await?;
     let (views, next_cursor) = page.finish(
         views,
-        |v| (v.row.occurred_at, v.row.id),
-        |v| (v.row.updated_at, v.row.id),
+        |v| (v.occurred_at, v.id),
+        |v| (v.updated_at, v.id),
     );
     Ok(HttpResponse::Ok().json(ActivityList {
-        items: views.into_iter().map(ActivityDto::from).collect(),
+        items: views,
         next_cursor,
     }))
 }
@@ -253,7 +185,7 @@ pub async fn list_activities(
     tag = "activities",
     params(("activity_id" = Uuid, Path, description = "Activity id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The activity.", body = ActivityDto,
+    responses((status = 200, description = "The activity.", body = ActivityView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[get("/{activity_id}")]
@@ -279,7 +211,7 @@ pub async fn get_activity(
     request_body(content = ActivityPatch, content_type = "application/merge-patch+json",
                  description = "A merge patch of the activity; every member is optional."),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The updated activity.", body = ActivityDto,
+    responses((status = 200, description = "The updated activity.", body = ActivityView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[patch("/{activity_id}")]
@@ -325,7 +257,7 @@ pub async fn delete_activity(
     tag = "activities",
     params(("activity_id" = Uuid, Path, description = "Activity id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The restored activity.", body = ActivityDto,
+    responses((status = 200, description = "The restored activity.", body = ActivityView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[post("/{activity_id}/restore")]

@@ -8,83 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::with_computed_etag;
-use crate::domain::org_chart::{
-    Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Relationship,
-};
+use crate::domain::org_chart::{Coverage, OrgNode};
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;
 use crate::service::contacts::{self as svc, ContactView, CreateContact, PatchContact};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
-
-/// A person at the customer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ContactDto {
-    #[schema(read_only)]
-    pub id: Uuid,
-    #[schema(read_only)]
-    pub account_id: Uuid,
-    #[schema(example = "王建国")]
-    pub name: String,
-    #[schema(example = "信息中心主任")]
-    pub title: Option<String>,
-    pub department: Department,
-    /// Role in the IT department as the methodology names it (S1.A03), if any.
-    pub methodology_role: Option<MethodologyRole>,
-    /// The contact this one reports to (same account).
-    pub reports_to: Option<Uuid>,
-    pub attitude: Attitude,
-    pub relationship: Relationship,
-    pub influence: Option<Influence>,
-    pub key_person: bool,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub notes: Option<String>,
-    #[schema(read_only)]
-    pub created_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub updated_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub archived_at: Option<DateTime<Utc>>,
-    #[schema(read_only)]
-    pub version: i32,
-    /// When the contact last took part in an (active) activity.
-    #[schema(read_only)]
-    pub last_contacted_at: Option<DateTime<Utc>>,
-    /// How many (active) activities the contact took part in.
-    #[schema(read_only)]
-    pub activity_count: i64,
-}
-
-impl ContactDto {
-    fn from_view(v: ContactView) -> ApiResult<ContactDto> {
-        let c = v.contact;
-        let p = svc::person_of(&c)?;
-        Ok(ContactDto {
-            id: c.id,
-            account_id: c.account_id,
-            name: c.name,
-            title: c.title,
-            department: p.department,
-            methodology_role: p.methodology_role,
-            reports_to: c.reports_to,
-            attitude: p.attitude,
-            relationship: p.relationship,
-            influence: p.influence,
-            key_person: c.key_person,
-            phone: c.phone,
-            email: c.email,
-            notes: c.notes,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            archived_at: c.archived_at,
-            version: c.version,
-            last_contacted_at: v.last_contacted_at,
-            activity_count: v.activity_count,
-        })
-    }
-}
 
 fn ok(contact: ContactView) -> ApiResult<HttpResponse> {
     respond(HttpResponse::Ok(), contact)
@@ -94,15 +24,15 @@ fn respond(
     builder: actix_web::HttpResponseBuilder,
     contact: ContactView,
 ) -> ApiResult<HttpResponse> {
-    let version = contact.contact.version;
+    let version = contact.version;
     // `last_contacted_at` and `activity_count` come from activities, not the contact's version.
-    with_computed_etag(builder, version, &ContactDto::from_view(contact)?)
+    with_computed_etag(builder, version, &contact)
 }
 
 /// A page of contacts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactList {
-    pub items: Vec<ContactDto>,
+    pub items: Vec<ContactView>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
@@ -145,7 +75,7 @@ pub struct OrgChart {
     params(("account_id" = Uuid, Path, description = "Account id")),
     request_body(content = CreateContact, content_type = "application/json"),
     security(("bearer_auth" = [])),
-    responses((status = 201, description = "The contact was created.", body = ContactDto,
+    responses((status = 201, description = "The contact was created.", body = ContactView,
                headers(("Location" = String, description = "URL of the new contact"),
                         ("ETag" = String, description = "Version tag for If-Match"))))
 )]
@@ -162,7 +92,7 @@ pub async fn create_contact(
     let mut builder = HttpResponse::Created();
     builder.insert_header((
         header::LOCATION,
-        format!("/v1/accounts/{account_id}/contacts/{}", contact.contact.id),
+        format!("/v1/accounts/{account_id}/contacts/{}", contact.id),
     ));
     respond(builder, contact)
 }
@@ -201,16 +131,9 @@ pub async fn list_contacts(
         page.fetch(),
     )
     .await?;
-    let (rows, next_cursor) = page.finish(
-        rows,
-        |c| c.contact.id,
-        |c| (c.contact.updated_at, c.contact.id),
-    );
+    let (rows, next_cursor) = page.finish(rows, |c| c.id, |c| (c.updated_at, c.id));
     Ok(HttpResponse::Ok().json(ContactList {
-        items: rows
-            .into_iter()
-            .map(ContactDto::from_view)
-            .collect::<ApiResult<_>>()?,
+        items: rows,
         next_cursor,
     }))
 }
@@ -223,7 +146,7 @@ pub async fn list_contacts(
     params(("account_id" = Uuid, Path, description = "Account id"),
            ("contact_id" = Uuid, Path, description = "Contact id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The contact.", body = ContactDto,
+    responses((status = 200, description = "The contact.", body = ContactView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[get("/{account_id}/contacts/{contact_id}")]
@@ -249,7 +172,7 @@ pub async fn get_contact(
            ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
     request_body(content = PatchContact, content_type = "application/merge-patch+json"),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The updated contact.", body = ContactDto,
+    responses((status = 200, description = "The updated contact.", body = ContactView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[patch("/{account_id}/contacts/{contact_id}")]
@@ -304,7 +227,7 @@ pub async fn delete_contact(
     params(("account_id" = Uuid, Path, description = "Account id"),
            ("contact_id" = Uuid, Path, description = "Contact id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The restored contact.", body = ContactDto,
+    responses((status = 200, description = "The restored contact.", body = ContactView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[post("/{account_id}/contacts/{contact_id}/restore")]

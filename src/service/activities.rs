@@ -24,7 +24,7 @@ use crate::domain::playbook::{Kind, Playbook};
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
-use crate::service::events::{self, changed};
+use crate::service::events;
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
 
@@ -82,21 +82,72 @@ pub struct ListActivities {
     pub include_archived: bool,
 }
 
-/// A stored activity, decoded.
-#[derive(Debug)]
+/// An activity: a visit, meeting, call, e-mail, event or document, with what it carried out and
+/// what it observed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ActivityDto)]
 pub struct ActivityView {
-    pub row: Activity,
+    #[schema(read_only)]
+    pub id: Uuid,
+    #[schema(read_only)]
+    pub account_id: Uuid,
+    pub opportunity_id: Option<Uuid>,
     pub kind: ActivityKind,
-    pub findings: Findings,
+    pub occurred_at: DateTime<Utc>,
+    pub duration_minutes: Option<i32>,
+    pub subject: String,
+    pub notes: Option<String>,
+    pub participants: Vec<Uuid>,
+    pub our_attendees: Vec<String>,
+    pub key_actions: Vec<String>,
+    pub tools: Vec<String>,
+    pub observations: Vec<Observation>,
+    pub requirements: Option<Requirements>,
+    pub outcome: Option<String>,
+    pub next_step: Option<NextStep>,
+    pub survey_record_id: Option<Uuid>,
+    #[schema(read_only)]
+    pub created_by: String,
+    #[schema(read_only)]
+    pub created_at: DateTime<Utc>,
+    #[schema(read_only)]
+    pub updated_at: DateTime<Utc>,
+    #[schema(read_only)]
+    pub archived_at: Option<DateTime<Utc>>,
+    #[schema(read_only)]
+    pub version: i32,
 }
 
-pub(crate) fn view(row: Activity) -> ApiResult<ActivityView> {
-    let kind = db::code("activities.kind of", row.id, &row.kind)?;
-    let findings = read_findings(row.findings.clone(), row.id)?;
+/// The view of a stored activity.
+pub(crate) fn view(r: Activity) -> ApiResult<ActivityView> {
+    let kind = db::code("activities.kind of", r.id, &r.kind)?;
+    let findings: Findings = read_findings(r.findings, r.id)?;
     Ok(ActivityView {
-        row,
+        id: r.id,
+        account_id: r.account_id,
+        opportunity_id: r.opportunity_id,
         kind,
-        findings,
+        occurred_at: r.occurred_at,
+        duration_minutes: r.duration_minutes,
+        subject: r.subject,
+        notes: r.notes,
+        participants: r.participants.into_iter().flatten().collect(),
+        our_attendees: r.our_attendees.into_iter().flatten().collect(),
+        key_actions: r.key_actions.into_iter().flatten().collect(),
+        tools: r.tools.into_iter().flatten().collect(),
+        observations: findings.observations,
+        requirements: findings.requirements,
+        outcome: r.outcome,
+        next_step: r.next_step_text.map(|text| NextStep {
+            text,
+            due_at: r.next_step_due_at,
+        }),
+        survey_record_id: r.survey_record_id,
+        created_by: r.created_by,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        archived_at: r.archived_at,
+        version: r.version,
     })
 }
 
@@ -339,26 +390,22 @@ pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Activi
 
 /// The activity as its input document (what PATCH merges into).
 fn input_of(v: &ActivityView) -> ActivityInput {
-    let r = &v.row;
     ActivityInput {
         kind: v.kind,
-        occurred_at: r.occurred_at,
-        duration_minutes: r.duration_minutes.and_then(|d| u32::try_from(d).ok()),
-        subject: r.subject.clone(),
-        notes: r.notes.clone(),
-        opportunity_id: r.opportunity_id,
-        participants: r.participants.iter().flatten().copied().collect(),
-        our_attendees: Some(r.our_attendees.iter().flatten().cloned().collect()),
-        key_actions: r.key_actions.iter().flatten().cloned().collect(),
-        tools: r.tools.iter().flatten().cloned().collect(),
-        observations: v.findings.observations.clone(),
-        requirements: v.findings.requirements.clone(),
-        outcome: r.outcome.clone(),
-        next_step: r.next_step_text.clone().map(|text| NextStep {
-            text,
-            due_at: r.next_step_due_at,
-        }),
-        survey_record_id: r.survey_record_id,
+        occurred_at: v.occurred_at,
+        duration_minutes: v.duration_minutes.and_then(|d| u32::try_from(d).ok()),
+        subject: v.subject.clone(),
+        notes: v.notes.clone(),
+        opportunity_id: v.opportunity_id,
+        participants: v.participants.clone(),
+        our_attendees: Some(v.our_attendees.clone()),
+        key_actions: v.key_actions.clone(),
+        tools: v.tools.clone(),
+        observations: v.observations.clone(),
+        requirements: v.requirements.clone(),
+        outcome: v.outcome.clone(),
+        next_step: v.next_step.clone(),
+        survey_record_id: v.survey_record_id,
     }
 }
 
@@ -376,39 +423,23 @@ pub async fn update(
             "a merge patch must be a JSON object",
         ));
     }
-    let row = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let current = archive::lock_for_write::<Activity>(conn, who, id, pre).await?;
-            let account_id = current.account_id;
-            let mut doc = serde_json::to_value(input_of(&view(current.clone())?))
-                .map_err(ApiError::internal)?;
-            merge_patch(&mut doc, &patch);
-            let input: ActivityInput = decode(doc)?;
-            let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
-            let content = prepare(input, who, &playbook)?;
-            check_references(conn, who.tenant, account_id, &content, false).await?;
-            let row = Activity::update(conn, who.tenant, id, content).await?;
-            let mut fields = changed!(current, row;
-                opportunity_id => "opportunity_id", kind => "kind", occurred_at => "occurred_at",
-                duration_minutes => "duration_minutes", subject => "subject", notes => "notes",
-                participants => "participants", our_attendees => "our_attendees",
-                key_actions => "key_actions", tools => "tools", outcome => "outcome",
-                survey_record_id => "survey_record_id");
-            fields.extend(events::members_changed(
-                &current.findings,
-                &row.findings,
-                "",
-            ));
-            if current.next_step_text != row.next_step_text
-                || current.next_step_due_at != row.next_step_due_at
-            {
-                fields.push("next_step".to_string());
-            }
-            events::updated(conn, who, &row, fields).await?;
-            Ok(row)
-        })
-        .await?;
-    view(row)
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = archive::lock_for_write::<Activity>(conn, who, id, pre).await?;
+        let account_id = current.account_id;
+        let before = view(current)?;
+        let mut doc = serde_json::to_value(input_of(&before)).map_err(ApiError::internal)?;
+        merge_patch(&mut doc, &patch);
+        let input: ActivityInput = decode(doc)?;
+        let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
+        let content = prepare(input, who, &playbook)?;
+        check_references(conn, who.tenant, account_id, &content, false).await?;
+        let row = Activity::update(conn, who.tenant, id, content).await?;
+        let after = view(row.clone())?;
+        let fields = events::changed_fields(&before, &after)?;
+        events::updated(conn, who, &row, fields).await?;
+        Ok(after)
+    })
+    .await
 }
 
 pub async fn archive(
@@ -416,8 +447,9 @@ pub async fn archive(
     who: &Principal,
     id: Uuid,
     pre: &Precondition,
-) -> ApiResult<Activity> {
-    archive::set_archived::<Activity>(conn, who, id, pre, true).await
+) -> ApiResult<()> {
+    archive::set_archived::<Activity>(conn, who, id, pre, true).await?;
+    Ok(())
 }
 
 pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<ActivityView> {

@@ -163,14 +163,14 @@ async fn record_in(
         .map(|row| {
             let v = activities::view(row)?;
             Ok(RecordActivity {
-                id: v.row.id,
-                on_opportunity: v.row.opportunity_id == Some(opp.id),
+                id: v.id,
+                on_opportunity: v.opportunity_id == Some(opp.id),
                 kind: v.kind,
-                occurred_at: v.row.occurred_at,
-                participants: v.row.participants.iter().flatten().copied().collect(),
-                key_actions: v.row.key_actions.iter().flatten().cloned().collect(),
-                observations: v.findings.observations,
-                requirements: v.findings.requirements,
+                occurred_at: v.occurred_at,
+                participants: v.participants,
+                key_actions: v.key_actions,
+                observations: v.observations,
+                requirements: v.requirements,
             })
         })
         .collect()

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel_async::AsyncConnection;
 use futures_util::TryFutureExt;
 use serde::Deserialize;
@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::accounts::Account;
-use crate::db::activities::{self as activity_q, ContactActivity};
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
 use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::db::{self, AccountKey};
@@ -23,9 +22,13 @@ use crate::domain::org_chart::{
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
-use crate::service::events::{self, changed};
+use crate::service::events;
 use crate::service::input::double_option;
 use crate::service::{accounts, settings, Conn, Keyset, Precondition, Principal};
+
+mod view;
+pub use view::ContactView;
+use view::{one_in, view, views_in};
 
 /// Creates a contact.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -263,7 +266,7 @@ pub async fn create(
             Ok(row)
         })
         .await?;
-    Ok(ContactView::new(row, None))
+    view(row, None)
 }
 
 pub async fn list(
@@ -364,12 +367,8 @@ pub async fn update(
                 }
             }
             let row = Contact::update(conn, who.tenant, (account_id, contact_id), ch).await?;
-            let fields = changed!(current, row;
-                name => "name", title => "title", department => "department",
-                methodology_role => "methodology_role", reports_to => "reports_to",
-                attitude => "attitude", relationship => "relationship",
-                influence => "influence", key_person => "key_person", phone => "phone",
-                email => "email", notes => "notes");
+            let (before, after) = (view(current, None)?, view(row.clone(), None)?);
+            let fields = events::changed_fields(&before, &after)?;
             events::updated(conn, who, &row, fields).await?;
             Ok(row)
         })
@@ -383,8 +382,9 @@ pub async fn archive(
     account_id: Uuid,
     contact_id: Uuid,
     pre: &Precondition,
-) -> ApiResult<Contact> {
-    archive::set_archived::<Contact>(conn, who, (account_id, contact_id), pre, true).await
+) -> ApiResult<()> {
+    archive::set_archived::<Contact>(conn, who, (account_id, contact_id), pre, true).await?;
+    Ok(())
 }
 
 pub async fn restore(
@@ -402,57 +402,6 @@ pub async fn restore(
     )
     .await?;
     one_in(conn, who.tenant, row).await
-}
-
-/// A contact with what the record says about it.
-#[derive(Debug)]
-pub struct ContactView {
-    pub contact: Contact,
-    /// When it last took part in an active activity.
-    pub last_contacted_at: Option<DateTime<Utc>>,
-    /// How many active activities it took part in.
-    pub activity_count: i64,
-}
-
-impl ContactView {
-    fn new(contact: Contact, stats: Option<&ContactActivity>) -> ContactView {
-        ContactView {
-            contact,
-            last_contacted_at: stats.map(|s| s.last_contacted_at),
-            activity_count: stats.map_or(0, |s| s.activity_count),
-        }
-    }
-}
-
-/// Views of contacts of one account (one query for the activity statistics).
-async fn views_in(
-    conn: &mut Conn,
-    tenant: TenantId,
-    account_id: Uuid,
-    rows: Vec<Contact>,
-) -> ApiResult<Vec<ContactView>> {
-    let stats = activity_q::contact_activity(conn, tenant, AccountKey::Id(account_id)).await?;
-    Ok(views_of(rows, stats))
-}
-
-/// Contacts with their activity statistics.
-fn views_of(rows: Vec<Contact>, stats: Vec<ContactActivity>) -> Vec<ContactView> {
-    let stats: HashMap<Uuid, ContactActivity> =
-        stats.into_iter().map(|s| (s.contact_id, s)).collect();
-    rows.into_iter()
-        .map(|c| {
-            let s = stats.get(&c.id);
-            ContactView::new(c, s)
-        })
-        .collect()
-}
-
-async fn one_in(conn: &mut Conn, tenant: TenantId, row: Contact) -> ApiResult<ContactView> {
-    let account_id = row.account_id;
-    views_in(conn, tenant, account_id, vec![row])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("contact vanished"))
 }
 
 /// The ids of the account's active contacts (for checking references to them).
