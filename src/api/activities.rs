@@ -167,11 +167,8 @@ pub async fn list_activities(
         page.fetch(),
     )
     .await?;
-    let (views, next_cursor) = page.finish(
-        views,
-        |v| (v.occurred_at, v.id),
-        |v| (v.updated_at, v.id),
-    );
+    let (views, next_cursor) =
+        page.finish(views, |v| (v.occurred_at, v.id), |v| (v.updated_at, v.id));
     Ok(HttpResponse::Ok().json(ActivityList {
         items: views,
         next_cursor,

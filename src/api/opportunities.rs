@@ -2,130 +2,38 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::with_computed_etag;
-use crate::domain::money::format_minor;
-use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
-use crate::domain::survey::SurveySummary;
+use crate::domain::opportunity::OpportunityStatus;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{SyncPage, SyncPageQuery};
 use crate::service::opportunities::{
     self as svc, CreateOpportunity, ListOpportunities, OpportunityView, PatchOpportunity,
+    StageChangeView,
 };
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
-/// A purchase project.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OpportunityDto {
-    #[schema(read_only)]
-    pub id: Uuid,
-    #[schema(read_only)]
-    pub account_id: Uuid,
-    pub name: String,
-    pub description: Option<String>,
-    /// Estimated amount: a decimal string with the currency's minor digits.
-    #[schema(example = "1250000.50", pattern = r"^[0-9]+(\.[0-9]+)?$")]
-    pub estimated_amount: Option<String>,
-    /// ISO 4217 code, e.g. CNY.
-    #[schema(example = "CNY")]
-    pub currency: Option<String>,
-    pub expected_start: Option<NaiveDate>,
-    pub deadline: Option<NaiveDate>,
-    pub status: OpportunityStatus,
-    /// The purchase stage the opportunity is in (S1-S6).
-    #[schema(example = "S1")]
-    pub current_stage: StageCode,
-    #[schema(read_only)]
-    pub stage_entered_at: DateTime<Utc>,
-    /// Whole days since the opportunity entered its current stage.
-    #[schema(read_only)]
-    pub days_in_stage: i64,
-    pub competitors: Vec<Competitor>,
-    pub owner: String,
-    #[schema(read_only)]
-    pub created_by: String,
-    /// When the latest stage assessment was recorded.
-    #[schema(read_only)]
-    pub last_assessed_at: Option<DateTime<Utc>>,
-    #[schema(read_only)]
-    pub created_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub updated_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub archived_at: Option<DateTime<Utc>>,
-    #[schema(read_only)]
-    pub version: i32,
-    /// Budget and timeline from the account's latest survey, next to the opportunity's own
-    /// amount and deadline.
-    #[schema(read_only)]
-    pub latest_survey: Option<SurveySummary>,
-}
-
-impl OpportunityDto {
-    fn from_view(v: OpportunityView) -> ApiResult<OpportunityDto> {
-        let o = v.opportunity;
-        let status = svc::status_of(&o)?;
-        let competitors = svc::competitors_of(&o)?;
-        let currency = svc::currency_of(&o)?;
-        let current_stage = svc::stage_of(&o)?;
-        Ok(OpportunityDto {
-            id: o.id,
-            account_id: o.account_id,
-            name: o.name,
-            description: o.description,
-            estimated_amount: match (o.amount_minor, &currency) {
-                (Some(m), Some(c)) => Some(format_minor(m, c)),
-                _ => None,
-            },
-            currency: currency.map(|c| c.as_str().to_string()),
-            expected_start: o.expected_start,
-            deadline: o.deadline,
-            status,
-            current_stage,
-            stage_entered_at: o.stage_entered_at,
-            days_in_stage: (Utc::now() - o.stage_entered_at).num_days().max(0),
-            competitors,
-            owner: o.owner,
-            created_by: o.created_by,
-            last_assessed_at: o.last_assessed_at,
-            created_at: o.created_at,
-            updated_at: o.updated_at,
-            archived_at: o.archived_at,
-            version: o.version,
-            latest_survey: v.latest_survey,
-        })
-    }
-}
-
 fn respond(builder: actix_web::HttpResponseBuilder, v: OpportunityView) -> ApiResult<HttpResponse> {
-    let version = v.opportunity.version;
+    let version = v.version;
     // `latest_survey` changes with the account's survey records, not the opportunity's version.
-    with_computed_etag(builder, version, &OpportunityDto::from_view(v)?)
+    with_computed_etag(builder, version, &v)
 }
 
 fn page(views: Vec<OpportunityView>, page: SyncPage<Uuid>) -> ApiResult<HttpResponse> {
-    let (views, next_cursor) = page.finish(
-        views,
-        |v| v.opportunity.id,
-        |v| (v.opportunity.updated_at, v.opportunity.id),
-    );
-    let items = views
-        .into_iter()
-        .map(OpportunityDto::from_view)
-        .collect::<ApiResult<Vec<_>>>()?;
+    let (items, next_cursor) = page.finish(views, |v| v.id, |v| (v.updated_at, v.id));
     Ok(HttpResponse::Ok().json(OpportunityList { items, next_cursor }))
 }
 
 /// A page of opportunities.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OpportunityList {
-    pub items: Vec<OpportunityDto>,
+    pub items: Vec<OpportunityView>,
     pub next_cursor: Option<String>,
 }
 
@@ -152,21 +60,9 @@ pub struct ListOpportunitiesQuery {
     pub cursor: Option<String>,
 }
 
-/// One recorded stage change.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StageChangeDto {
-    pub from: String,
-    pub to: String,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-    pub reason: Option<String>,
-    /// The assessment that applied the change, if any.
-    pub assessment_id: Option<Uuid>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StageHistory {
-    pub items: Vec<StageChangeDto>,
+    pub items: Vec<StageChangeView>,
     pub next_cursor: Option<String>,
 }
 
@@ -180,7 +76,7 @@ pub struct StageHistory {
     params(("account_id" = Uuid, Path, description = "Account id")),
     request_body(content = CreateOpportunity, content_type = "application/json"),
     security(("bearer_auth" = [])),
-    responses((status = 201, description = "The opportunity was created in stage S1.", body = OpportunityDto,
+    responses((status = 201, description = "The opportunity was created in stage S1.", body = OpportunityView,
                headers(("Location" = String, description = "URL of the new opportunity"),
                        ("ETag" = String, description = "Version tag for If-Match"))))
 )]
@@ -194,10 +90,7 @@ pub async fn create_opportunity(
     let mut conn = state.conn().await?;
     let v = svc::create(&mut conn, &principal, path.into_inner(), body.0).await?;
     let mut b = HttpResponse::Created();
-    b.insert_header((
-        header::LOCATION,
-        format!("/v1/opportunities/{}", v.opportunity.id),
-    ));
+    b.insert_header((header::LOCATION, format!("/v1/opportunities/{}", v.id)));
     respond(b, v)
 }
 
@@ -276,7 +169,7 @@ pub async fn list_opportunities(
     tag = "opportunities",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The opportunity.", body = OpportunityDto,
+    responses((status = 200, description = "The opportunity.", body = OpportunityView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[get("/{opportunity_id}")]
@@ -305,7 +198,7 @@ pub async fn get_opportunity(
            ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
     request_body(content = PatchOpportunity, content_type = "application/merge-patch+json"),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The updated opportunity.", body = OpportunityDto,
+    responses((status = 200, description = "The updated opportunity.", body = OpportunityView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[patch("/{opportunity_id}")]
@@ -351,7 +244,7 @@ pub async fn delete_opportunity(
     tag = "opportunities",
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The restored opportunity.", body = OpportunityDto,
+    responses((status = 200, description = "The restored opportunity.", body = OpportunityView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[post("/{opportunity_id}/restore")]
@@ -400,17 +293,7 @@ pub async fn get_stage_history(
     .await?;
     let (rows, next_cursor) = p.finish(rows, |r| r.id, |r| (r.changed_at, r.id));
     Ok(HttpResponse::Ok().json(StageHistory {
-        items: rows
-            .into_iter()
-            .map(|r| StageChangeDto {
-                from: r.from_stage,
-                to: r.to_stage,
-                changed_at: r.changed_at,
-                changed_by: r.changed_by,
-                reason: r.reason,
-                assessment_id: r.assessment_id,
-            })
-            .collect(),
+        items: rows,
         next_cursor,
     }))
 }

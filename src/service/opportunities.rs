@@ -1,35 +1,29 @@
 //! Opportunities (purchase projects): create, read, list, change (including manual stage
 //! changes), archive/restore, stage history.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db;
 use crate::db::documents;
 use crate::db::opportunities::{
-    self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter, StageChangeRow,
+    self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter,
 };
 use crate::db::table::VersionedTable;
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
-use crate::domain::survey::SurveySummary;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive;
-use crate::service::events::{self, changed};
+use crate::service::events;
 
 mod write_rules;
 use crate::service::input::double_option;
-use crate::service::{
-    accounts, corrupt, not_found, stage_moves, surveys, Conn, Keyset, Precondition, Principal,
-};
+use crate::service::{accounts, not_found, stage_moves, Conn, Keyset, Precondition, Principal};
 pub(crate) use write_rules::mark_assessed_in;
 
 /// Creates an opportunity.
@@ -111,12 +105,10 @@ pub struct ListOpportunities {
     pub include_archived: bool,
 }
 
-/// An opportunity with what is shown next to it: its account's latest survey.
-#[derive(Debug)]
-pub struct OpportunityView {
-    pub opportunity: Opportunity,
-    pub latest_survey: Option<SurveySummary>,
-}
+mod view;
+
+use view::{currency_of, view, view_of, views};
+pub use view::{OpportunityView, StageChangeView};
 
 events::published!(Opportunity, Opportunity, "id" => id, "account_id" => account_id);
 
@@ -124,63 +116,6 @@ pub(crate) async fn find_in(conn: &Conn, tenant: TenantId, id: Uuid) -> ApiResul
     Opportunity::find(conn, tenant, id)
         .await?
         .ok_or_else(|| not_found("opportunity"))
-}
-
-/// The stored competitors of an opportunity.
-pub fn competitors_of(o: &Opportunity) -> ApiResult<Vec<Competitor>> {
-    Ok(documents::opportunity::read_competitors(
-        o.competitors.clone(),
-        o.id,
-    )?)
-}
-
-/// The stored status of an opportunity.
-pub fn status_of(o: &Opportunity) -> ApiResult<OpportunityStatus> {
-    Ok(db::code("opportunities.status of", o.id, &o.status)?)
-}
-
-/// The stored stage of an opportunity.
-pub fn stage_of(o: &Opportunity) -> ApiResult<StageCode> {
-    Ok(db::code(
-        "opportunities.current_stage of",
-        o.id,
-        &o.current_stage,
-    )?)
-}
-
-/// The stored currency of an opportunity.
-pub fn currency_of(o: &Opportunity) -> ApiResult<Option<Currency>> {
-    o.currency
-        .as_deref()
-        .map(|c| Currency::parse(c).map_err(|e| corrupt("opportunity currency", o.id, e)))
-        .transpose()
-}
-
-/// Views with the latest survey of each opportunity's account (one query for all).
-async fn views(
-    conn: &mut Conn,
-    tenant: TenantId,
-    rows: Vec<Opportunity>,
-) -> ApiResult<Vec<OpportunityView>> {
-    let mut accounts: Vec<Uuid> = rows.iter().map(|o| o.account_id).collect();
-    accounts.sort();
-    accounts.dedup();
-    let surveys: HashMap<Uuid, SurveySummary> =
-        surveys::latest_summaries_in(conn, tenant, &accounts).await?;
-    Ok(rows
-        .into_iter()
-        .map(|o| OpportunityView {
-            latest_survey: surveys.get(&o.account_id).cloned(),
-            opportunity: o,
-        })
-        .collect())
-}
-
-async fn view(conn: &mut Conn, tenant: TenantId, row: Opportunity) -> ApiResult<OpportunityView> {
-    views(conn, tenant, vec![row])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("opportunity vanished"))
 }
 
 fn check_competitors(c: &mut Checker, list: &[Competitor]) -> Vec<Competitor> {
@@ -491,11 +426,9 @@ pub async fn update(
             resolve(&current, &mut p)?;
             let changes = std::mem::take(&mut p.ch);
             let mut updated = Opportunity::update(conn, who.tenant, id, changes).await?;
-            let fields = changed!(current, updated;
-                name => "name", description => "description",
-                amount_minor => "estimated_amount", currency => "currency",
-                expected_start => "expected_start", deadline => "deadline",
-                status => "status", competitors => "competitors", owner => "owner");
+            // Before the stage moves: the stage's own change publishes its own event.
+            let fields =
+                events::changed_fields(&view_of(current, None)?, &view_of(updated.clone(), None)?)?;
             if let Some(stage) = &p.stage {
                 if stage.as_str() != updated.current_stage {
                     updated = stage_moves::change_stage_in(
@@ -521,8 +454,9 @@ pub async fn archive(
     who: &Principal,
     id: Uuid,
     pre: &Precondition,
-) -> ApiResult<Opportunity> {
-    archive::set_archived::<Opportunity>(conn, who, id, pre, true).await
+) -> ApiResult<()> {
+    archive::set_archived::<Opportunity>(conn, who, id, pre, true).await?;
+    Ok(())
 }
 
 pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<OpportunityView> {
@@ -537,7 +471,8 @@ pub async fn stage_history(
     id: Uuid,
     keyset: Keyset<Uuid>,
     limit: i64,
-) -> ApiResult<Vec<StageChangeRow>> {
+) -> ApiResult<Vec<StageChangeView>> {
     find_in(conn, who.tenant, id).await?;
-    Ok(q::stage_history(conn, who.tenant, id, &keyset, limit).await?)
+    let rows = q::stage_history(conn, who.tenant, id, &keyset, limit).await?;
+    rows.into_iter().map(view::stage_change).collect()
 }

@@ -143,7 +143,8 @@ async fn every_committed_change_is_in_the_log_in_order_and_failed_writes_are_not
     assert_eq!(items[4]["data"]["assessment_id"], Value::Null);
     assert_eq!(
         items[5]["data"]["changed_fields"],
-        json!(["estimated_amount", "currency"])
+        json!(["currency", "estimated_amount"]),
+        "changed fields are listed by name"
     );
     assert_eq!(items[6]["data"]["id"], assessment.as_str());
     assert_eq!(items[6]["data"]["opportunity_id"], opp.as_str());
