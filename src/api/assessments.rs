@@ -2,63 +2,23 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::assessment::{AssessmentInput, Basis, Judgement};
-use crate::domain::playbook::Lang;
+use crate::domain::assessment::AssessmentInput;
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
 use crate::http::lang::{pick_lang, LangQuery};
 use crate::http::pagination::{SyncPage, SyncPageQuery};
-use crate::service::assessments::{self as svc, AssessmentView};
+use crate::service::assessments::{self as svc, AssessmentDraft, AssessmentView};
 use crate::service::Principal;
 use crate::state::AppState;
 
-/// A recorded stage assessment: what the seller knew and the engine's judgement.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssessmentDto {
-    pub id: Uuid,
-    pub opportunity_id: Uuid,
-    /// The playbook version the judgement used.
-    pub playbook_version: i32,
-    /// The opportunity's stage when the assessment was made.
-    pub opportunity_stage: String,
-    /// The language of the judgement's texts.
-    pub lang: Lang,
-    /// What the assessment rests on: the seller's claims, or the record of activities.
-    pub basis: Basis,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-    /// The evidence as submitted.
-    pub input: AssessmentInput,
-    #[serde(flatten)]
-    pub judgement: Judgement,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssessmentList {
-    pub items: Vec<AssessmentDto>,
+    pub items: Vec<AssessmentView>,
     pub next_cursor: Option<String>,
-}
-
-impl From<AssessmentView> for AssessmentDto {
-    fn from(v: AssessmentView) -> Self {
-        AssessmentDto {
-            id: v.row.id,
-            opportunity_id: v.row.opportunity_id,
-            playbook_version: v.row.playbook_version,
-            opportunity_stage: v.row.from_stage,
-            lang: v.lang,
-            basis: v.basis,
-            created_by: v.row.created_by,
-            created_at: v.row.created_at,
-            input: v.input,
-            judgement: v.judgement,
-        }
-    }
 }
 
 /// Assess an opportunity's purchase stage.
@@ -80,7 +40,7 @@ impl From<AssessmentView> for AssessmentDto {
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"), LangQuery),
     request_body(content = AssessmentInput, content_type = "application/json"),
     security(("bearer_auth" = [])),
-    responses((status = 201, description = "The assessment and its judgement.", body = AssessmentDto,
+    responses((status = 201, description = "The assessment and its judgement.", body = AssessmentView,
                headers(("Location" = String, description = "URL of the assessment"))))
 )]
 #[post("/{opportunity_id}/stage-assessments")]
@@ -96,11 +56,11 @@ pub async fn create_stage_assessment(
     let lang = pick_lang(query.lang, &req);
     let mut conn = state.conn().await?;
     let v = svc::create(&mut conn, &principal, id, body.0, lang).await?;
-    let location = format!("/v1/opportunities/{id}/stage-assessments/{}", v.row.id);
+    let location = format!("/v1/opportunities/{id}/stage-assessments/{}", v.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
-        .json(AssessmentDto::from(v)))
+        .json(v))
 }
 
 /// List the assessments of an opportunity, newest first.
@@ -133,9 +93,9 @@ pub async fn list_stage_assessments(
         page.fetch(),
     )
     .await?;
-    let (views, next_cursor) = page.finish(views, |v| v.row.id, |v| (v.row.created_at, v.row.id));
+    let (views, next_cursor) = page.finish(views, |v| v.id, |v| (v.created_at, v.id));
     Ok(HttpResponse::Ok().json(AssessmentList {
-        items: views.into_iter().map(AssessmentDto::from).collect(),
+        items: views,
         next_cursor,
     }))
 }
@@ -149,7 +109,7 @@ pub async fn list_stage_assessments(
     params(("opportunity_id" = Uuid, Path, description = "Opportunity id"),
            ("assessment_id" = Uuid, Path, description = "Assessment id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The assessment.", body = AssessmentDto))
+    responses((status = 200, description = "The assessment.", body = AssessmentView))
 )]
 #[get("/{opportunity_id}/stage-assessments/{assessment_id}")]
 pub async fn get_stage_assessment(
@@ -159,24 +119,7 @@ pub async fn get_stage_assessment(
 ) -> ApiResult<HttpResponse> {
     let (opp, id) = path.into_inner();
     let mut conn = state.conn().await?;
-    Ok(HttpResponse::Ok().json(AssessmentDto::from(
-        svc::get(&mut conn, &principal, opp, id).await?,
-    )))
-}
-
-/// What the record supports now: a judgement without storing it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssessmentDraft {
-    pub opportunity_id: Uuid,
-    pub playbook_version: i32,
-    pub opportunity_stage: String,
-    pub lang: Lang,
-    /// Always `record`.
-    pub basis: Basis,
-    /// The evidence built from the record.
-    pub input: AssessmentInput,
-    #[serde(flatten)]
-    pub judgement: Judgement,
+    Ok(HttpResponse::Ok().json(svc::get(&mut conn, &principal, opp, id).await?))
 }
 
 /// Draft an assessment from the record.
@@ -204,17 +147,9 @@ pub async fn get_stage_assessment_draft(
 ) -> ApiResult<HttpResponse> {
     let lang = pick_lang(query.lang, &req);
     let mut conn = state.conn().await?;
-    let (opp, judged) = svc::draft(&mut conn, &principal, path.into_inner(), lang).await?;
+    let draft = svc::draft(&mut conn, &principal, path.into_inner(), lang).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(AssessmentDraft {
-            opportunity_id: opp.id,
-            playbook_version: judged.playbook_version,
-            opportunity_stage: opp.current_stage,
-            lang,
-            basis: judged.basis,
-            input: judged.input,
-            judgement: judged.judgement,
-        }))
+        .json(draft))
 }

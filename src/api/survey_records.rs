@@ -8,11 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::with_etag;
-use crate::domain::survey::{Completeness, InventoryCategory, SectionDiff, Sections};
+use crate::domain::survey::{InventoryCategory, SectionDiff, Sections};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{Page, SyncPage};
-use crate::service::surveys::{self as svc, InventorySearch, SurveyInput, SurveyView};
+use crate::service::surveys::{self as svc, InventorySearch, SurveyInput, SurveyRecordView};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
@@ -36,72 +36,20 @@ pub struct SurveyRecordPatch {
     sections: Option<Sections>,
 }
 
-/// A survey record.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SurveyRecordDto {
-    #[schema(read_only)]
-    pub id: Uuid,
-    #[schema(read_only)]
-    pub account_id: Uuid,
-    pub opportunity_id: Option<Uuid>,
-    pub surveyed_at: DateTime<Utc>,
-    pub surveyor: String,
-    pub respondents: Vec<Uuid>,
-    pub sections: Sections,
-    /// Which of the 12 sections are filled ("servers and storage" counts when the inventory has
-    /// server or storage items).
-    #[schema(read_only)]
-    pub completeness: Completeness,
-    #[schema(read_only)]
-    pub created_by: String,
-    #[schema(read_only)]
-    pub created_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub updated_at: DateTime<Utc>,
-    #[schema(read_only)]
-    pub archived_at: Option<DateTime<Utc>>,
-    #[schema(read_only)]
-    pub version: i32,
+fn respond(builder: actix_web::HttpResponseBuilder, v: SurveyRecordView) -> HttpResponse {
+    let version = v.version;
+    with_etag(builder, version, &v)
 }
 
-impl From<SurveyView> for SurveyRecordDto {
-    fn from(v: SurveyView) -> Self {
-        let row = v.record;
-        SurveyRecordDto {
-            id: row.id,
-            account_id: row.account_id,
-            opportunity_id: row.opportunity_id,
-            surveyed_at: row.surveyed_at,
-            surveyor: row.surveyor,
-            respondents: row.respondents.into_iter().flatten().collect(),
-            completeness: v.completeness,
-            sections: v.sections,
-            created_by: row.created_by,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            archived_at: row.archived_at,
-            version: row.version,
-        }
-    }
-}
-
-fn respond(builder: actix_web::HttpResponseBuilder, v: SurveyView) -> HttpResponse {
-    let version = v.record.version;
-    with_etag(builder, version, &SurveyRecordDto::from(v))
-}
-
-fn created(v: SurveyView) -> HttpResponse {
+fn created(v: SurveyRecordView) -> HttpResponse {
     let mut b = HttpResponse::Created();
-    b.insert_header((
-        header::LOCATION,
-        format!("/v1/survey-records/{}", v.record.id),
-    ));
+    b.insert_header((header::LOCATION, format!("/v1/survey-records/{}", v.id)));
     respond(b, v)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SurveyRecordList {
-    pub items: Vec<SurveyRecordDto>,
+    pub items: Vec<SurveyRecordView>,
     pub next_cursor: Option<String>,
 }
 
@@ -194,7 +142,7 @@ pub struct InstalledBase {
     params(("account_id" = Uuid, Path, description = "Account id")),
     request_body(content = SurveyInput, content_type = "application/json"),
     security(("bearer_auth" = [])),
-    responses((status = 201, description = "The survey record.", body = SurveyRecordDto,
+    responses((status = 201, description = "The survey record.", body = SurveyRecordView,
                headers(("Location" = String, description = "URL of the record"),
                        ("ETag" = String, description = "Version tag for If-Match"))))
 )]
@@ -246,13 +194,10 @@ pub async fn list_survey_records(
         page.fetch(),
     )
     .await?;
-    let (views, next_cursor) = page.finish(
-        views,
-        |v| (v.record.surveyed_at, v.record.id),
-        |v| (v.record.updated_at, v.record.id),
-    );
+    let (views, next_cursor) =
+        page.finish(views, |v| (v.surveyed_at, v.id), |v| (v.updated_at, v.id));
     Ok(HttpResponse::Ok().json(SurveyRecordList {
-        items: views.into_iter().map(SurveyRecordDto::from).collect(),
+        items: views,
         next_cursor,
     }))
 }
@@ -264,7 +209,7 @@ pub async fn list_survey_records(
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The record.", body = SurveyRecordDto,
+    responses((status = 200, description = "The record.", body = SurveyRecordView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[get("/{survey_id}")]
@@ -292,7 +237,7 @@ pub async fn get_survey_record(
     request_body(content = SurveyRecordPatch, content_type = "application/merge-patch+json",
                  description = "A merge patch of the record's editable content; every member is optional."),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The updated record.", body = SurveyRecordDto,
+    responses((status = 200, description = "The updated record.", body = SurveyRecordView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[patch("/{survey_id}")]
@@ -338,7 +283,7 @@ pub async fn delete_survey_record(
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The restored record.", body = SurveyRecordDto,
+    responses((status = 200, description = "The restored record.", body = SurveyRecordView,
                headers(("ETag" = String, description = "Version tag for If-Match"))))
 )]
 #[post("/{survey_id}/restore")]
@@ -556,7 +501,7 @@ async fn read_upload(
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  description = "The workbook (or multipart/form-data with a file field)."),
     security(("bearer_auth" = [])),
-    responses((status = 201, description = "The imported record.", body = SurveyRecordDto,
+    responses((status = 201, description = "The imported record.", body = SurveyRecordView,
                headers(("Location" = String, description = "URL of the record"))),
               (status = 413, description = "The workbook exceeds the upload limit.", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 415, description = "The body is not a workbook.", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -102,7 +102,7 @@ impl Archivable for Account {
             .map(|a| Guarded {
                 owner: a.owner.clone(),
                 parent: None,
-                row: a,
+                locked: a,
             }))
     }
 

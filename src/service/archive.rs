@@ -24,9 +24,9 @@ use crate::service::{not_found, Conn, Precondition, Principal};
 /// A resource loaded for a write: the locked row, who owns it for authorisation, and whether
 /// its parent is archived.
 pub struct Guarded<R> {
-    pub row: R,
-    pub owner: String,
-    pub parent: Option<Parent>,
+    pub(crate) locked: R,
+    pub(crate) owner: String,
+    pub(crate) parent: Option<Parent>,
 }
 
 /// The parent of a resource, as far as the write rules care.
@@ -126,9 +126,9 @@ fn check_writable<R: Archivable>(
 ) -> ApiResult<R> {
     let g = g.ok_or_else(|| not_found(R::NAME))?;
     who.require_write_owned_by(&g.owner)?;
-    pre.check(g.row.version())?;
+    pre.check(g.locked.version())?;
     ensure_parent_active(g.parent)?;
-    Ok(g.row)
+    Ok(g.locked)
 }
 
 /// Loads `R` for a change of its content: writable, and not archived itself.
@@ -214,7 +214,7 @@ where
         .await?
         .ok_or_else(|| not_found(R::NAME))?;
     Ok(Some(Guarded {
-        row,
+        locked: row,
         owner,
         parent: Some(parent),
     }))

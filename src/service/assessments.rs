@@ -34,35 +34,9 @@ use crate::service::{
 };
 use crate::service::{Conn, Principal};
 
-/// A stored assessment, decoded.
-#[derive(Debug)]
-pub struct AssessmentView {
-    pub row: Assessment,
-    pub basis: Basis,
-    pub lang: Lang,
-    pub input: AssessmentInput,
-    pub judgement: Judgement,
-}
-
-fn view(row: Assessment) -> ApiResult<AssessmentView> {
-    let lang = Lang::parse(&row.lang).ok_or_else(|| {
-        corrupt(
-            "assessment language",
-            row.id,
-            format!("unknown value {:?}", row.lang),
-        )
-    })?;
-    let basis = crate::db::code("stage_assessments.basis of", row.id, &row.basis)?;
-    let input = documents::assessment::read_input(row.input.clone(), row.id)?;
-    let judgement = documents::assessment::read_judgement(row.judgement.clone(), row.id)?;
-    Ok(AssessmentView {
-        row,
-        basis,
-        lang,
-        input,
-        judgement,
-    })
-}
+mod view;
+use view::{view, view_of};
+pub use view::{AssessmentDraft, AssessmentView};
 
 /// What a judgement reads besides the opportunity: the playbook, the settings, the org chart
 /// and the latest survey. Sent to the database at once (pipelined on the one connection), and
@@ -140,7 +114,7 @@ fn facts_of(
 }
 
 /// A judgement with what it rests on.
-pub struct Judged {
+pub(crate) struct Judged {
     pub playbook_version: i32,
     /// The evidence judged: the request's, or the one built from the record.
     pub input: AssessmentInput,
@@ -292,27 +266,21 @@ async fn create_in(
     };
     let data = created_event(who, &opp, &row, &judgement)?;
     // The answer is built from what was stored, not read back.
-    let view = AssessmentView {
-        row,
-        basis,
-        lang,
-        input,
-        judgement,
-    };
+    let view = view_of(&row, basis, lang, input, judgement)?;
     // The assessment and its event are one statement (the id is made here), sent with the
     // COMMIT unless the stage moves too.
     let Some(stage) = apply_to else {
         let event = events::new_event(who.tenant, EventType::ASSESSMENT_CREATED, data)?;
         let conn: &Conn = conn;
         let ((), committed) = futures_util::try_join!(
-            q::insert_assessment_with_event(conn, &view.row, event).err_into::<ApiError>(),
+            q::insert_assessment_with_event(conn, &row, event).err_into::<ApiError>(),
             open.commit(conn).err_into(),
         )?;
         return Ok((view, committed));
     };
     // The stage moves after the assessment is stored (its history names the assessment) and
     // before the assessment's event, so the log shows the move first, as before.
-    q::insert_assessment(conn, &view.row).await?;
+    q::insert_assessment(conn, &row).await?;
     let stage = StageCode::parse(&stage).ok_or_else(|| {
         corrupt(
             "playbook stage",
@@ -325,8 +293,8 @@ async fn create_in(
         who,
         &opp,
         stage,
-        Some(format!("applied from stage assessment {}", view.row.id)),
-        Some(view.row.id),
+        Some(format!("applied from stage assessment {}", row.id)),
+        Some(row.id),
     )
     .await?;
     let conn: &Conn = conn;
@@ -384,7 +352,7 @@ pub async fn draft(
     who: &Principal,
     opportunity_id: Uuid,
     lang: Lang,
-) -> ApiResult<(Opportunity, Judged)> {
+) -> ApiResult<AssessmentDraft> {
     let (opp, reads) = {
         let conn: &Conn = conn;
         futures_util::try_join!(
@@ -397,7 +365,19 @@ pub async fn draft(
         ..AssessmentInput::default()
     };
     let judged = judge_in(conn, who.tenant, &opp, reads, &claims, lang).await?;
-    Ok((opp, judged))
+    Ok(AssessmentDraft {
+        opportunity_id: opp.id,
+        playbook_version: judged.playbook_version,
+        opportunity_stage: crate::db::code(
+            "opportunities.current_stage of",
+            opp.id,
+            &opp.current_stage,
+        )?,
+        lang,
+        basis: judged.basis,
+        input: judged.input,
+        judgement: judged.judgement,
+    })
 }
 
 /// Newest first (or oldest first from `since` when syncing).

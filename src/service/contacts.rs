@@ -150,7 +150,7 @@ impl Archivable for Contact {
         Ok(Contact::find(conn, tenant, (account_id, contact_id))
             .await?
             .map(|row| Guarded {
-                row,
+                locked: row,
                 owner: account.owner.clone(),
                 parent: Some(Parent {
                     name: "account",

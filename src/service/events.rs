@@ -147,17 +147,6 @@ pub async fn updated<R: Published>(
     .await
 }
 
-/// The API names of the fields that differ between two rows of the same type:
-/// `changed!(old, new; column => "api_name", ...)`.
-macro_rules! changed {
-    ($old:expr, $new:expr; $($field:ident => $name:literal),+ $(,)?) => {{
-        let mut v: Vec<String> = Vec::new();
-        $( if $old.$field != $new.$field { v.push($name.to_string()); } )+
-        v
-    }};
-}
-pub(crate) use changed;
-
 /// Members of a view that every write changes or that no write of its content sets: never
 /// listed as changed fields.
 const BOOKKEEPING: &[&str] = &[

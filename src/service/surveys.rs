@@ -20,13 +20,11 @@ use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::built_in;
-use crate::domain::survey::{
-    self, Completeness, InventoryCategory, SectionDiff, Sections, SurveySummary,
-};
+use crate::domain::survey::{self, InventoryCategory, SectionDiff, Sections, SurveySummary};
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
-use crate::service::events::{self, changed};
+use crate::service::events;
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, Conn, Keyset, Precondition, Principal};
 
@@ -48,13 +46,9 @@ pub struct SurveyInput {
     pub sections: Sections,
 }
 
-/// A stored record with its decoded sections and completeness.
-#[derive(Debug)]
-pub struct SurveyView {
-    pub record: SurveyRecord,
-    pub sections: Sections,
-    pub completeness: Completeness,
-}
+mod view;
+use view::view;
+pub use view::SurveyRecordView;
 
 /// Filters of the installed-base search (as given; checked here).
 #[derive(Debug, Default)]
@@ -78,16 +72,6 @@ pub(crate) fn sections_of(row: &SurveyRecord) -> ApiResult<Sections> {
         row.sections.clone(),
         row.id,
     )?)
-}
-
-fn view(record: SurveyRecord) -> ApiResult<SurveyView> {
-    let sections = sections_of(&record)?;
-    let playbook = built_in().map_err(ApiError::Internal)?;
-    Ok(SurveyView {
-        completeness: survey::completeness(playbook, &sections),
-        sections,
-        record,
-    })
 }
 
 events::published!(SurveyRecord, SurveyRecord, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
@@ -241,7 +225,7 @@ pub async fn create(
     who: &Principal,
     account_id: Uuid,
     input: SurveyInput,
-) -> ApiResult<SurveyView> {
+) -> ApiResult<SurveyRecordView> {
     let p = prepare(input, who)?;
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
@@ -280,7 +264,7 @@ pub async fn list(
     include_archived: bool,
     keyset: Keyset<(DateTime<Utc>, Uuid)>,
     limit: i64,
-) -> ApiResult<Vec<SurveyView>> {
+) -> ApiResult<Vec<SurveyRecordView>> {
     accounts::find_in(conn, who.tenant, account_id).await?;
     q::list(
         conn,
@@ -302,18 +286,18 @@ async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Surve
         .ok_or_else(|| not_found("survey record"))
 }
 
-pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<SurveyView> {
+pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<SurveyRecordView> {
     view(find_in(conn, who.tenant, id).await?)
 }
 
-fn input_of(row: &SurveyRecord) -> ApiResult<SurveyInput> {
-    Ok(SurveyInput {
-        surveyed_at: row.surveyed_at,
-        surveyor: Some(row.surveyor.clone()),
-        respondents: row.respondents.iter().flatten().copied().collect(),
-        opportunity_id: row.opportunity_id,
-        sections: sections_of(row)?,
-    })
+fn input_of(v: &SurveyRecordView) -> SurveyInput {
+    SurveyInput {
+        surveyed_at: v.surveyed_at,
+        surveyor: Some(v.surveyor.clone()),
+        respondents: v.respondents.clone(),
+        opportunity_id: v.opportunity_id,
+        sections: v.sections.clone(),
+    }
 }
 
 /// Applies a JSON merge patch to the record's editable content.
@@ -323,49 +307,53 @@ pub async fn update(
     id: Uuid,
     pre: &Precondition,
     patch: serde_json::Value,
-) -> ApiResult<SurveyView> {
+) -> ApiResult<SurveyRecordView> {
     if !patch.is_object() {
         return Err(ApiError::validation(
             "body",
             "a merge patch must be a JSON object",
         ));
     }
-    let row = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let current = archive::lock_for_write::<SurveyRecord>(conn, who, id, pre).await?;
-            let mut doc = serde_json::to_value(input_of(&current)?).map_err(ApiError::internal)?;
-            merge_patch(&mut doc, &patch);
-            let input: SurveyInput = decode(doc)?;
-            let p = prepare(input, who)?;
-            check_references(conn, who.tenant, current.account_id, &p).await?;
-            let row = SurveyRecord::update(
-                conn,
-                who.tenant,
-                id,
-                SurveyRecordChanges {
-                    opportunity_id: p.opportunity_id,
-                    surveyed_at: p.surveyed_at,
-                    surveyor: p.surveyor.clone(),
-                    respondents: p.respondents.iter().copied().map(Some).collect(),
-                    sections: sections_json(&p.sections)?,
-                    completeness_percent: p.completeness_percent,
-                },
-            )
-            .await?;
-            store_items_in(conn, who.tenant, id, current.account_id, &p.sections).await?;
-            let mut fields = changed!(current, row;
-                opportunity_id => "opportunity_id", surveyed_at => "surveyed_at",
-                surveyor => "surveyor", respondents => "respondents");
-            fields.extend(events::members_changed(
-                &current.sections,
-                &row.sections,
-                "sections.",
-            ));
-            events::updated(conn, who, &row, fields).await?;
-            Ok(row)
-        })
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = archive::lock_for_write::<SurveyRecord>(conn, who, id, pre).await?;
+        let account_id = current.account_id;
+        let before = view(current)?;
+        let mut doc = serde_json::to_value(input_of(&before)).map_err(ApiError::internal)?;
+        merge_patch(&mut doc, &patch);
+        let input: SurveyInput = decode(doc)?;
+        let p = prepare(input, who)?;
+        check_references(conn, who.tenant, account_id, &p).await?;
+        let row = SurveyRecord::update(
+            conn,
+            who.tenant,
+            id,
+            SurveyRecordChanges {
+                opportunity_id: p.opportunity_id,
+                surveyed_at: p.surveyed_at,
+                surveyor: p.surveyor.clone(),
+                respondents: p.respondents.iter().copied().map(Some).collect(),
+                sections: sections_json(&p.sections)?,
+                completeness_percent: p.completeness_percent,
+            },
+        )
         .await?;
-    view(row)
+        store_items_in(conn, who.tenant, id, account_id, &p.sections).await?;
+        let after = view(row.clone())?;
+        events::updated(conn, who, &row, changed_fields(&before, &after)?).await?;
+        Ok(after)
+    })
+    .await
+}
+
+/// The fields a patch changed, with the changed sections named one by one
+/// (`sections.<name>`); `completeness` follows from the sections and is not listed.
+fn changed_fields(before: &SurveyRecordView, after: &SurveyRecordView) -> ApiResult<Vec<String>> {
+    let mut fields = events::changed_fields(before, after)?;
+    fields.retain(|f| f != "completeness" && f != "sections");
+    let old = serde_json::to_value(&before.sections).map_err(ApiError::internal)?;
+    let new = serde_json::to_value(&after.sections).map_err(ApiError::internal)?;
+    fields.extend(events::members_changed(&old, &new, "sections."));
+    Ok(fields)
 }
 
 pub async fn archive(
@@ -377,7 +365,7 @@ pub async fn archive(
     archive::set_archived::<SurveyRecord>(conn, who, id, pre, true).await
 }
 
-pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<SurveyView> {
+pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<SurveyRecordView> {
     view(archive::set_archived::<SurveyRecord>(conn, who, id, &Precondition::None, false).await?)
 }
 
@@ -474,9 +462,9 @@ pub fn template() -> ApiResult<Vec<u8>> {
 
 /// The record as the filled survey form.
 pub async fn export(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Workbook> {
-    let row = find_in(conn, who.tenant, id).await?;
+    let row = view(find_in(conn, who.tenant, id).await?)?;
     let account = accounts::find_in(conn, who.tenant, row.account_id).await?;
-    let record = serde_json::to_value(input_of(&row)?).map_err(ApiError::internal)?;
+    let record = serde_json::to_value(input_of(&row)).map_err(ApiError::internal)?;
     let banner = crate::xlsx::Banner {
         account_name: account.name,
         surveyed_at: Some(row.surveyed_at),
@@ -521,7 +509,7 @@ pub async fn import(
     who: &Principal,
     account_id: Uuid,
     bytes: Vec<u8>,
-) -> ApiResult<SurveyView> {
+) -> ApiResult<SurveyRecordView> {
     who.require_create()?;
     let json = tokio::task::spawn_blocking(move || crate::xlsx::import(&bytes))
         .await

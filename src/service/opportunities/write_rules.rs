@@ -62,7 +62,7 @@ fn guarded(row: Opportunity, account_archived: Option<bool>) -> Guarded<Opportun
             name: "account",
             archived: account_archived.unwrap_or(true),
         }),
-        row,
+        locked: row,
     }
 }
 
