@@ -57,9 +57,11 @@ pub fn build_app(
     let metrics = state.metrics.clone();
     let body_limit = state.config.body_limit;
     let jwt = web::Data::from(state.jwt.clone());
+    let limits = web::Data::from(state.limits.clone());
 
     app.app_data(state)
         .app_data(jwt)
+        .app_data(limits)
         .app_data(known)
         .app_data(extract::json_config(body_limit))
         .app_data(extract::path_config())

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::with_etag;
 use crate::error::ApiResult;
+use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;
 use crate::service::accounts::{

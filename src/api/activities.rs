@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::with_etag;
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
 use crate::error::ApiResult;
+use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;
 use crate::service::activities::{self as svc, ActivityInput, ActivityView, ListActivities};

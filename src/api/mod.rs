@@ -25,40 +25,6 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::error::PROBLEM_JSON;
 
-/// A response carrying a resource and its ETag (add `Location` to the builder for creations).
-pub(crate) fn with_etag<T: serde::Serialize>(
-    mut builder: actix_web::HttpResponseBuilder,
-    version: i32,
-    body: &T,
-) -> actix_web::HttpResponse {
-    builder
-        .insert_header((
-            actix_web::http::header::ETAG,
-            crate::http::etag::etag(version),
-        ))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
-        .json(body)
-}
-
-/// A resource whose body is computed beyond its stored version (texts in the asked language,
-/// figures from related records): the ETag names the version and the body actually sent, so
-/// `If-None-Match` never answers 304 for a body that has changed.
-pub(crate) fn with_computed_etag<T: serde::Serialize>(
-    mut builder: actix_web::HttpResponseBuilder,
-    version: i32,
-    body: &T,
-) -> crate::error::ApiResult<actix_web::HttpResponse> {
-    let bytes = serde_json::to_vec(body).map_err(crate::error::ApiError::internal)?;
-    Ok(builder
-        .insert_header((
-            actix_web::http::header::ETAG,
-            crate::http::etag::representation_etag(version, &bytes),
-        ))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
-        .content_type(actix_web::http::header::ContentType::json())
-        .body(bytes))
-}
-
 /// Registers every operation. Used by `build_app` and by `openapi()` alike.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::get_healthz)

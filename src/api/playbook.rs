@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::with_computed_etag;
 use crate::domain::playbook::{self, localize, Lang, Localized, Playbook, StageInput};
 use crate::error::ApiResult;
+use crate::http::etag::with_computed_etag;
 use crate::http::extract::JsonBody;
 use crate::http::lang::{pick_lang, LangQuery};
 use crate::http::pagination::Page;

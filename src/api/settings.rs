@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::with_etag;
 use crate::error::ApiResult;
+use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
 use crate::service::settings::{self as svc, PatchSettings, Settings};
 use crate::service::{Precondition, Principal};

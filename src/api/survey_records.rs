@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::with_etag;
 use crate::domain::survey::{InventoryCategory, SectionDiff, Sections};
 use crate::error::{ApiError, ApiResult};
+use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{Page, SyncPage};
 use crate::service::surveys::{self as svc, InventorySearch, SurveyInput, SurveyRecordView};

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::assessment::SourceKind;
 use crate::domain::text_enum;
 
 text_enum!(
@@ -20,21 +19,6 @@ text_enum!(
         Other => "other",
     }
 );
-
-impl ActivityKind {
-    /// The evidence source kind an activity of this kind is.
-    pub fn source_kind(self) -> SourceKind {
-        match self {
-            ActivityKind::Visit => SourceKind::Visit,
-            ActivityKind::Meeting => SourceKind::Meeting,
-            ActivityKind::Call => SourceKind::Call,
-            ActivityKind::Email => SourceKind::Email,
-            ActivityKind::Event => SourceKind::Event,
-            ActivityKind::Document => SourceKind::Document,
-            ActivityKind::Other => SourceKind::Other,
-        }
-    }
-}
 
 /// A buying signal seen or heard during the activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -2,11 +2,24 @@
 //! anything else. The rule is `validate::text`: trimmed, no NUL or control characters (other than
 //! tab, CR and LF), within a length limit.
 
-use crate::domain::validate::{required_text, Violation};
+use crate::domain::validate::{required_text, Checker, Violation};
 
 /// The name of an account, contact or opportunity: 1-200 characters, not blank.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name(String);
+
+impl Checker {
+    /// A name (see [`Name`]); on a violation the result is never used, as `finish` fails.
+    pub fn name(&mut self, field: &str, value: &str) -> Name {
+        match Name::parse(field, value) {
+            Ok(n) => n,
+            Err(e) => {
+                self.extend(e);
+                Name::placeholder()
+            }
+        }
+    }
+}
 
 impl Name {
     pub const MAX: usize = 200;

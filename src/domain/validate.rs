@@ -86,17 +86,6 @@ impl Checker {
         self.errors.push(Violation::new(field, message));
     }
 
-    /// A name (see `text::Name`); on a violation the result is never used, as `finish` fails.
-    pub fn name(&mut self, field: &str, value: &str) -> crate::domain::text::Name {
-        match crate::domain::text::Name::parse(field, value) {
-            Ok(n) => n,
-            Err(e) => {
-                self.errors.extend(e);
-                crate::domain::text::Name::placeholder()
-            }
-        }
-    }
-
     /// A required text (see `required_text`).
     pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> String {
         required_text(&mut self.errors, field, value, max)

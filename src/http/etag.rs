@@ -139,6 +139,40 @@ impl FromRequest for Precondition {
     }
 }
 
+/// A response carrying a resource and its ETag (add `Location` to the builder for creations).
+pub fn with_etag<T: serde::Serialize>(
+    mut builder: actix_web::HttpResponseBuilder,
+    version: i32,
+    body: &T,
+) -> actix_web::HttpResponse {
+    builder
+        .insert_header((
+            actix_web::http::header::ETAG,
+            crate::http::etag::etag(version),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
+        .json(body)
+}
+
+/// A resource whose body is computed beyond its stored version (texts in the asked language,
+/// figures from related records): the ETag names the version and the body actually sent, so
+/// `If-None-Match` never answers 304 for a body that has changed.
+pub fn with_computed_etag<T: serde::Serialize>(
+    mut builder: actix_web::HttpResponseBuilder,
+    version: i32,
+    body: &T,
+) -> crate::error::ApiResult<actix_web::HttpResponse> {
+    let bytes = serde_json::to_vec(body).map_err(crate::error::ApiError::internal)?;
+    Ok(builder
+        .insert_header((
+            actix_web::http::header::ETAG,
+            crate::http::etag::representation_etag(version, &bytes),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,8 +145,8 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let limits = req
-        .app_data::<web::Data<crate::state::AppState>>()
-        .map(|s| s.limits.clone());
+        .app_data::<web::Data<RateLimits>>()
+        .map(|l| l.clone().into_inner());
     let Some(limits) = limits.filter(|l| !l.policies.is_empty()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };

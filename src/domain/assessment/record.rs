@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::model::{
     AssessmentInput, Basis, ClaimStatus, Facts, Leaning, MilestoneClaim, MilestoneOut,
-    ObservedBehaviour, ObservedOut, Requirements, Source, Verification,
+    ObservedBehaviour, ObservedOut, Requirements, Source, SourceKind, Verification,
 };
 use super::steps::{data_check, evidence_stage, verification};
 use crate::domain::activity::{ActivityKind, Observation};
@@ -45,13 +45,13 @@ impl RecordActivity {
     /// The activity itself (its kind, referenced by id) and each participant as sources.
     fn sources(&self) -> Vec<Source> {
         let mut out = vec![Source {
-            kind: self.kind.source_kind(),
+            kind: source_kind(self.kind),
             contact_id: None,
             reference: Some(self.id.to_string()),
             note: None,
         }];
         out.extend(self.participants.iter().map(|c| Source {
-            kind: super::model::SourceKind::Contact,
+            kind: SourceKind::Contact,
             contact_id: Some(*c),
             reference: Some(self.id.to_string()),
             note: None,
@@ -292,6 +292,19 @@ pub(super) fn annotate(
             }
             m.basis = Basis::Record;
         }
+    }
+}
+
+/// The evidence source kind an activity of `kind` is.
+fn source_kind(kind: ActivityKind) -> SourceKind {
+    match kind {
+        ActivityKind::Visit => SourceKind::Visit,
+        ActivityKind::Meeting => SourceKind::Meeting,
+        ActivityKind::Call => SourceKind::Call,
+        ActivityKind::Email => SourceKind::Email,
+        ActivityKind::Event => SourceKind::Event,
+        ActivityKind::Document => SourceKind::Document,
+        ActivityKind::Other => SourceKind::Other,
     }
 }
 
