@@ -18,14 +18,9 @@ use super::steps::{data_check, evidence_stage, verification};
 use crate::domain::activity::{ActivityKind, Observation};
 use crate::domain::playbook::{Kind, Lang, Playbook, Stage};
 
-/// The key action whose activities show the seller took part in the customer's planning
-/// (S1.A09), which milestone S1.M3 asks for.
-const PLANNING_ACTION: &str = "S1.A09";
-const PLANNING_MILESTONE: &str = "S1.M3";
-/// Requirements leaning to us are milestone S1.M4.
-const LEANING_MILESTONE: &str = "S1.M4";
-/// Milestones the stored data (org chart, survey) decides.
-const DATA_MILESTONES: [&str; 2] = ["S1.M1", "S1.M2"];
+use crate::domain::playbook::codes::{
+    DATA_MILESTONES, LEANING_MILESTONE, PLANNING_ACTION, PLANNING_MILESTONE,
+};
 
 /// One activity of the record, as the engine sees it.
 #[derive(Debug, Clone)]

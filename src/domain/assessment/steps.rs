@@ -9,7 +9,7 @@ use super::model::{
     MilestoneOut, ObservedOut, Recommendation, Risk, RiskCode, Source, SourceKind, StageChange,
     SurveyFact, ToolRef, Verification,
 };
-use crate::domain::playbook::{localize, Action, Kind, Lang, Playbook, Stage};
+use crate::domain::playbook::{codes, localize, Action, Kind, Lang, Playbook, Stage};
 
 /// The evidence stage: the highest stage with an observed buying signal; with none, the
 /// opportunity's current stage.
@@ -66,7 +66,7 @@ pub fn observations(playbook: &Playbook, input: &AssessmentInput) -> Vec<Observe
 /// whether the data supports it and why.
 pub fn data_check(code: &str, facts: &Facts, lang: Lang) -> Option<(bool, String)> {
     match code {
-        "S1.M1" => {
+        codes::ORG_CHART_MILESTONE => {
             let mut missing = Vec::new();
             if !facts.org.it_leadership_known {
                 missing.push(Msg::OrgNoItLeadership.text(lang));
@@ -80,7 +80,7 @@ pub fn data_check(code: &str, facts: &Facts, lang: Lang) -> Option<(bool, String
                 Some((false, findings(&missing)))
             }
         }
-        "S1.M2" => match &facts.survey {
+        codes::SURVEY_MILESTONE => match &facts.survey {
             SurveyFact::NotTracked => None,
             SurveyFact::Missing => Some((false, Msg::SurveyMissing.text(lang))),
             SurveyFact::Latest {
@@ -239,9 +239,6 @@ fn competitor_name(input: &AssessmentInput, lang: Lang) -> String {
         .unwrap_or_else(|| Msg::SomeCompetitor.text(lang))
 }
 
-/// The key action that visits the IT department in order (S1.A03).
-const VISIT_ORDER_ACTION: &str = "S1.A03";
-
 /// Who to visit next in the S1.A03 order: the first person not reached yet, or the first role
 /// nobody is known in.
 fn next_visit(playbook: &Playbook, facts: &Facts, lang: Lang) -> Option<String> {
@@ -289,14 +286,14 @@ pub fn recommendations(
                 return None;
             }
             let mut reason = findings(&gaps);
-            if a.code == VISIT_ORDER_ACTION {
+            if a.code == codes::VISIT_ORDER_ACTION {
                 if let Some(next) = next_visit(playbook, facts, lang) {
                     reason = format!("{reason}; {next}");
                 }
             }
             if let Some(note) = note
                 .as_ref()
-                .filter(|_| a.tools.iter().any(|t| t == "current_state_survey"))
+                .filter(|_| a.tools.iter().any(|t| t == codes::SURVEY_TOOL))
             {
                 reason = format!("{reason}; {note}");
             }
@@ -314,12 +311,12 @@ pub fn recommendations(
             competitor: &competitor,
         }
         .text(lang);
-        front.push(("S1.A08", reason));
+        front.push((codes::SHAPE_REQUIREMENTS_ACTION, reason));
     }
     if requirements.clarity == Some(Clarity::Unclear) {
         let reason = Msg::GuideUnclearRequirements.text(lang);
-        front.push(("S1.A08", reason.clone()));
-        front.push(("S1.A07", reason));
+        front.push((codes::SHAPE_REQUIREMENTS_ACTION, reason.clone()));
+        front.push((codes::GUIDE_REQUIREMENTS_ACTION, reason));
     }
     let mut placed: Vec<Recommendation> = Vec::new();
     for (code, reason) in front {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 mod authoring;
+pub mod codes;
 mod lang;
 
 #[cfg(test)]
