@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::domain::activity::ActivityInput;
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
 use crate::error::ApiResult;
 use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;
-use crate::service::activities::{self as svc, ActivityInput, ActivityView, ListActivities};
+use crate::service::activities::{self as svc, ActivityView, ListActivities};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
@@ -33,26 +34,18 @@ pub struct ActivityPatch {
     /// Cannot be removed.
     #[schema(value_type = DateTime<Utc>, required = false)]
     occurred_at: Option<DateTime<Utc>>,
-    #[schema(minimum = 0, maximum = 10080)]
     duration_minutes: Option<u32>,
     /// Cannot be removed.
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
+    #[schema(value_type = String, required = false)]
     subject: Option<String>,
-    #[schema(max_length = 10000)]
     notes: Option<String>,
     opportunity_id: Option<Uuid>,
-    #[schema(max_items = 100)]
     participants: Option<Vec<Uuid>>,
-    #[schema(max_items = 50)]
     our_attendees: Option<Vec<String>>,
-    #[schema(max_items = 50)]
     key_actions: Option<Vec<String>>,
-    #[schema(max_items = 50)]
     tools: Option<Vec<String>>,
-    #[schema(max_items = 100)]
     observations: Option<Vec<Observation>>,
     requirements: Option<Requirements>,
-    #[schema(max_length = 2000)]
     outcome: Option<String>,
     next_step: Option<NextStep>,
     survey_record_id: Option<Uuid>,

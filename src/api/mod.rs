@@ -168,13 +168,21 @@ pub struct ApiDoc;
 /// The complete OpenAPI document, as served at `/openapi.json` and printed by
 /// `buyerpath openapi`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
+    finalize(openapi_unfinished())
+}
+
+/// The document as the handlers' annotations give it, before `finalize`.
+pub(crate) fn openapi_unfinished() -> utoipa::openapi::OpenApi {
     let (_app, api) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
-    finalize(api)
+    api
 }
+
+/// The limits the domain states once, for the schemas they name.
+pub(crate) const LIMITS: &[&[crate::domain::validate::Limit]] = &[crate::domain::activity::LIMITS];
 
 fn problem(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
@@ -320,6 +328,10 @@ fn is_secured(op: &Operation) -> bool {
 /// Documents the error responses every operation can give, from the shape of the operation:
 /// the errors come from shared layers (auth, extractors, pool), so they are added in one place.
 pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for limits in LIMITS {
+        // A limit the document lacks is a test failure (`api::schema`), not a start-up error.
+        schema::state_limits(&mut api, limits);
+    }
     schema::state_text_rules(&mut api);
     for item in api.paths.paths.values_mut() {
         let ops = [

@@ -7,6 +7,8 @@
 use utoipa::openapi::schema::{ArrayItems, Object, Schema, SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 
+use crate::domain::validate::{Limit, Rule};
+
 /// Characters a text may hold: no C0/C1 control characters except tab, LF and CR.
 const ALLOWED: &str = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]";
 /// A character that counts after trimming.
@@ -81,6 +83,52 @@ pub fn state_text_rules(api: &mut OpenApi) {
                 }
             }
         }
+    }
+}
+
+/// Writes limits stated in the domain (`domain::validate::Limit`) into the schemas they name;
+/// gives the limits whose schema or member the document does not have (a test keeps it empty).
+pub fn state_limits(api: &mut OpenApi, limits: &[Limit]) -> Vec<Limit> {
+    let mut missing = Vec::new();
+    for limit in limits {
+        for name in limit.schemas {
+            let member = api
+                .components
+                .as_mut()
+                .and_then(|c| c.schemas.get_mut(*name))
+                .and_then(|s| match s {
+                    RefOr::T(Schema::Object(o)) => o.properties.get_mut(limit.member),
+                    _ => None,
+                });
+            let stated = match member {
+                Some(RefOr::T(schema)) => state_limit(schema, limit.rule),
+                _ => false,
+            };
+            if !stated {
+                missing.push(*limit);
+            }
+        }
+    }
+    missing
+}
+
+fn state_limit(schema: &mut Schema, rule: Rule) -> bool {
+    match (schema, rule) {
+        (Schema::Object(o), Rule::Text { required, max }) => {
+            o.max_length = Some(max);
+            o.min_length = required.then_some(1);
+            true
+        }
+        (Schema::Object(o), Rule::AtMost(max)) => {
+            o.minimum = Some(0.into());
+            o.maximum = Some(max.into());
+            true
+        }
+        (Schema::Array(a), Rule::Items(max)) => {
+            a.max_items = Some(max);
+            true
+        }
+        _ => false,
     }
 }
 
@@ -165,6 +213,15 @@ mod tests {
             let mut c = Checker::new();
             c.optional_text("f", Some(s), 100);
             assert_eq!(c.finish().is_ok(), matches(&text_pattern(), s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn every_limit_stated_in_the_domain_is_in_the_document() {
+        let mut api = crate::api::openapi_unfinished();
+        for limits in crate::api::LIMITS {
+            let missing = state_limits(&mut api, limits);
+            assert!(missing.is_empty(), "{missing:?}");
         }
     }
 }

@@ -180,6 +180,27 @@ impl Checker {
     }
 }
 
+/// A limit of one member of an input schema, stated once: the checker enforces it and the
+/// OpenAPI document states it (`api::schema::state_limits` writes it into the named schemas).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// The schemas (component names) whose member it is.
+    pub schemas: &'static [&'static str],
+    pub member: &'static str,
+    pub rule: Rule,
+}
+
+/// What a [`Limit`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// A text of at most `max` characters; `required`: not blank.
+    Text { required: bool, max: usize },
+    /// A list of at most this many items.
+    Items(usize),
+    /// A whole number from 0 to this.
+    AtMost(u64),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

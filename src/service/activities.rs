@@ -2,11 +2,9 @@
 //! and optionally an opportunity, with the playbook's key actions and tools they carried out and
 //! the buying signals they observed.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -16,60 +14,19 @@ use crate::db::documents::activity::{read_findings, write_findings, Findings};
 use crate::db::opportunities::Opportunity;
 use crate::db::surveys::SurveyRecord;
 use crate::db::table::{ArchivableTable, VersionedTable};
-use crate::domain::activity::{ActivityKind, NextStep, Observation};
+use crate::domain::activity::{
+    self, ActivityInput, ActivityKind, CheckedActivity, NextStep, Observation,
+};
 use crate::domain::assessment::Requirements;
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
-use crate::domain::playbook::{Kind, Playbook};
-use crate::domain::validate::{Checker, Violation};
+use crate::domain::playbook::Playbook;
+use crate::domain::validate::Violation;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events;
 use crate::service::input::{decode, merge_patch};
 use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
-
-/// An activity as recorded (the body of create; PATCH merges into it).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActivityInput {
-    pub kind: ActivityKind,
-    /// When it happened (RFC 3339).
-    pub occurred_at: DateTime<Utc>,
-    #[schema(minimum = 0, maximum = 10080)]
-    pub duration_minutes: Option<u32>,
-    #[schema(min_length = 1, max_length = 200, example = "拜访信息中心王主任")]
-    pub subject: String,
-    #[schema(max_length = 10000)]
-    pub notes: Option<String>,
-    /// An opportunity of the same account.
-    pub opportunity_id: Option<Uuid>,
-    /// Contacts of the same account who took part.
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub participants: Vec<Uuid>,
-    /// `sub`s of our people who took part; defaults to the caller.
-    #[schema(max_items = 50)]
-    pub our_attendees: Option<Vec<String>>,
-    /// Key actions of the playbook this activity carried out, e.g. `S1.A03`.
-    #[serde(default)]
-    #[schema(max_items = 50)]
-    pub key_actions: Vec<String>,
-    /// Named tools of the playbook used, e.g. `technical_exchange`.
-    #[serde(default)]
-    #[schema(max_items = 50)]
-    pub tools: Vec<String>,
-    /// Buying signals seen or heard.
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub observations: Vec<Observation>,
-    /// What was heard about the customer's requirements.
-    pub requirements: Option<Requirements>,
-    #[schema(max_length = 2000)]
-    pub outcome: Option<String>,
-    pub next_step: Option<NextStep>,
-    /// The survey record, when the activity was the survey.
-    pub survey_record_id: Option<Uuid>,
-}
 
 /// Filters of the activity list (as given).
 #[derive(Debug, Default)]
@@ -173,110 +130,39 @@ impl Archivable for Activity {
     archive::row_state!();
 }
 
-fn dedup<T: PartialEq + Clone>(list: &[T]) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(list.len());
-    for x in list {
-        if !out.contains(x) {
-            out.push(x.clone());
-        }
-    }
-    out
+/// The row content of a checked activity.
+fn content_of(a: CheckedActivity) -> ApiResult<ActivityContent> {
+    let findings = write_findings(&Findings {
+        observations: a.observations,
+        requirements: a.requirements,
+    })
+    .map_err(ApiError::internal)?;
+    Ok(ActivityContent {
+        opportunity_id: a.opportunity_id,
+        kind: a.kind.as_str().to_string(),
+        occurred_at: a.occurred_at,
+        duration_minutes: a.duration_minutes.and_then(|d| i32::try_from(d).ok()),
+        subject: a.subject,
+        notes: a.notes,
+        participants: a.participants.into_iter().map(Some).collect(),
+        our_attendees: a.our_attendees.into_iter().map(Some).collect(),
+        key_actions: a.key_actions.into_iter().map(Some).collect(),
+        tools: a.tools.into_iter().map(Some).collect(),
+        findings,
+        outcome: a.outcome,
+        next_step_text: a.next_step.as_ref().map(|n| n.text.clone()),
+        next_step_due_at: a.next_step.and_then(|n| n.due_at),
+        survey_record_id: a.survey_record_id,
+    })
 }
 
-/// Checks the input against the tenant's playbook and the text rules; gives the row content.
+/// Checks the input against the tenant's playbook and the activity rules; gives the row content.
 fn prepare(
     input: ActivityInput,
     who: &Principal,
     playbook: &Playbook,
 ) -> ApiResult<ActivityContent> {
-    let mut c = Checker::new();
-    let subject = c.required_text("subject", &input.subject, 200);
-    let notes = c.optional_text("notes", input.notes.as_deref(), 10_000);
-    let outcome = c.optional_text("outcome", input.outcome.as_deref(), 2000);
-    if input.duration_minutes.is_some_and(|d| d > 10_080) {
-        c.add("duration_minutes", "must be at most 10080 (a week)");
-    }
-    let attendees = match &input.our_attendees {
-        None => vec![who.sub.clone()],
-        Some(list) => dedup(
-            &list
-                .iter()
-                .enumerate()
-                .map(|(i, s)| c.required_text(&format!("our_attendees[{i}]"), s, 200))
-                .collect::<Vec<_>>(),
-        ),
-    };
-    let participants = dedup(&input.participants);
-    if participants.len() > 100 {
-        c.add("participants", "at most 100 participants");
-    }
-    for (i, code) in input.key_actions.iter().enumerate() {
-        if playbook.action(code).is_none() {
-            c.add(
-                format!("key_actions[{i}]"),
-                format!("{code} is not a key action of the playbook"),
-            );
-        }
-    }
-    let tools: HashSet<&str> = playbook.tools.iter().map(|t| t.code.as_str()).collect();
-    for (i, code) in input.tools.iter().enumerate() {
-        if !tools.contains(code.as_str()) {
-            c.add(
-                format!("tools[{i}]"),
-                format!("{code} is not a tool of the playbook"),
-            );
-        }
-    }
-    let mut observations = Vec::new();
-    for (i, o) in input.observations.iter().enumerate() {
-        if playbook.stage_of_item(&o.signal, Kind::Behaviour).is_none() {
-            c.add(
-                format!("observations[{i}].signal"),
-                format!("{} is not a buying signal of the playbook", o.signal),
-            );
-        }
-        let evidence = c.optional_text(
-            &format!("observations[{i}].evidence"),
-            o.evidence.as_deref(),
-            5000,
-        );
-        observations.push(Observation {
-            signal: o.signal.clone(),
-            evidence,
-        });
-    }
-    let requirements = input.requirements.as_ref().map(|r| Requirements {
-        clarity: r.clarity,
-        leaning: r.leaning,
-        competitor: c.optional_text("requirements.competitor", r.competitor.as_deref(), 200),
-    });
-    let next_step = input.next_step.as_ref().map(|n| NextStep {
-        text: c.required_text("next_step.text", &n.text, 2000),
-        due_at: n.due_at,
-    });
-    c.finish()?;
-    let findings = write_findings(&Findings {
-        observations,
-        requirements,
-    })
-    .map_err(ApiError::internal)?;
-    Ok(ActivityContent {
-        opportunity_id: input.opportunity_id,
-        kind: input.kind.as_str().to_string(),
-        occurred_at: input.occurred_at,
-        duration_minutes: input.duration_minutes.and_then(|d| i32::try_from(d).ok()),
-        subject,
-        notes,
-        participants: participants.into_iter().map(Some).collect(),
-        our_attendees: attendees.into_iter().map(Some).collect(),
-        key_actions: dedup(&input.key_actions).into_iter().map(Some).collect(),
-        tools: dedup(&input.tools).into_iter().map(Some).collect(),
-        findings,
-        outcome,
-        next_step_text: next_step.as_ref().map(|n| n.text.clone()),
-        next_step_due_at: next_step.and_then(|n| n.due_at),
-        survey_record_id: input.survey_record_id,
-    })
+    content_of(activity::check(input, &who.sub, playbook)?)
 }
 
 /// Participants, the opportunity and the survey record belong to the account; an archived

@@ -188,6 +188,15 @@ async fn bad_activities_are_refused_naming_the_field_and_nothing_is_stored() {
         (json!({"occurred_at": "yesterday"}), "occurred_at"),
         (json!({"duration_minutes": 20000}), "duration_minutes"),
         (json!({"survey_record_id": stranger}), "survey_record_id"),
+        // The list limits the document states are the checker's (stated once in the domain).
+        (json!({"key_actions": vec!["S1.A03"; 51]}), "key_actions"),
+        (json!({"tools": vec!["current_state_survey"; 51]}), "tools"),
+        (json!({"our_attendees": vec!["rep"; 51]}), "our_attendees"),
+        (
+            json!({"observations": vec![json!({"signal": "S1.B03"}); 101]}),
+            "observations",
+        ),
+        (json!({"next_step": {"text": " "}}), "next_step.text"),
     ];
     for (patch, field) in cases {
         let mut body = ok.clone();
