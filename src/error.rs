@@ -101,8 +101,35 @@ pub enum ApiError {
     },
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything unexpected: the client sees an opaque 500; the log (this error's `Display`)
+    /// the whole chain of causes.
+    #[error("internal error: {}", chain(.0.as_ref()))]
+    Internal(#[source] Cause),
+}
+
+/// `cause: its cause: …`.
+fn chain(cause: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = cause.to_string();
+    let mut next = cause.source();
+    while let Some(c) = next {
+        line.push_str(": ");
+        line.push_str(&c.to_string());
+        next = c.source();
+    }
+    line
+}
+
+/// What caused an internal error, kept with its own causes for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A cause with what was being done when it happened ("database error", "stored opportunity
+/// 0190… cannot be read").
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+struct Context {
+    context: String,
+    #[source]
+    source: Cause,
 }
 
 impl ApiError {
@@ -110,8 +137,17 @@ impl ApiError {
         ApiError::Validation(vec![Violation::new(field, message)])
     }
 
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        ApiError::Internal(e.to_string())
+    /// An internal error caused by `e` (an error, or a message).
+    pub fn internal(e: impl Into<Cause>) -> Self {
+        ApiError::Internal(e.into())
+    }
+
+    /// An internal error caused by `e` while doing `context`.
+    pub fn internal_in(context: impl Into<String>, e: impl Into<Cause>) -> Self {
+        ApiError::Internal(Box::new(Context {
+            context: context.into(),
+            source: e.into(),
+        }))
     }
 
     /// The stable `code` of this error.

@@ -141,7 +141,7 @@ fn problem_catch_all<B: MessageBody + 'static>(
         413 => ApiError::PayloadTooLarge(reason),
         415 => ApiError::UnsupportedMediaType(reason),
         503 => ApiError::Unavailable(reason),
-        s if s >= 500 => ApiError::Internal(reason),
+        s if s >= 500 => ApiError::internal(reason),
         _ => ApiError::BadRequest(reason),
     };
     let (req, old) = res.into_parts();

@@ -25,10 +25,10 @@ impl From<diesel::result::Error> for ApiError {
                     K::ClosedConnection | K::UnableToSendCommand => ApiError::Unavailable(msg),
                     K::SerializationFailure => ApiError::Unavailable(msg),
                     _ if is_unavailable_message(&msg) => ApiError::Unavailable(msg),
-                    _ => ApiError::Internal(format!("database error: {msg}")),
+                    _ => ApiError::internal_in("database error", msg),
                 }
             }
-            other => ApiError::Internal(format!("database error: {other}")),
+            other => ApiError::internal_in("database error", other),
         }
     }
 }
@@ -79,7 +79,7 @@ fn constraint_field(constraint: &str) -> String {
 
 impl From<super::documents::DecodeError> for ApiError {
     fn from(e: super::documents::DecodeError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::internal(e)
     }
 }
 

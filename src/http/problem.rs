@@ -56,11 +56,31 @@ mod tests {
 
     #[test]
     fn internal_errors_are_opaque() {
-        let e = ApiError::Internal("password=secret in SQL".into());
+        let e = ApiError::internal("password=secret in SQL");
         let v = body_json(&e);
         assert_eq!(v["status"], 500);
         assert_eq!(v["code"], "internal");
         assert!(!v["detail"].as_str().unwrap().contains("secret"));
+    }
+
+    #[test]
+    fn internal_errors_keep_their_causes_for_the_log_only() {
+        let disk = std::io::Error::other("disk full at /var/lib/secret");
+        let e = ApiError::internal_in("storing the survey workbook", disk);
+        assert_eq!(
+            e.to_string(),
+            "internal error: storing the survey workbook: disk full at /var/lib/secret"
+        );
+        let v = body_json(&e);
+        assert_eq!(v["code"], "internal");
+        assert!(!v.to_string().contains("disk"), "{v}");
+        let db: ApiError = diesel::result::Error::RollbackTransaction.into();
+        assert!(
+            db.to_string()
+                .starts_with("internal error: database error: "),
+            "{}",
+            db.to_string()
+        );
     }
 
     #[test]

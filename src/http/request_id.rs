@@ -36,7 +36,8 @@ pub async fn middleware(
     let mut res = next.call(req).await?;
     if res.status().is_server_error() {
         if let Some(err) = res.response().error() {
-            // The only place server-side error details go: the log, with the request id.
+            // The only place server-side error details go: the log, with the request id (an
+            // internal error's `Display` names every cause behind it).
             log::error!(
                 "request_id={id} status={} error: {err}",
                 res.status().as_u16()

@@ -64,7 +64,7 @@ pub(crate) fn not_found(what: &str) -> ApiError {
 pub(crate) fn corrupt(
     what: &str,
     id: impl std::fmt::Display,
-    e: impl std::fmt::Display,
+    e: impl Into<crate::error::Cause>,
 ) -> ApiError {
-    ApiError::Internal(format!("stored {what} {id} cannot be read: {e}"))
+    ApiError::internal_in(format!("stored {what} {id} cannot be read"), e)
 }

@@ -27,7 +27,7 @@ pub struct VersionInfo {
 }
 
 fn built_in_playbook() -> ApiResult<&'static Playbook> {
-    built_in().map_err(ApiError::Internal)
+    built_in().map_err(ApiError::internal)
 }
 
 fn overlay_of(row: &PlaybookVersion) -> ApiResult<Overlay> {

@@ -134,7 +134,7 @@ fn prepare(input: SurveyInput, who: &Principal) -> ApiResult<Prepared> {
         }
     };
     c.finish()?;
-    let playbook = built_in().map_err(ApiError::Internal)?;
+    let playbook = built_in().map_err(ApiError::internal)?;
     let completeness_percent = i32::from(survey::completeness(playbook, &sections).percent);
     Ok(Prepared {
         surveyed_at: input.surveyed_at,

@@ -42,7 +42,7 @@ pub struct SurveyRecordView {
 /// The view of a stored record: its sections decoded, its completeness computed.
 pub(super) fn view(r: SurveyRecord) -> ApiResult<SurveyRecordView> {
     let sections = super::sections_of(&r)?;
-    let playbook = built_in().map_err(ApiError::Internal)?;
+    let playbook = built_in().map_err(ApiError::internal)?;
     Ok(SurveyRecordView {
         id: r.id,
         account_id: r.account_id,
