@@ -266,231 +266,226 @@ impl Config {
 
         let database_url = value_or_file(&get, "DATABASE_URL", "DATABASE_URL_FILE")?;
         let bind = get("BUYERPATH_BIND").unwrap_or_else(|| DEFAULT_BIND.to_string());
-        if bind.parse::<std::net::SocketAddr>().is_err() && !bind.contains(':') {
-            return Err(err(
-                "BUYERPATH_BIND",
-                "expected host:port, e.g. 127.0.0.1:8080",
-            ));
-        }
+        check_host_port("BUYERPATH_BIND", &bind, "127.0.0.1:8080")?;
         let data_dir = PathBuf::from(
             get("BUYERPATH_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_string()),
         );
 
-        let secret = value_or_file(&get, "BUYERPATH_JWT_SECRET", "BUYERPATH_JWT_SECRET_FILE")?;
-        let public_key = get("BUYERPATH_JWT_PUBLIC_KEY");
-        let algorithm = get("BUYERPATH_JWT_ALGORITHM");
-        let jwks_url = get("BUYERPATH_JWT_JWKS_URL");
-        let jwks_refresh = Duration::from_secs(parse_num(
-            &get,
-            "BUYERPATH_JWT_JWKS_REFRESH_SECS",
-            300,
-            30,
-            86_400,
-        )?);
-        if let Some(url) = &jwks_url {
-            if secret.is_some() || public_key.is_some() {
-                return Err(err(
-                    "BUYERPATH_JWT_JWKS_URL",
-                    "set one of BUYERPATH_JWT_SECRET, BUYERPATH_JWT_PUBLIC_KEY and BUYERPATH_JWT_JWKS_URL",
-                ));
-            }
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(err("BUYERPATH_JWT_JWKS_URL", "expected an http(s) URL"));
-            }
-        }
-        let key = match (secret, public_key) {
-            (None, None) if jwks_url.is_some() => JwtKeySource::Jwks {
-                url: jwks_url.clone().unwrap_or_default(),
-                refresh: jwks_refresh,
-            },
-            (Some(_), Some(_)) => {
-                return Err(err(
-                    "BUYERPATH_JWT_SECRET",
-                    "set either BUYERPATH_JWT_SECRET or BUYERPATH_JWT_PUBLIC_KEY, not both",
-                ))
-            }
-            (Some(secret), None) => {
-                if let Some(a) = algorithm.as_deref() {
-                    if a != "HS256" {
-                        return Err(err(
-                            "BUYERPATH_JWT_ALGORITHM",
-                            "a shared secret is only used with HS256",
-                        ));
-                    }
-                }
-                if let Some(why) = secret_weakness(&secret) {
-                    return Err(err("BUYERPATH_JWT_SECRET", why));
-                }
-                JwtKeySource::Secret(secret.into_bytes())
-            }
-            (None, Some(path)) => {
-                let algorithm = match algorithm.as_deref() {
-                    Some("RS256") => Algorithm::RS256,
-                    Some("ES256") => Algorithm::ES256,
-                    Some("EdDSA") => Algorithm::EdDSA,
-                    Some(_) => {
-                        return Err(err(
-                            "BUYERPATH_JWT_ALGORITHM",
-                            "with a public key, expected RS256, ES256 or EdDSA",
-                        ))
-                    }
-                    None => {
-                        return Err(err(
-                            "BUYERPATH_JWT_ALGORITHM",
-                            "required with BUYERPATH_JWT_PUBLIC_KEY: RS256, ES256 or EdDSA",
-                        ))
-                    }
-                };
-                let pem = std::fs::read(&path).map_err(|e| {
-                    err(
-                        "BUYERPATH_JWT_PUBLIC_KEY",
-                        format!("cannot read {path}: {e}"),
-                    )
-                })?;
-                JwtKeySource::PublicKey { algorithm, pem }
-            }
-            (None, None) => {
-                if database_url.is_some() {
-                    return Err(err(
-                        "BUYERPATH_JWT_SECRET",
-                        "set BUYERPATH_JWT_SECRET (HS256) or BUYERPATH_JWT_PUBLIC_KEY when DATABASE_URL is set",
-                    ));
-                }
-                JwtKeySource::DataDir
-            }
-        };
+        let jwt = jwt_from(&get, database_url.is_some())?;
 
-        let jwt = JwtConfig {
-            key,
-            issuer: get("BUYERPATH_JWT_ISSUER"),
-            audience: get("BUYERPATH_JWT_AUDIENCE"),
-            leeway_secs: parse_num(&get, "BUYERPATH_JWT_LEEWAY_SECS", 30, 0, 300)?,
-        };
-
-        let db_pool_size = parse_num(&get, "BUYERPATH_DB_POOL_SIZE", 10, 1, 1000)? as usize;
-        let db_pool_timeout = Duration::from_millis(parse_num(
-            &get,
-            "BUYERPATH_DB_POOL_TIMEOUT_MS",
-            3000,
-            10,
-            600_000,
-        )?);
-        let db_statement_timeout = Duration::from_millis(parse_num(
-            &get,
-            "BUYERPATH_DB_STATEMENT_TIMEOUT_MS",
-            5000,
-            10,
-            3_600_000,
-        )?);
-        let body_limit =
-            parse_num(&get, "BUYERPATH_BODY_LIMIT", 1_048_576, 1024, 1 << 30)? as usize;
-        let upload_limit = parse_num(
-            &get,
-            "BUYERPATH_UPLOAD_LIMIT",
-            10 * 1_048_576,
-            1024,
-            1 << 30,
-        )? as usize;
-        let migrate_on_start = parse_bool(&get, "BUYERPATH_MIGRATE_ON_START", true)?;
-        let event_retention_days = parse_num(&get, "BUYERPATH_EVENT_RETENTION_DAYS", 30, 1, 3650)?;
-        let webhook_allow_private = parse_bool(&get, "BUYERPATH_WEBHOOK_ALLOW_PRIVATE", false)?;
-        let webhook_worker = parse_bool(&get, "BUYERPATH_WEBHOOK_WORKER", true)?;
-        let rate_limit_user_per_minute = parse_num(
-            &get,
-            "BUYERPATH_RATE_LIMIT_USER_PER_MINUTE",
-            1200,
-            0,
-            1_000_000,
-        )? as u32;
-        let rate_limit_tenant_per_minute = parse_num(
-            &get,
-            "BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE",
-            12_000,
-            0,
-            10_000_000,
-        )? as u32;
-        let log_format = log_format_from(get("BUYERPATH_LOG_FORMAT").as_deref())?;
-        let slow_request = Duration::from_millis(parse_num(
-            &get,
-            "BUYERPATH_SLOW_REQUEST_MS",
-            1000,
-            0,
-            3_600_000,
-        )?);
         let metrics_bind = get("BUYERPATH_METRICS_BIND");
         if let Some(b) = &metrics_bind {
-            if b.parse::<std::net::SocketAddr>().is_err() && !b.contains(':') {
-                return Err(err(
-                    "BUYERPATH_METRICS_BIND",
-                    "expected host:port, e.g. 0.0.0.0:9090",
-                ));
-            }
+            check_host_port("BUYERPATH_METRICS_BIND", b, "0.0.0.0:9090")?;
         }
-        let mut trusted_proxies = Vec::new();
-        for p in get("BUYERPATH_TRUSTED_PROXIES")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            trusted_proxies.push(IpRange::parse(p).ok_or_else(|| {
-                err(
-                    "BUYERPATH_TRUSTED_PROXIES",
-                    format!("'{p}' is not an IP address or a range like 10.0.0.0/8"),
-                )
-            })?);
-        }
-        let cors_origins = match get("BUYERPATH_CORS_ORIGINS") {
-            None => Vec::new(),
-            Some(list) => {
-                let mut origins = Vec::new();
-                for o in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-                    let ok = (o.starts_with("http://") || o.starts_with("https://"))
-                        && !o.ends_with('/')
-                        && !o.contains(char::is_whitespace);
-                    if !ok {
-                        return Err(err(
-                            "BUYERPATH_CORS_ORIGINS",
-                            format!("'{o}' is not an origin like https://crm.example.com"),
-                        ));
-                    }
-                    origins.push(o.to_string());
-                }
-                origins
-            }
-        };
-        let shutdown_timeout_secs =
-            parse_num(&get, "BUYERPATH_SHUTDOWN_TIMEOUT_SECS", 30, 1, 3600)?;
         let workers = match get("BUYERPATH_WORKERS") {
             None => None,
             Some(_) => Some(parse_num(&get, "BUYERPATH_WORKERS", 1, 1, 256)? as usize),
         };
-
         Ok(Config {
             database_url,
             bind,
             data_dir,
             jwt,
-            db_pool_size,
-            db_pool_timeout,
-            db_statement_timeout,
-            body_limit,
-            upload_limit,
-            migrate_on_start,
-            cors_origins,
-            shutdown_timeout_secs,
+            db_pool_size: parse_num(&get, "BUYERPATH_DB_POOL_SIZE", 10, 1, 1000)? as usize,
+            db_pool_timeout: millis(&get, "BUYERPATH_DB_POOL_TIMEOUT_MS", 3000, 10, 600_000)?,
+            db_statement_timeout: millis(
+                &get,
+                "BUYERPATH_DB_STATEMENT_TIMEOUT_MS",
+                5000,
+                10,
+                3_600_000,
+            )?,
+            body_limit: parse_num(&get, "BUYERPATH_BODY_LIMIT", 1 << 20, 1024, 1 << 30)? as usize,
+            upload_limit: parse_num(&get, "BUYERPATH_UPLOAD_LIMIT", 10 << 20, 1024, 1 << 30)?
+                as usize,
+            migrate_on_start: parse_bool(&get, "BUYERPATH_MIGRATE_ON_START", true)?,
+            cors_origins: cors_origins_from(get("BUYERPATH_CORS_ORIGINS"))?,
+            shutdown_timeout_secs: parse_num(&get, "BUYERPATH_SHUTDOWN_TIMEOUT_SECS", 30, 1, 3600)?,
             workers,
-            event_retention_days,
-            webhook_allow_private,
-            webhook_worker,
-            rate_limit_user_per_minute,
-            rate_limit_tenant_per_minute,
-            log_format,
-            trusted_proxies,
-            slow_request,
+            event_retention_days: parse_num(&get, "BUYERPATH_EVENT_RETENTION_DAYS", 30, 1, 3650)?,
+            webhook_allow_private: parse_bool(&get, "BUYERPATH_WEBHOOK_ALLOW_PRIVATE", false)?,
+            webhook_worker: parse_bool(&get, "BUYERPATH_WEBHOOK_WORKER", true)?,
+            rate_limit_user_per_minute: parse_num(
+                &get,
+                "BUYERPATH_RATE_LIMIT_USER_PER_MINUTE",
+                1200,
+                0,
+                1_000_000,
+            )? as u32,
+            rate_limit_tenant_per_minute: parse_num(
+                &get,
+                "BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE",
+                12_000,
+                0,
+                10_000_000,
+            )? as u32,
+            log_format: log_format_from(get("BUYERPATH_LOG_FORMAT").as_deref())?,
+            trusted_proxies: trusted_proxies_from(get("BUYERPATH_TRUSTED_PROXIES"))?,
+            slow_request: millis(&get, "BUYERPATH_SLOW_REQUEST_MS", 1000, 0, 3_600_000)?,
             metrics_bind,
         })
     }
+}
+
+/// A number of milliseconds (see `parse_num`).
+fn millis(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<Duration, ConfigError> {
+    Ok(Duration::from_millis(parse_num(
+        get, var, default, min, max,
+    )?))
+}
+
+fn check_host_port(var: &'static str, value: &str, example: &str) -> Result<(), ConfigError> {
+    if value.parse::<std::net::SocketAddr>().is_err() && !value.contains(':') {
+        return Err(err(var, format!("expected host:port, e.g. {example}")));
+    }
+    Ok(())
+}
+
+/// `BUYERPATH_TRUSTED_PROXIES`: addresses or ranges, comma-separated.
+fn trusted_proxies_from(list: Option<String>) -> Result<Vec<IpRange>, ConfigError> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            IpRange::parse(p).ok_or_else(|| {
+                err(
+                    "BUYERPATH_TRUSTED_PROXIES",
+                    format!("'{p}' is not an IP address or a range like 10.0.0.0/8"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `BUYERPATH_CORS_ORIGINS`: origins, comma-separated.
+fn cors_origins_from(list: Option<String>) -> Result<Vec<String>, ConfigError> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let ok = (o.starts_with("http://") || o.starts_with("https://"))
+                && !o.ends_with('/')
+                && !o.contains(char::is_whitespace);
+            if ok {
+                Ok(o.to_string())
+            } else {
+                Err(err(
+                    "BUYERPATH_CORS_ORIGINS",
+                    format!("'{o}' is not an origin like https://crm.example.com"),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// The JWT settings: one key source (a shared secret, a public key, an identity provider's
+/// JWKS, or the data dir's own secret when no database is configured), issuer, audience,
+/// leeway.
+fn jwt_from(
+    get: &impl Fn(&str) -> Option<String>,
+    database_url_set: bool,
+) -> Result<JwtConfig, ConfigError> {
+    let secret = value_or_file(get, "BUYERPATH_JWT_SECRET", "BUYERPATH_JWT_SECRET_FILE")?;
+    let public_key = get("BUYERPATH_JWT_PUBLIC_KEY");
+    let algorithm = get("BUYERPATH_JWT_ALGORITHM");
+    let jwks_url = get("BUYERPATH_JWT_JWKS_URL");
+    let jwks_refresh = Duration::from_secs(parse_num(
+        get,
+        "BUYERPATH_JWT_JWKS_REFRESH_SECS",
+        300,
+        30,
+        86_400,
+    )?);
+    if let Some(url) = &jwks_url {
+        if secret.is_some() || public_key.is_some() {
+            return Err(err(
+                "BUYERPATH_JWT_JWKS_URL",
+                "set one of BUYERPATH_JWT_SECRET, BUYERPATH_JWT_PUBLIC_KEY and BUYERPATH_JWT_JWKS_URL",
+            ));
+        }
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(err("BUYERPATH_JWT_JWKS_URL", "expected an http(s) URL"));
+        }
+    }
+    let key = match (secret, public_key, jwks_url) {
+        (None, None, Some(url)) => JwtKeySource::Jwks {
+            url,
+            refresh: jwks_refresh,
+        },
+        (Some(_), Some(_), _) => {
+            return Err(err(
+                "BUYERPATH_JWT_SECRET",
+                "set either BUYERPATH_JWT_SECRET or BUYERPATH_JWT_PUBLIC_KEY, not both",
+            ))
+        }
+        (Some(secret), None, _) => secret_key(secret, algorithm.as_deref())?,
+        (None, Some(path), _) => public_key_source(&path, algorithm.as_deref())?,
+        (None, None, None) => {
+            if database_url_set {
+                return Err(err(
+                    "BUYERPATH_JWT_SECRET",
+                    "set BUYERPATH_JWT_SECRET (HS256) or BUYERPATH_JWT_PUBLIC_KEY when DATABASE_URL is set",
+                ));
+            }
+            JwtKeySource::DataDir
+        }
+    };
+    Ok(JwtConfig {
+        key,
+        issuer: get("BUYERPATH_JWT_ISSUER"),
+        audience: get("BUYERPATH_JWT_AUDIENCE"),
+        leeway_secs: parse_num(get, "BUYERPATH_JWT_LEEWAY_SECS", 30, 0, 300)?,
+    })
+}
+
+/// A shared secret (HS256 only), strong enough.
+fn secret_key(secret: String, algorithm: Option<&str>) -> Result<JwtKeySource, ConfigError> {
+    if algorithm.is_some_and(|a| a != "HS256") {
+        return Err(err(
+            "BUYERPATH_JWT_ALGORITHM",
+            "a shared secret is only used with HS256",
+        ));
+    }
+    if let Some(why) = secret_weakness(&secret) {
+        return Err(err("BUYERPATH_JWT_SECRET", why));
+    }
+    Ok(JwtKeySource::Secret(secret.into_bytes()))
+}
+
+/// A public key file with its algorithm.
+fn public_key_source(path: &str, algorithm: Option<&str>) -> Result<JwtKeySource, ConfigError> {
+    let algorithm = match algorithm {
+        Some("RS256") => Algorithm::RS256,
+        Some("ES256") => Algorithm::ES256,
+        Some("EdDSA") => Algorithm::EdDSA,
+        Some(_) => {
+            return Err(err(
+                "BUYERPATH_JWT_ALGORITHM",
+                "with a public key, expected RS256, ES256 or EdDSA",
+            ))
+        }
+        None => {
+            return Err(err(
+                "BUYERPATH_JWT_ALGORITHM",
+                "required with BUYERPATH_JWT_PUBLIC_KEY: RS256, ES256 or EdDSA",
+            ))
+        }
+    };
+    let pem = std::fs::read(path).map_err(|e| {
+        err(
+            "BUYERPATH_JWT_PUBLIC_KEY",
+            format!("cannot read {path}: {e}"),
+        )
+    })?;
+    Ok(JwtKeySource::PublicKey { algorithm, pem })
 }
 
 fn parse_bool(

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{make_code, parse_code, Action, Item, Kind, Playbook};
+use super::{make_code, parse_code, Action, Item, Kind, Playbook, Stage};
 use crate::domain::validate::{text, Violation};
 
 /// What a tenant authored: per stage, its items (for S1: the items added to the built-in ones)
@@ -164,20 +164,21 @@ pub fn author_stage(
     stage_code: &str,
     input: &StageInput,
 ) -> Result<Overlay, Vec<Violation>> {
-    let mut errors = Vec::new();
-    let Some(base) = built_in.stage(stage_code) else {
-        return Err(vec![Violation::new("code", "unknown stage")]);
-    };
+    let unknown = || vec![Violation::new("code", "unknown stage")];
+    let base = built_in.stage(stage_code).ok_or_else(unknown)?;
     let current_playbook = apply(built_in, current);
-    let Some(current_stage) = current_playbook.stage(stage_code) else {
-        return Err(vec![Violation::new("code", "unknown stage")]);
+    let current_stage = current_playbook.stage(stage_code).ok_or_else(unknown)?;
+    let mut a = Authoring {
+        built_in,
+        current,
+        stage_code,
+        base,
+        current_stage,
+        next: current.clone(),
+        content: StageContent::default(),
+        seen: HashSet::new(),
+        errors: Vec::new(),
     };
-    let is_built_in_stage = base.is_authored();
-    let mut next = current.clone();
-    let mut content = StageContent::default();
-    let mut seen: HashSet<String> = HashSet::new();
-
-    // Items of every kind but actions.
     for kind in [Kind::Goal, Kind::Behaviour, Kind::Milestone, Kind::Note] {
         let inputs = match kind {
             Kind::Goal => &input.customer_goals,
@@ -185,104 +186,131 @@ pub fn author_stage(
             Kind::Milestone => &input.sales_milestones,
             _ => &input.notes,
         };
-        if inputs.len() > MAX_ITEMS {
-            errors.push(Violation::new(
-                kind.field(),
-                format!("at most {MAX_ITEMS} items"),
-            ));
-            continue;
+        a.items(kind, inputs);
+    }
+    a.actions(&input.key_actions);
+    a.percent(input.purchase_progress_percent);
+    let Authoring {
+        mut next,
+        content,
+        errors,
+        ..
+    } = a;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    next.stages.insert(stage_code.to_string(), content);
+    percentages_increase(&apply(built_in, &next))?;
+    Ok(next)
+}
+
+/// One stage being authored: what it was, what it becomes, what is wrong so far.
+struct Authoring<'a> {
+    built_in: &'a Playbook,
+    current: &'a Overlay,
+    stage_code: &'a str,
+    /// The stage as built in.
+    base: &'a Stage,
+    /// The stage as the tenant has it now.
+    current_stage: &'a Stage,
+    next: Overlay,
+    content: StageContent,
+    /// Codes given in the input so far (each once).
+    seen: HashSet<String>,
+    errors: Vec<Violation>,
+}
+
+impl Authoring<'_> {
+    fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(Violation::new(field, message));
+    }
+
+    /// The next number of `kind`'s new codes, and records it when done.
+    fn counter(&self, kind: Kind) -> u32 {
+        counter(self.built_in, self.current, self.stage_code, kind)
+    }
+
+    fn set_counter(&mut self, kind: Kind, n: u32) {
+        let key = format!("{}.{}", self.stage_code, kind.letter());
+        self.next.counters.insert(key, n);
+    }
+
+    /// Whether `code` (given at `field`) is new in the input; a duplicate is an error.
+    fn first_use(&mut self, field: &str, code: &str) -> bool {
+        if self.seen.insert(code.to_string()) {
+            return true;
         }
-        let mut n = counter(built_in, current, stage_code, kind);
-        let existing: Vec<&Item> = current_stage.items(kind).iter().collect();
+        self.error(format!("{field}.code"), "duplicate code");
+        false
+    }
+
+    /// Goals, signals, milestones or notes: kept (built-in ones unchanged), changed, or new.
+    fn items(&mut self, kind: Kind, inputs: &[ItemInput]) {
+        if inputs.len() > MAX_ITEMS {
+            self.error(kind.field(), format!("at most {MAX_ITEMS} items"));
+            return;
+        }
+        let mut n = self.counter(kind);
         for (i, it) in inputs.iter().enumerate() {
             let field = format!("{}[{i}]", kind.field());
-            let (zh, en) = check_text(&mut errors, &field, &it.zh, &it.en);
-            match &it.code {
+            let (zh, en) = check_text(&mut self.errors, &field, &it.zh, &it.en);
+            let code = match &it.code {
+                None => {
+                    n += 1;
+                    make_code(self.stage_code, kind, n)
+                }
                 Some(code) => {
-                    if !seen.insert(code.clone()) {
-                        errors.push(Violation::new(format!("{field}.code"), "duplicate code"));
+                    if !self.first_use(&field, code) {
                         continue;
                     }
-                    let Some(old) = existing.iter().find(|e| e.code == *code) else {
-                        errors.push(Violation::new(
-                            format!("{field}.code"),
-                            format!("{code} is not a {} item of {stage_code}; omit the code for a new item", kind.field()),
-                        ));
+                    let Some(old) = self
+                        .current_stage
+                        .items(kind)
+                        .iter()
+                        .find(|e| e.code == *code)
+                    else {
+                        let msg = format!(
+                            "{code} is not a {} item of {}; omit the code for a new item",
+                            kind.field(),
+                            self.stage_code
+                        );
+                        self.error(format!("{field}.code"), msg);
                         continue;
                     };
-                    if base.items(kind).iter().any(|b| b.code == *code) {
+                    if self.base.items(kind).iter().any(|b| b.code == *code) {
                         if old.zh != zh || old.en != en {
-                            errors.push(Violation::new(
-                                field.clone(),
-                                format!("{code} is a built-in item and cannot be edited"),
-                            ));
+                            let msg = format!("{code} is a built-in item and cannot be edited");
+                            self.error(field, msg);
                         }
                         // Built-in items are not stored in the overlay.
                         continue;
                     }
-                    push_item(
-                        &mut content,
-                        kind,
-                        Item {
-                            code: code.clone(),
-                            zh,
-                            en,
-                        },
-                    );
+                    code.clone()
                 }
-                None => {
-                    n += 1;
-                    push_item(
-                        &mut content,
-                        kind,
-                        Item {
-                            code: make_code(stage_code, kind, n),
-                            zh,
-                            en,
-                        },
-                    );
-                }
-            }
+            };
+            push_item(&mut self.content, kind, Item { code, zh, en });
         }
-        next.counters
-            .insert(format!("{stage_code}.{}", kind.letter()), n);
+        self.set_counter(kind, n);
     }
 
-    // Milestones after the change (for `serves`).
-    let mut milestones: HashSet<String> = base
-        .sales_milestones
-        .iter()
-        .map(|m| m.code.clone())
-        .collect();
-    milestones.extend(content.sales_milestones.iter().map(|m| m.code.clone()));
-    let tools: HashSet<&str> = built_in.tools.iter().map(|t| t.code.as_str()).collect();
-
-    if input.key_actions.len() > MAX_ITEMS {
-        errors.push(Violation::new(
-            "key_actions",
-            format!("at most {MAX_ITEMS} items"),
-        ));
-    } else {
-        let mut n = counter(built_in, current, stage_code, Kind::Action);
-        for (i, a) in input.key_actions.iter().enumerate() {
+    /// Key actions: serve milestones of the stage (after this change), use known tools.
+    fn actions(&mut self, inputs: &[ActionInput]) {
+        if inputs.len() > MAX_ITEMS {
+            self.error("key_actions", format!("at most {MAX_ITEMS} items"));
+            return;
+        }
+        let mut milestones: HashSet<String> = self
+            .base
+            .sales_milestones
+            .iter()
+            .map(|m| m.code.clone())
+            .collect();
+        milestones.extend(self.content.sales_milestones.iter().map(|m| m.code.clone()));
+        let mut n = self.counter(Kind::Action);
+        for (i, a) in inputs.iter().enumerate() {
             let field = format!("key_actions[{i}]");
-            let (zh, en) = check_text(&mut errors, &field, &a.zh, &a.en);
-            for (j, s) in a.serves.iter().enumerate() {
-                if !milestones.contains(s) {
-                    errors.push(Violation::new(
-                        format!("{field}.serves[{j}]"),
-                        format!("{s} is not a milestone of {stage_code}"),
-                    ));
-                }
-            }
-            for (j, t) in a.tools.iter().enumerate() {
-                if !tools.contains(t.as_str()) {
-                    errors.push(Violation::new(
-                        format!("{field}.tools[{j}]"),
-                        format!("unknown tool {t}"),
-                    ));
-                }
-            }
+            let (zh, en) = check_text(&mut self.errors, &field, &a.zh, &a.en);
+            self.check_action_refs(&field, a, &milestones);
             let action = |code: String| Action {
                 code,
                 serves: a.serves.clone(),
@@ -290,67 +318,78 @@ pub fn author_stage(
                 zh: zh.clone(),
                 en: en.clone(),
             };
-            match &a.code {
+            let code = match &a.code {
+                None => {
+                    n += 1;
+                    make_code(self.stage_code, Kind::Action, n)
+                }
                 Some(code) => {
-                    if !seen.insert(code.clone()) {
-                        errors.push(Violation::new(format!("{field}.code"), "duplicate code"));
+                    if !self.first_use(&field, code) {
                         continue;
                     }
-                    let Some(old) = current_stage.key_actions.iter().find(|e| e.code == *code)
+                    let Some(old) = self
+                        .current_stage
+                        .key_actions
+                        .iter()
+                        .find(|e| e.code == *code)
                     else {
-                        errors.push(Violation::new(
-                            format!("{field}.code"),
-                            format!("{code} is not a key action of {stage_code}; omit the code for a new action"),
-                        ));
+                        let msg = format!(
+                            "{code} is not a key action of {}; omit the code for a new action",
+                            self.stage_code
+                        );
+                        self.error(format!("{field}.code"), msg);
                         continue;
                     };
-                    if base.key_actions.iter().any(|b| b.code == *code) {
+                    if self.base.key_actions.iter().any(|b| b.code == *code) {
                         if *old != action(code.clone()) {
-                            errors.push(Violation::new(
-                                field.clone(),
-                                format!("{code} is a built-in action and cannot be edited"),
-                            ));
+                            let msg = format!("{code} is a built-in action and cannot be edited");
+                            self.error(field, msg);
                         }
                         continue;
                     }
-                    content.key_actions.push(action(code.clone()));
+                    code.clone()
                 }
-                None => {
-                    n += 1;
-                    content
-                        .key_actions
-                        .push(action(make_code(stage_code, Kind::Action, n)));
-                }
+            };
+            self.content.key_actions.push(action(code));
+        }
+        self.set_counter(Kind::Action, n);
+    }
+
+    /// An action serves milestones of the stage and uses tools of the playbook.
+    fn check_action_refs(&mut self, field: &str, a: &ActionInput, milestones: &HashSet<String>) {
+        for (j, m) in a.serves.iter().enumerate() {
+            if !milestones.contains(m) {
+                let msg = format!("{m} is not a milestone of {}", self.stage_code);
+                self.error(format!("{field}.serves[{j}]"), msg);
             }
         }
-        next.counters.insert(format!("{stage_code}.A"), n);
-    }
-
-    match input.purchase_progress_percent {
-        Some(p) if is_built_in_stage && p != base.purchase_progress_percent => {
-            errors.push(Violation::new(
-                "purchase_progress_percent",
-                format!(
-                    "{stage_code} keeps the source's {} %",
-                    base.purchase_progress_percent
-                ),
-            ))
+        for (j, t) in a.tools.iter().enumerate() {
+            if !self.built_in.tools.iter().any(|k| k.code == *t) {
+                self.error(format!("{field}.tools[{j}]"), format!("unknown tool {t}"));
+            }
         }
-        Some(p) if p > 100 => {
-            errors.push(Violation::new("purchase_progress_percent", "must be 0-100"))
+    }
+
+    /// A built-in stage keeps the source's percentage; an authored one sets its own.
+    fn percent(&mut self, percent: Option<u8>) {
+        let source = self.base.purchase_progress_percent;
+        match percent {
+            Some(p) if self.base.is_authored() && p != source => {
+                let msg = format!("{} keeps the source's {source} %", self.stage_code);
+                self.error("purchase_progress_percent", msg);
+            }
+            Some(p) if p > 100 => self.error("purchase_progress_percent", "must be 0-100"),
+            Some(p) if !self.base.is_authored() => {
+                self.content.purchase_progress_percent = Some(p);
+            }
+            _ => {}
         }
-        Some(p) if !is_built_in_stage => content.purchase_progress_percent = Some(p),
-        _ => {}
     }
+}
 
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    next.stages.insert(stage_code.to_string(), content);
-
-    // Percentages strictly increase with stage order.
-    let result = apply(built_in, &next);
-    for w in result.stages.windows(2) {
+/// Percentages strictly increase with stage order.
+fn percentages_increase(p: &Playbook) -> Result<(), Vec<Violation>> {
+    for w in p.stages.windows(2) {
         if w[1].purchase_progress_percent <= w[0].purchase_progress_percent {
             return Err(vec![Violation::new(
                 "purchase_progress_percent",
@@ -364,7 +403,7 @@ pub fn author_stage(
             )]);
         }
     }
-    Ok(next)
+    Ok(())
 }
 
 fn push_item(content: &mut StageContent, kind: Kind, item: Item) {
