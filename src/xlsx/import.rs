@@ -133,16 +133,46 @@ fn excel_serial_date(x: f64) -> Option<NaiveDate> {
     base.checked_add_signed(chrono::Duration::days(x.floor() as i64))
 }
 
+type Book = Xlsx<Cursor<Vec<u8>>>;
+type Sheet = calamine::Range<calamine::Data>;
+
 /// Reads a workbook in the form's layout into the JSON of a survey input. Every problem names
 /// its sheet, row and column.
 pub fn import(bytes: &[u8]) -> Result<Value, Vec<Violation>> {
-    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| {
+    let mut wb: Book = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| {
         vec![Violation::new(
             "workbook",
             format!("not a readable .xlsx workbook: {e}"),
         )]
     })?;
-    let names = wb.sheet_names();
+    check_sheets(&wb.sheet_names())?;
+    let mut errors = Vec::new();
+    let mut record = read_record(&mut wb, OVERVIEW, OVERVIEW_FIELDS, &mut errors);
+    let mut sections = Map::new();
+    for sheet in SHEETS {
+        let value = match &sheet.layout {
+            Layout::Record(fields) => {
+                let obj = read_record(&mut wb, sheet.code, fields, &mut errors);
+                (!obj.is_empty()).then_some(Value::Object(obj))
+            }
+            Layout::Table(fields) => {
+                let items = read_table(&mut wb, sheet.code, fields, &mut errors);
+                (!items.is_empty()).then_some(Value::Array(items))
+            }
+        };
+        if let Some(v) = value {
+            sections.insert(sheet.code.to_string(), v);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    record.insert("sections".to_string(), Value::Object(sections));
+    Ok(Value::Object(record))
+}
+
+/// The workbook has the form's sheets and no others.
+fn check_sheets(names: &[String]) -> Result<(), Vec<Violation>> {
     let mut errors = Vec::new();
     let mut expected: Vec<&str> = vec![OVERVIEW];
     expected.extend(SHEETS.iter().map(|s| s.code));
@@ -154,7 +184,7 @@ pub fn import(bytes: &[u8]) -> Result<Value, Vec<Violation>> {
             ));
         }
     }
-    for n in &names {
+    for n in names {
         if !expected.contains(&n.as_str()) {
             errors.push(Violation::new(
                 format!("{n}!A1"),
@@ -162,171 +192,161 @@ pub fn import(bytes: &[u8]) -> Result<Value, Vec<Violation>> {
             ));
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
+}
 
-    let mut record = Map::new();
-    let mut sections = Map::new();
-
-    // Overview and record-shaped sheets: label in A, value in B.
-    let read_record = |wb: &mut Xlsx<Cursor<Vec<u8>>>,
-                       sheet: &str,
-                       fields: &[Field],
-                       errors: &mut Vec<Violation>|
-     -> Map<String, Value> {
-        let mut out = Map::new();
-        let range = match wb.worksheet_range(sheet) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(Violation::new(
-                    format!("{sheet}!A1"),
-                    format!("sheet {sheet} cannot be read: {e}"),
-                ));
-                return out;
-            }
-        };
-        for (i, fd) in fields.iter().enumerate() {
-            let row = FIRST_DATA_ROW + i as u32;
-            let got = range
-                .get_value((row, 0))
-                .and_then(cell_text)
-                .unwrap_or_default();
-            if got != label(fd) {
-                errors.push(problem(
-                    sheet,
-                    row,
-                    0,
-                    Some(fd),
-                    &format!("expected the label {:?}", label(fd)),
-                ));
-                continue;
-            }
-            if let Some(d) = range.get_value((row, 1)) {
-                match parse_cell(d, fd) {
-                    Ok(Some(v)) => {
-                        out.insert(fd.key.to_string(), v);
-                    }
-                    Ok(None) => {}
-                    Err(msg) => errors.push(problem(sheet, row, 1, Some(fd), &msg)),
-                }
-            }
+/// The sheet's cells; a sheet that cannot be read is a problem at its A1.
+fn range_of(wb: &mut Book, sheet: &str, errors: &mut Vec<Violation>, what: &str) -> Option<Sheet> {
+    match wb.worksheet_range(sheet) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.push(Violation::new(
+                format!("{sheet}!A1"),
+                format!("{what} cannot be read: {e}"),
+            ));
+            None
         }
-        out
+    }
+}
+
+/// The overview and record-shaped sheets: label in A, value in B.
+fn read_record(
+    wb: &mut Book,
+    sheet: &str,
+    fields: &[Field],
+    errors: &mut Vec<Violation>,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    let Some(range) = range_of(wb, sheet, errors, &format!("sheet {sheet}")) else {
+        return out;
     };
-
-    let overview = read_record(&mut wb, OVERVIEW, OVERVIEW_FIELDS, &mut errors);
-    for (k, v) in overview {
-        record.insert(k, v);
-    }
-
-    for sheet in SHEETS {
-        match &sheet.layout {
-            Layout::Record(fields) => {
-                let obj = read_record(&mut wb, sheet.code, fields, &mut errors);
-                if !obj.is_empty() {
-                    sections.insert(sheet.code.to_string(), Value::Object(obj));
+    for (i, fd) in fields.iter().enumerate() {
+        let row = FIRST_DATA_ROW + i as u32;
+        let got = range
+            .get_value((row, 0))
+            .and_then(cell_text)
+            .unwrap_or_default();
+        if got != label(fd) {
+            let msg = format!("expected the label {:?}", label(fd));
+            errors.push(problem(sheet, row, 0, Some(fd), &msg));
+            continue;
+        }
+        if let Some(d) = range.get_value((row, 1)) {
+            match parse_cell(d, fd) {
+                Ok(Some(v)) => {
+                    out.insert(fd.key.to_string(), v);
                 }
+                Ok(None) => {}
+                Err(msg) => errors.push(problem(sheet, row, 1, Some(fd), &msg)),
             }
-            Layout::Table(fields) => {
-                let range = match wb.worksheet_range(sheet.code) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        errors.push(Violation::new(
-                            format!("{}!A1", sheet.code),
-                            format!("sheet cannot be read: {e}"),
-                        ));
-                        continue;
-                    }
-                };
-                let mut header_ok = true;
-                for (c, fd) in fields.iter().enumerate() {
-                    let got = range
-                        .get_value((HEADER_ROW, c as u32))
-                        .and_then(cell_text)
-                        .unwrap_or_default();
-                    if got != label(fd) {
-                        errors.push(problem(
-                            sheet.code,
-                            HEADER_ROW,
-                            c as u32,
-                            Some(fd),
-                            &format!("expected the header {:?}", label(fd)),
-                        ));
-                        header_ok = false;
-                    }
+        }
+    }
+    out
+}
+
+/// A table sheet: headers in `HEADER_ROW`, one item a row from `FIRST_DATA_ROW`; blank rows
+/// are skipped.
+fn read_table(
+    wb: &mut Book,
+    sheet: &str,
+    fields: &[Field],
+    errors: &mut Vec<Violation>,
+) -> Vec<Value> {
+    let Some(range) = range_of(wb, sheet, errors, "sheet") else {
+        return Vec::new();
+    };
+    if !headers_match(&range, sheet, fields, errors) {
+        return Vec::new();
+    }
+    let last = range.end().map_or(0, |(r, _)| r);
+    if last >= FIRST_DATA_ROW + MAX_ROWS {
+        errors.push(problem(
+            sheet,
+            last,
+            0,
+            None,
+            &format!("at most {MAX_ROWS} rows"),
+        ));
+        return Vec::new();
+    }
+    (FIRST_DATA_ROW..=last.max(FIRST_DATA_ROW))
+        .filter_map(|row| read_row(&range, sheet, row, fields, errors))
+        .collect()
+}
+
+fn headers_match(
+    range: &Sheet,
+    sheet: &str,
+    fields: &[Field],
+    errors: &mut Vec<Violation>,
+) -> bool {
+    let mut ok = true;
+    for (c, fd) in fields.iter().enumerate() {
+        let got = range
+            .get_value((HEADER_ROW, c as u32))
+            .and_then(cell_text)
+            .unwrap_or_default();
+        if got != label(fd) {
+            let msg = format!("expected the header {:?}", label(fd));
+            errors.push(problem(sheet, HEADER_ROW, c as u32, Some(fd), &msg));
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// One item of a table sheet; `None` for a blank row.
+fn read_row(
+    range: &Sheet,
+    sheet: &str,
+    row: u32,
+    fields: &[Field],
+    errors: &mut Vec<Violation>,
+) -> Option<Value> {
+    let mut obj = Map::new();
+    let mut bad: Vec<&str> = Vec::new();
+    for (c, fd) in fields.iter().enumerate() {
+        if let Some(d) = range.get_value((row, c as u32)) {
+            match parse_cell(d, fd) {
+                Ok(Some(v)) => {
+                    obj.insert(fd.key.to_string(), v);
                 }
-                if !header_ok {
-                    continue;
-                }
-                let last = range.end().map_or(0, |(r, _)| r);
-                if last >= FIRST_DATA_ROW + MAX_ROWS {
-                    errors.push(problem(
-                        sheet.code,
-                        last,
-                        0,
-                        None,
-                        &format!("at most {MAX_ROWS} rows"),
-                    ));
-                    continue;
-                }
-                let mut items = Vec::new();
-                for row in FIRST_DATA_ROW..=last.max(FIRST_DATA_ROW) {
-                    let mut obj = Map::new();
-                    let mut bad: Vec<&str> = Vec::new();
-                    for (c, fd) in fields.iter().enumerate() {
-                        if let Some(d) = range.get_value((row, c as u32)) {
-                            match parse_cell(d, fd) {
-                                Ok(Some(v)) => {
-                                    obj.insert(fd.key.to_string(), v);
-                                }
-                                Ok(None) => {}
-                                Err(msg) => {
-                                    bad.push(fd.key);
-                                    errors.push(problem(sheet.code, row, c as u32, Some(fd), &msg));
-                                }
-                            }
-                        }
-                    }
-                    if obj.is_empty() && bad.is_empty() {
-                        continue; // blank row
-                    }
-                    // Required columns of the item.
-                    for (c, fd) in fields.iter().enumerate() {
-                        let required = matches!(
-                            (sheet.code, fd.key),
-                            ("inventory", "category" | "brand" | "quantity")
-                                | (
-                                    "applications" | "business_platforms" | "third_parties",
-                                    "name"
-                                )
-                                | ("third_parties", "kind")
-                                | ("security_measures", "area" | "measure")
-                                | ("problems" | "requirements_goals", "description")
-                        );
-                        if required && !obj.contains_key(fd.key) && !bad.contains(&fd.key) {
-                            errors.push(problem(
-                                sheet.code,
-                                row,
-                                c as u32,
-                                Some(fd),
-                                "is required",
-                            ));
-                        }
-                    }
-                    items.push(Value::Object(obj));
-                }
-                if !items.is_empty() {
-                    sections.insert(sheet.code.to_string(), Value::Array(items));
+                Ok(None) => {}
+                Err(msg) => {
+                    bad.push(fd.key);
+                    errors.push(problem(sheet, row, c as u32, Some(fd), &msg));
                 }
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if obj.is_empty() && bad.is_empty() {
+        return None;
     }
-    record.insert("sections".to_string(), Value::Object(sections));
-    Ok(Value::Object(record))
+    for (c, fd) in fields.iter().enumerate() {
+        if required(sheet, fd.key) && !obj.contains_key(fd.key) && !bad.contains(&fd.key) {
+            errors.push(problem(sheet, row, c as u32, Some(fd), "is required"));
+        }
+    }
+    Some(Value::Object(obj))
+}
+
+/// The columns an item of the sheet cannot do without.
+fn required(sheet: &str, key: &str) -> bool {
+    matches!(
+        (sheet, key),
+        ("inventory", "category" | "brand" | "quantity")
+            | (
+                "applications" | "business_platforms" | "third_parties",
+                "name"
+            )
+            | ("third_parties", "kind")
+            | ("security_measures", "area" | "measure")
+            | ("problems" | "requirements_goals", "description")
+    )
 }
 
 /// Maps a validation error of the imported record (`sections.inventory[2].brand`) back to the
