@@ -136,11 +136,39 @@ pub fn evidence_from_record(
         notes: claims.notes.clone(),
         ..AssessmentInput::default()
     };
+    observed_signals(playbook, record, claims, &mut input, &mut support);
+    input.completed_actions = completed_actions(playbook, record, claims, now);
+    // The requirements as last stated.
+    let stated = record.iter().rev().find(|a| a.requirements.is_some());
+    input.requirements = stated
+        .and_then(|a| a.requirements.clone())
+        .or_else(|| claims.requirements.clone());
+    let judge = Milestones {
+        playbook,
+        evidence: evidence_stage(playbook, current, &input).code.clone(),
+        current: &current.code,
+    };
+    judge.from_data(facts, lang, &mut input, &mut support);
+    judge.from_record(record, stated, &mut input, &mut support);
+    for m in &claims.milestones {
+        if !support.milestones.contains_key(&m.code) {
+            input.milestones.push(m.clone());
+        }
+    }
+    (input, support)
+}
 
-    // Observed signals, in the order first seen.
+/// Observed signals, in the order first seen; then the claimed ones the record does not show.
+/// Codes the current playbook no longer has cannot be judged and are left out.
+fn observed_signals(
+    playbook: &Playbook,
+    record: &[RecordActivity],
+    claims: &AssessmentInput,
+    input: &mut AssessmentInput,
+    support: &mut Support,
+) {
     let mut by_signal: BTreeMap<&str, Vec<&RecordActivity>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
-    // Codes the current playbook no longer has cannot be judged and are left out.
     for a in record {
         let known = a
             .observations
@@ -178,82 +206,97 @@ pub fn evidence_from_record(
             input.observed_behaviours.push(b.clone());
         }
     }
+}
 
-    // Key actions carried out recently (not recommended again), and the requirements as last
-    // stated.
-    let mut done: Vec<String> = Vec::new();
+/// Key actions carried out recently (not recommended again), then the claimed ones.
+fn completed_actions(
+    playbook: &Playbook,
+    record: &[RecordActivity],
+    claims: &AssessmentInput,
+    now: DateTime<Utc>,
+) -> Vec<String> {
     let recent = record
         .iter()
-        .filter(|a| (now - a.occurred_at).num_days() <= RECENT_ACTION_DAYS);
-    for a in recent {
-        for k in a
-            .key_actions
-            .iter()
-            .filter(|k| playbook.action(k).is_some())
-        {
-            if !done.contains(k) {
-                done.push(k.clone());
-            }
-        }
-    }
-    for k in &claims.completed_actions {
+        .filter(|a| (now - a.occurred_at).num_days() <= RECENT_ACTION_DAYS)
+        .flat_map(|a| a.key_actions.iter())
+        .filter(|k| playbook.action(k).is_some());
+    let mut done: Vec<String> = Vec::new();
+    for k in recent.chain(claims.completed_actions.iter()) {
         if !done.contains(k) {
             done.push(k.clone());
         }
     }
-    input.completed_actions = done;
-    let stated = record.iter().rev().find(|a| a.requirements.is_some());
-    input.requirements = stated
-        .and_then(|a| a.requirements.clone())
-        .or_else(|| claims.requirements.clone());
+    done
+}
 
-    // Milestones from data where the methodology allows it, for the stages being judged.
-    let evidence = evidence_stage(playbook, current, &input).code.clone();
-    let judged = |code: &str| {
-        playbook
+/// Milestones from data and from the record, where the methodology allows it, for the stages
+/// being judged (the evidence stage and the current one).
+struct Milestones<'a> {
+    playbook: &'a Playbook,
+    evidence: String,
+    current: &'a str,
+}
+
+impl Milestones<'_> {
+    fn judged(&self, code: &str) -> bool {
+        self.playbook
             .stage_of_item(code, Kind::Milestone)
-            .is_some_and(|s| s.code == evidence || s.code == current.code)
-    };
-    for code in DATA_MILESTONES.into_iter().filter(|c| judged(c)) {
-        if let Some((true, _)) = data_check(code, facts, lang) {
-            input.milestones.push(achieved(code, Vec::new()));
-            support
+            .is_some_and(|s| s.code == self.evidence || s.code == self.current)
+    }
+
+    /// The org chart and the survey decide their milestones.
+    fn from_data(
+        &self,
+        facts: &Facts,
+        lang: Lang,
+        input: &mut AssessmentInput,
+        support: &mut Support,
+    ) {
+        for code in DATA_MILESTONES.into_iter().filter(|c| self.judged(c)) {
+            if let Some((true, _)) = data_check(code, facts, lang) {
+                input.milestones.push(achieved(code, Vec::new()));
+                support
+                    .milestones
+                    .insert(code.to_string(), (Vec::new(), Some(Verification::Verified)));
+            }
+        }
+    }
+
+    /// Taking part in the planning, and requirements that (as last stated) lean to us.
+    fn from_record(
+        &self,
+        record: &[RecordActivity],
+        stated: Option<&RecordActivity>,
+        input: &mut AssessmentInput,
+        support: &mut Support,
+    ) {
+        let planning: Vec<&RecordActivity> = record
+            .iter()
+            .filter(|a| a.key_actions.iter().any(|k| k == PLANNING_ACTION))
+            .collect();
+        if !planning.is_empty() && self.judged(PLANNING_MILESTONE) {
+            let sources = distinct_sources(&planning);
+            input.milestones.push(achieved(PLANNING_MILESTONE, sources));
+            support.milestones.insert(
+                PLANNING_MILESTONE.to_string(),
+                (ids(&planning), Some(record_verification(&planning))),
+            );
+        }
+        let leaning_us = stated.filter(|a| {
+            a.requirements
+                .as_ref()
+                .is_some_and(|r| r.leaning == Some(Leaning::Us))
+        });
+        if let Some(a) = leaning_us.filter(|_| self.judged(LEANING_MILESTONE)) {
+            input
                 .milestones
-                .insert(code.to_string(), (Vec::new(), Some(Verification::Verified)));
+                .push(achieved(LEANING_MILESTONE, a.sources()));
+            support.milestones.insert(
+                LEANING_MILESTONE.to_string(),
+                (vec![a.id], Some(record_verification(&[a]))),
+            );
         }
     }
-    let planning: Vec<&RecordActivity> = record
-        .iter()
-        .filter(|a| a.key_actions.iter().any(|k| k == PLANNING_ACTION))
-        .collect();
-    if !planning.is_empty() && judged(PLANNING_MILESTONE) {
-        let sources = distinct_sources(&planning);
-        input.milestones.push(achieved(PLANNING_MILESTONE, sources));
-        support.milestones.insert(
-            PLANNING_MILESTONE.to_string(),
-            (ids(&planning), Some(record_verification(&planning))),
-        );
-    }
-    let leaning_us = stated.filter(|a| {
-        a.requirements
-            .as_ref()
-            .is_some_and(|r| r.leaning == Some(Leaning::Us))
-    });
-    if let Some(a) = leaning_us.filter(|_| judged(LEANING_MILESTONE)) {
-        input
-            .milestones
-            .push(achieved(LEANING_MILESTONE, a.sources()));
-        support.milestones.insert(
-            LEANING_MILESTONE.to_string(),
-            (vec![a.id], Some(record_verification(&[a]))),
-        );
-    }
-    for m in &claims.milestones {
-        if !support.milestones.contains_key(&m.code) {
-            input.milestones.push(m.clone());
-        }
-    }
-    (input, support)
 }
 
 fn achieved(code: &str, sources: Vec<Source>) -> MilestoneClaim {

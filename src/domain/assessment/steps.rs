@@ -341,7 +341,8 @@ pub struct Judged<'a> {
 }
 
 /// The risks: the seller behind the customer, requirements leaning to a competitor, no
-/// supporter, no senior leadership, unverified key information.
+/// supporter, no senior leadership, unverified key information, stale relationships, a
+/// single-threaded record.
 pub fn risks(
     stage: &Stage,
     current: &Stage,
@@ -351,38 +352,16 @@ pub fn risks(
     single_threaded: Option<(usize, &str)>,
     lang: Lang,
 ) -> Vec<Risk> {
-    let Judged {
-        observed,
-        milestones,
-    } = judged;
-    let mut risks = Vec::new();
-    let mut add = |code: RiskCode, msg: Msg| {
-        risks.push(Risk {
-            code,
-            detail: msg.text(lang),
-        })
-    };
-    let achieved = |code: &str| {
-        input
-            .milestones
-            .iter()
-            .any(|c| c.code == code && c.status == ClaimStatus::Achieved)
-    };
-    if stage.order > current.order {
-        let open: Vec<&str> = current
-            .sales_milestones
-            .iter()
-            .filter(|m| !achieved(&m.code))
-            .map(|m| m.code.as_str())
-            .collect();
-        if !open.is_empty() {
-            let msg = Msg::SellerBehind {
-                stage: &stage.code,
-                current: &current.code,
-                open: &open,
-            };
-            add(RiskCode::SellerBehindCustomer, msg);
-        }
+    let mut found: Vec<(RiskCode, String)> = Vec::new();
+    let mut add = |code: RiskCode, msg: Msg| found.push((code, msg.text(lang)));
+    let open = open_milestones(stage, current, input);
+    if !open.is_empty() {
+        let msg = Msg::SellerBehind {
+            stage: &stage.code,
+            current: &current.code,
+            open: &open,
+        };
+        add(RiskCode::SellerBehindCustomer, msg);
     }
     let leaning = input.requirements.as_ref().and_then(|r| r.leaning);
     if leaning == Some(Leaning::Competitor) {
@@ -398,22 +377,7 @@ pub fn risks(
     if !facts.org.senior_leadership_reached {
         add(RiskCode::NoSeniorLeadershipContact, Msg::NoSeniorLeadership);
     }
-    let mut unverified: Vec<String> = observed
-        .iter()
-        .filter(|o| o.verification != Verification::Verified)
-        .map(|o| o.code.clone())
-        .collect();
-    unverified.extend(
-        input
-            .milestones
-            .iter()
-            .filter(|c| {
-                let judged = milestones.iter().find(|m| m.code == c.code);
-                let v = judged.map_or_else(|| verification(&c.sources), |m| m.verification);
-                c.status == ClaimStatus::Achieved && v != Verification::Verified
-            })
-            .map(|c| c.code.clone()),
-    );
+    let unverified = unverified(input, judged);
     if !unverified.is_empty() {
         let msg = Msg::Unverified { codes: &unverified };
         add(RiskCode::UnverifiedKeyInformation, msg);
@@ -428,13 +392,11 @@ pub fn risks(
             .iter()
             .map(|c| c.name.clone())
             .collect();
-        add(
-            RiskCode::StaleRelationship,
-            Msg::StaleRelationship {
-                names: &names,
-                days,
-            },
-        );
+        let msg = Msg::StaleRelationship {
+            names: &names,
+            days,
+        };
+        add(RiskCode::StaleRelationship, msg);
     }
     if let Some((count, name)) = single_threaded {
         add(
@@ -442,7 +404,49 @@ pub fn risks(
             Msg::SingleThreaded { count, name },
         );
     }
-    risks
+    found
+        .into_iter()
+        .map(|(code, detail)| Risk { code, detail })
+        .collect()
+}
+
+/// When the customer is ahead (the evidence stage after the current one): the current stage's
+/// milestones not achieved yet.
+fn open_milestones<'a>(stage: &Stage, current: &'a Stage, input: &AssessmentInput) -> Vec<&'a str> {
+    if stage.order <= current.order {
+        return Vec::new();
+    }
+    current
+        .sales_milestones
+        .iter()
+        .filter(|m| {
+            !input
+                .milestones
+                .iter()
+                .any(|c| c.code == m.code && c.status == ClaimStatus::Achieved)
+        })
+        .map(|m| m.code.as_str())
+        .collect()
+}
+
+/// Observed signals and achieved milestones that are not verified (several times, from
+/// several angles: S1.N1).
+fn unverified(input: &AssessmentInput, judged: Judged<'_>) -> Vec<String> {
+    let signals = judged
+        .observed
+        .iter()
+        .filter(|o| o.verification != Verification::Verified)
+        .map(|o| o.code.clone());
+    let milestones = input
+        .milestones
+        .iter()
+        .filter(|c| {
+            let found = judged.milestones.iter().find(|m| m.code == c.code);
+            let v = found.map_or_else(|| verification(&c.sources), |m| m.verification);
+            c.status == ClaimStatus::Achieved && v != Verification::Verified
+        })
+        .map(|c| c.code.clone());
+    signals.chain(milestones).collect()
 }
 
 /// The change from the current stage to the evidence stage, if they differ.
