@@ -334,28 +334,7 @@ pub fn coverage_with(people: &[Person], recency: Option<Recency>) -> Coverage {
 
     let visit_order: Vec<VisitStep> = MethodologyRole::ALL
         .iter()
-        .map(|&role| {
-            let mut holders: Vec<&Person> = people
-                .iter()
-                .filter(|p| p.methodology_role == Some(role))
-                .collect();
-            holders.sort_by(|a, b| by_name(a, b));
-            // Prefer a holder we already reached, so the step shows the contact we have.
-            let chosen = holders
-                .iter()
-                .find(|p| p.last_contacted_at.is_some())
-                .or(holders.first())
-                .copied();
-            VisitStep {
-                priority: role.visit_priority(),
-                methodology_role: role,
-                contact_id: chosen.map(|p| p.id),
-                name: chosen.map(|p| p.name.clone()),
-                relationship: chosen.map(|p| p.relationship),
-                reached: chosen.is_some_and(|p| p.last_contacted_at.is_some()),
-                last_contacted_at: chosen.and_then(|p| p.last_contacted_at),
-            }
-        })
+        .map(|&role| visit_step(people, role))
         .collect();
     let next_visit = visit_order.iter().find(|s| !s.reached).cloned();
 
@@ -378,26 +357,53 @@ pub fn coverage_with(people: &[Person], recency: Option<Recency>) -> Coverage {
         }),
         visit_order,
         next_visit,
-        stale_contacts: recency.map_or_else(Vec::new, |r| {
-            let mut stale: Vec<&Person> = people
-                .iter()
-                .filter(|p| must_stay_in_touch(p))
-                .filter(|p| {
-                    p.last_contacted_at
-                        .is_none_or(|at| (r.now - at).num_days() > r.stale_days)
-                })
-                .collect();
-            stale.sort_by(|a, b| by_name(a, b));
-            stale
-                .into_iter()
-                .map(|p| StaleContact {
-                    id: p.id,
-                    name: p.name.clone(),
-                    last_contacted_at: p.last_contacted_at,
-                })
-                .collect()
-        }),
+        stale_contacts: recency.map_or_else(Vec::new, |r| stale_contacts(people, r)),
     }
+}
+
+/// The step of the visit order (S1.A03) for `role`: a holder we already reached if any (so
+/// the step shows the contact we have), else the first by name, else nobody yet.
+fn visit_step(people: &[Person], role: MethodologyRole) -> VisitStep {
+    let mut holders: Vec<&Person> = people
+        .iter()
+        .filter(|p| p.methodology_role == Some(role))
+        .collect();
+    holders.sort_by(|a, b| by_name(a, b));
+    let chosen = holders
+        .iter()
+        .find(|p| p.last_contacted_at.is_some())
+        .or(holders.first())
+        .copied();
+    VisitStep {
+        priority: role.visit_priority(),
+        methodology_role: role,
+        contact_id: chosen.map(|p| p.id),
+        name: chosen.map(|p| p.name.clone()),
+        relationship: chosen.map(|p| p.relationship),
+        reached: chosen.is_some_and(|p| p.last_contacted_at.is_some()),
+        last_contacted_at: chosen.and_then(|p| p.last_contacted_at),
+    }
+}
+
+/// Key people and IT leaders not contacted within the record's stale window, by name.
+fn stale_contacts(people: &[Person], r: Recency) -> Vec<StaleContact> {
+    let mut stale: Vec<&Person> = people
+        .iter()
+        .filter(|p| must_stay_in_touch(p))
+        .filter(|p| {
+            p.last_contacted_at
+                .is_none_or(|at| (r.now - at).num_days() > r.stale_days)
+        })
+        .collect();
+    stale.sort_by(|a, b| by_name(a, b));
+    stale
+        .into_iter()
+        .map(|p| StaleContact {
+            id: p.id,
+            name: p.name.clone(),
+            last_contacted_at: p.last_contacted_at,
+        })
+        .collect()
 }
 
 #[cfg(test)]

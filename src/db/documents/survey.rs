@@ -222,6 +222,219 @@ fn upgrade_budget(b: BudgetV1, id: Uuid) -> Result<BudgetV2, DecodeError> {
     })
 }
 
+/// Stored sections to the domain's and back, one section type at a time.
+impl From<TopologyV1> for Topology {
+    fn from(x: TopologyV1) -> Self {
+        Topology {
+            summary: x.summary,
+            sites: x.sites,
+            network_layers: x.network_layers,
+            diagram_ref: x.diagram_ref,
+        }
+    }
+}
+
+impl From<&Topology> for TopologyV1 {
+    fn from(x: &Topology) -> Self {
+        TopologyV1 {
+            summary: x.summary.clone(),
+            sites: x.sites,
+            network_layers: x.network_layers.clone(),
+            diagram_ref: x.diagram_ref.clone(),
+        }
+    }
+}
+
+impl From<InventoryItemV1> for InventoryItem {
+    fn from(x: InventoryItemV1) -> Self {
+        InventoryItem {
+            category: x.category,
+            brand: x.brand,
+            model: x.model,
+            quantity: x.quantity,
+            deployed_year: x.deployed_year,
+            end_of_support: x.end_of_support,
+            notes: x.notes,
+        }
+    }
+}
+
+impl From<&InventoryItem> for InventoryItemV1 {
+    fn from(x: &InventoryItem) -> Self {
+        InventoryItemV1 {
+            category: x.category,
+            brand: x.brand.clone(),
+            model: x.model.clone(),
+            quantity: x.quantity,
+            deployed_year: x.deployed_year,
+            end_of_support: x.end_of_support,
+            notes: x.notes.clone(),
+        }
+    }
+}
+
+impl From<ApplicationV1> for Application {
+    fn from(x: ApplicationV1) -> Self {
+        Application {
+            name: x.name,
+            app_type: x.app_type,
+            users: x.users,
+            criticality: x.criticality,
+        }
+    }
+}
+
+impl From<&Application> for ApplicationV1 {
+    fn from(x: &Application) -> Self {
+        ApplicationV1 {
+            name: x.name.clone(),
+            app_type: x.app_type.clone(),
+            users: x.users,
+            criticality: x.criticality,
+        }
+    }
+}
+
+impl From<PlatformV1> for BusinessPlatform {
+    fn from(x: PlatformV1) -> Self {
+        BusinessPlatform {
+            name: x.name,
+            vendor: x.vendor,
+            notes: x.notes,
+        }
+    }
+}
+
+impl From<&BusinessPlatform> for PlatformV1 {
+    fn from(x: &BusinessPlatform) -> Self {
+        PlatformV1 {
+            name: x.name.clone(),
+            vendor: x.vendor.clone(),
+            notes: x.notes.clone(),
+        }
+    }
+}
+
+impl From<TrafficV1> for DailyTraffic {
+    fn from(x: TrafficV1) -> Self {
+        DailyTraffic {
+            average_mbps: x.average_mbps,
+            peak_mbps: x.peak_mbps,
+            peak_hours: x.peak_hours,
+            notes: x.notes,
+        }
+    }
+}
+
+impl From<&DailyTraffic> for TrafficV1 {
+    fn from(x: &DailyTraffic) -> Self {
+        TrafficV1 {
+            average_mbps: x.average_mbps,
+            peak_mbps: x.peak_mbps,
+            peak_hours: x.peak_hours.clone(),
+            notes: x.notes.clone(),
+        }
+    }
+}
+
+impl From<SecurityV1> for SecurityMeasure {
+    fn from(x: SecurityV1) -> Self {
+        SecurityMeasure {
+            area: x.area,
+            measure: x.measure,
+            product: x.product,
+        }
+    }
+}
+
+impl From<&SecurityMeasure> for SecurityV1 {
+    fn from(x: &SecurityMeasure) -> Self {
+        SecurityV1 {
+            area: x.area.clone(),
+            measure: x.measure.clone(),
+            product: x.product.clone(),
+        }
+    }
+}
+
+impl From<ProblemV1> for Problem {
+    fn from(x: ProblemV1) -> Self {
+        Problem {
+            description: x.description,
+            impact: x.impact,
+            severity: x.severity,
+        }
+    }
+}
+
+impl From<&Problem> for ProblemV1 {
+    fn from(x: &Problem) -> Self {
+        ProblemV1 {
+            description: x.description.clone(),
+            impact: x.impact.clone(),
+            severity: x.severity,
+        }
+    }
+}
+
+impl From<GoalV1> for RequirementGoal {
+    fn from(x: GoalV1) -> Self {
+        RequirementGoal {
+            description: x.description,
+            priority: x.priority,
+        }
+    }
+}
+
+impl From<&RequirementGoal> for GoalV1 {
+    fn from(x: &RequirementGoal) -> Self {
+        GoalV1 {
+            description: x.description.clone(),
+            priority: x.priority,
+        }
+    }
+}
+
+impl From<ThirdPartyV1> for ThirdParty {
+    fn from(x: ThirdPartyV1) -> Self {
+        ThirdParty {
+            kind: x.kind,
+            name: x.name,
+            role: x.role,
+        }
+    }
+}
+
+impl From<&ThirdParty> for ThirdPartyV1 {
+    fn from(x: &ThirdParty) -> Self {
+        ThirdPartyV1 {
+            kind: x.kind,
+            name: x.name.clone(),
+            role: x.role.clone(),
+        }
+    }
+}
+
+impl From<TimelineV1> for Timeline {
+    fn from(x: TimelineV1) -> Self {
+        Timeline {
+            earliest_start: x.earliest_start,
+            deadline: x.deadline,
+            basis: x.basis,
+        }
+    }
+}
+
+impl From<&Timeline> for TimelineV1 {
+    fn from(x: &Timeline) -> Self {
+        TimelineV1 {
+            earliest_start: x.earliest_start,
+            deadline: x.deadline,
+            basis: x.basis.clone(),
+        }
+    }
+}
+
 /// Reads stored sections of any known version.
 pub fn read_sections(doc: Value, id: Uuid) -> Result<Sections, DecodeError> {
     let doc: SectionsDoc<BudgetV2> =
@@ -262,91 +475,17 @@ pub fn read_sections(doc: Value, id: Uuid) -> Result<Sections, DecodeError> {
         }
     };
     Ok(Sections {
-        topology: doc.topology.map(|t| Topology {
-            summary: t.summary,
-            sites: t.sites,
-            network_layers: t.network_layers,
-            diagram_ref: t.diagram_ref,
-        }),
-        inventory: doc
-            .inventory
-            .into_iter()
-            .map(|i| InventoryItem {
-                category: i.category,
-                brand: i.brand,
-                model: i.model,
-                quantity: i.quantity,
-                deployed_year: i.deployed_year,
-                end_of_support: i.end_of_support,
-                notes: i.notes,
-            })
-            .collect(),
-        applications: doc
-            .applications
-            .into_iter()
-            .map(|a| Application {
-                name: a.name,
-                app_type: a.app_type,
-                users: a.users,
-                criticality: a.criticality,
-            })
-            .collect(),
-        business_platforms: doc
-            .business_platforms
-            .into_iter()
-            .map(|p| BusinessPlatform {
-                name: p.name,
-                vendor: p.vendor,
-                notes: p.notes,
-            })
-            .collect(),
-        daily_traffic: doc.daily_traffic.map(|t| DailyTraffic {
-            average_mbps: t.average_mbps,
-            peak_mbps: t.peak_mbps,
-            peak_hours: t.peak_hours,
-            notes: t.notes,
-        }),
-        security_measures: doc
-            .security_measures
-            .into_iter()
-            .map(|s| SecurityMeasure {
-                area: s.area,
-                measure: s.measure,
-                product: s.product,
-            })
-            .collect(),
-        problems: doc
-            .problems
-            .into_iter()
-            .map(|p| Problem {
-                description: p.description,
-                impact: p.impact,
-                severity: p.severity,
-            })
-            .collect(),
-        requirements_goals: doc
-            .requirements_goals
-            .into_iter()
-            .map(|g| RequirementGoal {
-                description: g.description,
-                priority: g.priority,
-            })
-            .collect(),
-        third_parties: doc
-            .third_parties
-            .into_iter()
-            .map(|t| ThirdParty {
-                kind: t.kind,
-                name: t.name,
-                role: t.role,
-            })
-            .collect(),
+        topology: doc.topology.map(Into::into),
+        inventory: doc.inventory.into_iter().map(Into::into).collect(),
+        applications: doc.applications.into_iter().map(Into::into).collect(),
+        business_platforms: doc.business_platforms.into_iter().map(Into::into).collect(),
+        daily_traffic: doc.daily_traffic.map(Into::into),
+        security_measures: doc.security_measures.into_iter().map(Into::into).collect(),
+        problems: doc.problems.into_iter().map(Into::into).collect(),
+        requirements_goals: doc.requirements_goals.into_iter().map(Into::into).collect(),
+        third_parties: doc.third_parties.into_iter().map(Into::into).collect(),
         budget,
-        timeline: doc.timeline.map(|t| Timeline {
-            earliest_start: t.earliest_start,
-            deadline: t.deadline,
-            basis: t.basis,
-        }),
+        timeline: doc.timeline.map(Into::into),
     })
 }
 
@@ -392,91 +531,17 @@ pub fn write_sections(s: &Sections) -> Result<Value, String> {
     };
     write(&SectionsDoc {
         schema_version: VERSION,
-        topology: s.topology.as_ref().map(|t| TopologyV1 {
-            summary: t.summary.clone(),
-            sites: t.sites,
-            network_layers: t.network_layers.clone(),
-            diagram_ref: t.diagram_ref.clone(),
-        }),
-        inventory: s
-            .inventory
-            .iter()
-            .map(|i| InventoryItemV1 {
-                category: i.category,
-                brand: i.brand.clone(),
-                model: i.model.clone(),
-                quantity: i.quantity,
-                deployed_year: i.deployed_year,
-                end_of_support: i.end_of_support,
-                notes: i.notes.clone(),
-            })
-            .collect(),
-        applications: s
-            .applications
-            .iter()
-            .map(|a| ApplicationV1 {
-                name: a.name.clone(),
-                app_type: a.app_type.clone(),
-                users: a.users,
-                criticality: a.criticality,
-            })
-            .collect(),
-        business_platforms: s
-            .business_platforms
-            .iter()
-            .map(|p| PlatformV1 {
-                name: p.name.clone(),
-                vendor: p.vendor.clone(),
-                notes: p.notes.clone(),
-            })
-            .collect(),
-        daily_traffic: s.daily_traffic.as_ref().map(|t| TrafficV1 {
-            average_mbps: t.average_mbps,
-            peak_mbps: t.peak_mbps,
-            peak_hours: t.peak_hours.clone(),
-            notes: t.notes.clone(),
-        }),
-        security_measures: s
-            .security_measures
-            .iter()
-            .map(|m| SecurityV1 {
-                area: m.area.clone(),
-                measure: m.measure.clone(),
-                product: m.product.clone(),
-            })
-            .collect(),
-        problems: s
-            .problems
-            .iter()
-            .map(|p| ProblemV1 {
-                description: p.description.clone(),
-                impact: p.impact.clone(),
-                severity: p.severity,
-            })
-            .collect(),
-        requirements_goals: s
-            .requirements_goals
-            .iter()
-            .map(|g| GoalV1 {
-                description: g.description.clone(),
-                priority: g.priority,
-            })
-            .collect(),
-        third_parties: s
-            .third_parties
-            .iter()
-            .map(|t| ThirdPartyV1 {
-                kind: t.kind,
-                name: t.name.clone(),
-                role: t.role.clone(),
-            })
-            .collect(),
+        topology: s.topology.as_ref().map(Into::into),
+        inventory: s.inventory.iter().map(Into::into).collect(),
+        applications: s.applications.iter().map(Into::into).collect(),
+        business_platforms: s.business_platforms.iter().map(Into::into).collect(),
+        daily_traffic: s.daily_traffic.as_ref().map(Into::into),
+        security_measures: s.security_measures.iter().map(Into::into).collect(),
+        problems: s.problems.iter().map(Into::into).collect(),
+        requirements_goals: s.requirements_goals.iter().map(Into::into).collect(),
+        third_parties: s.third_parties.iter().map(Into::into).collect(),
         budget,
-        timeline: s.timeline.as_ref().map(|t| TimelineV1 {
-            earliest_start: t.earliest_start,
-            deadline: t.deadline,
-            basis: t.basis.clone(),
-        }),
+        timeline: s.timeline.as_ref().map(Into::into),
     })
     .map_err(|e| e.to_string())
 }

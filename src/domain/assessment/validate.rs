@@ -80,32 +80,7 @@ pub fn validate(
         );
         check_sources(&mut errors, &field, &b.sources);
     }
-    let evidence = evidence_stage(playbook, current, input);
-    let mut seen = HashSet::new();
-    for (i, m) in input.milestones.iter().enumerate() {
-        let field = format!("milestones[{i}]");
-        match playbook.stage_of_item(&m.code, Kind::Milestone) {
-            None => errors.push(Violation::new(format!("{field}.code"), format!("{} is not a milestone of the playbook", m.code))),
-            Some(s) if s.code != evidence.code && s.code != current.code => errors.push(Violation::new(
-                format!("{field}.code"),
-                format!(
-                    "{} belongs to {}; only milestones of the evidence stage ({}) or the current stage ({}) are assessed",
-                    m.code, s.code, evidence.code, current.code
-                ),
-            )),
-            Some(_) if !seen.insert(m.code.clone()) => {
-                errors.push(Violation::new(format!("{field}.code"), format!("{} is listed twice", m.code)))
-            }
-            Some(_) => {}
-        }
-        check_len(
-            &mut errors,
-            format!("{field}.evidence"),
-            &m.evidence,
-            MAX_EVIDENCE,
-        );
-        check_sources(&mut errors, &field, &m.sources);
-    }
+    check_milestones(&mut errors, playbook, current, input);
     let mut seen = HashSet::new();
     for (i, a) in input.completed_actions.iter().enumerate() {
         let field = format!("completed_actions[{i}]");
@@ -131,6 +106,41 @@ pub fn validate(
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Milestones are the playbook's, of the evidence or the current stage, each once.
+fn check_milestones(
+    errors: &mut Vec<Violation>,
+    playbook: &Playbook,
+    current: &Stage,
+    input: &AssessmentInput,
+) {
+    let evidence = evidence_stage(playbook, current, input);
+    let mut seen = HashSet::new();
+    for (i, m) in input.milestones.iter().enumerate() {
+        let field = format!("milestones[{i}]");
+        match playbook.stage_of_item(&m.code, Kind::Milestone) {
+            None => errors.push(Violation::new(format!("{field}.code"), format!("{} is not a milestone of the playbook", m.code))),
+            Some(s) if s.code != evidence.code && s.code != current.code => errors.push(Violation::new(
+                format!("{field}.code"),
+                format!(
+                    "{} belongs to {}; only milestones of the evidence stage ({}) or the current stage ({}) are assessed",
+                    m.code, s.code, evidence.code, current.code
+                ),
+            )),
+            Some(_) if !seen.insert(m.code.clone()) => {
+                errors.push(Violation::new(format!("{field}.code"), format!("{} is listed twice", m.code)))
+            }
+            Some(_) => {}
+        }
+        check_len(
+            errors,
+            format!("{field}.evidence"),
+            &m.evidence,
+            MAX_EVIDENCE,
+        );
+        check_sources(errors, &field, &m.sources);
     }
 }
 
