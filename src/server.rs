@@ -194,8 +194,7 @@ fn serve_with(
     database: &Database,
 ) -> Result<(), String> {
     if config.migrate_on_start {
-        let applied = db::migrate::run_pending(&database.url)?;
-        for v in &applied {
+        for v in db::migrate::run_pending(&database.url)? {
             log::info!("applied migration {v}");
         }
     }
@@ -211,43 +210,13 @@ fn serve_with(
     });
     let shutdown_timeout = config.shutdown_timeout_secs;
     if let Some(dev) = &dev {
-        let token = keys.mint(
-            dev.tenant,
-            "admin",
-            &[Role::Admin],
-            24 * 3600,
-            config.jwt.issuer.as_deref(),
-            config.jwt.audience.as_deref(),
-        )?;
-        let shown = bind.replace("0.0.0.0", "127.0.0.1");
-        println!("buyerpath: development mode (embedded PostgreSQL, generated JWT secret)");
-        println!(
-            "buyerpath: admin token for tenant {} (valid 24 h):",
-            dev.tenant
-        );
-        println!("{token}");
-        println!(
-            "buyerpath: try  curl -H \"Authorization: Bearer {token}\" http://{shown}/v1/accounts"
-        );
-        println!("buyerpath: API docs at http://{shown}/docs/");
+        announce_development(dev, &keys, &config, &bind)?;
     }
 
     actix_web::rt::System::new().block_on(async move {
         let pool = db::build_pool(&database.url, &settings)?;
         align_event_clock(&pool).await;
-        if let Some(set) = keys.jwks() {
-            // Start-up fails when the provider's keys cannot be had.
-            let n = set.fetch().await?;
-            log::info!("{n} signing keys from the JWKS");
-            if let JwtKeySource::Jwks { refresh, .. } = &config.jwt.key {
-                actix_web::rt::spawn(set.refresh_forever(*refresh));
-            }
-        }
-        let run_worker = config.webhook_worker;
-        let worker_settings = crate::worker::Settings {
-            allow_private: config.webhook_allow_private,
-            retention: Duration::from_secs(config.event_retention_days * 86_400),
-        };
+        start_jwks(&keys, &config).await?;
         let requests = db::ThreadPools::new(&database.url, &settings, workers)?;
         log::info!(
             "{workers} HTTP workers, up to {} database connections each",
@@ -255,14 +224,7 @@ fn serve_with(
         );
         let state = web::Data::new(AppState::new(config, pool.clone(), requests, keys)?);
         let (stop_worker, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = run_worker.then(|| {
-            actix_web::rt::spawn(crate::worker::run(
-                pool.clone(),
-                worker_settings,
-                state.webhook_metrics.clone(),
-                stop_rx,
-            ))
-        });
+        let worker = spawn_worker(&state, &pool, stop_rx);
         let metrics_server = match state.config.metrics_bind.clone() {
             None => None,
             Some(addr) => Some(metrics_listener(state.clone(), &addr)?),
@@ -290,19 +252,85 @@ fn serve_with(
             }
         });
         let result = server.await;
-        // In-flight webhook attempts finish (each is bounded by its 15 s timeout).
         if let Some(worker) = worker {
-            if tokio::time::timeout(Duration::from_secs(20), worker)
-                .await
-                .is_err()
-            {
-                log::warn!("the webhook worker did not stop in time; its claims will expire");
-            }
+            await_worker(worker).await;
         }
         log::info!("server stopped; closing the database pool");
         pool.close();
         result.map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// Development mode: prints an admin token and where to try it.
+fn announce_development(
+    dev: &DevIdentity,
+    keys: &JwtKeys,
+    config: &Config,
+    bind: &str,
+) -> Result<(), String> {
+    let token = keys.mint(
+        dev.tenant,
+        "admin",
+        &[Role::Admin],
+        24 * 3600,
+        config.jwt.issuer.as_deref(),
+        config.jwt.audience.as_deref(),
+    )?;
+    let shown = bind.replace("0.0.0.0", "127.0.0.1");
+    println!("buyerpath: development mode (embedded PostgreSQL, generated JWT secret)");
+    println!(
+        "buyerpath: admin token for tenant {} (valid 24 h):",
+        dev.tenant
+    );
+    println!("{token}");
+    println!(
+        "buyerpath: try  curl -H \"Authorization: Bearer {token}\" http://{shown}/v1/accounts"
+    );
+    println!("buyerpath: API docs at http://{shown}/docs/");
+    Ok(())
+}
+
+/// With an identity provider: its keys now (start-up fails without them), then refreshed.
+async fn start_jwks(keys: &JwtKeys, config: &Config) -> Result<(), String> {
+    if let Some(set) = keys.jwks() {
+        let n = set.fetch().await?;
+        log::info!("{n} signing keys from the JWKS");
+        if let JwtKeySource::Jwks { refresh, .. } = &config.jwt.key {
+            actix_web::rt::spawn(set.refresh_forever(*refresh));
+        }
+    }
+    Ok(())
+}
+
+/// The webhook worker, unless this process runs without it.
+fn spawn_worker(
+    state: &web::Data<AppState>,
+    pool: &db::Pool,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Option<actix_web::rt::task::JoinHandle<()>> {
+    let c = &state.config;
+    let settings = crate::worker::Settings {
+        allow_private: c.webhook_allow_private,
+        retention: Duration::from_secs(c.event_retention_days * 86_400),
+    };
+    c.webhook_worker.then(|| {
+        actix_web::rt::spawn(crate::worker::run(
+            pool.clone(),
+            settings,
+            state.webhook_metrics.clone(),
+            stop,
+        ))
+    })
+}
+
+/// In-flight webhook attempts finish (each is bounded by its 15 s timeout).
+async fn await_worker(worker: actix_web::rt::task::JoinHandle<()>) {
+    if tokio::time::timeout(Duration::from_secs(20), worker)
+        .await
+        .is_err()
+    {
+        log::warn!("the webhook worker did not stop in time; its claims will expire");
+    }
 }
 
 /// After a restore into another cluster, new events must still sort after the restored ones.

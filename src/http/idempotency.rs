@@ -64,47 +64,52 @@ pub async fn middleware(
             let (_, mut payload) = actix_http::h1::Payload::create(true);
             payload.unread_data(body);
             req.set_payload(payload.into());
-            let res = next.call(req).await;
-            let res = match res {
+            let res = match next.call(req).await {
                 Ok(r) => r,
                 Err(e) => {
                     release(&state, &who, &key).await;
                     return Err(e);
                 }
             };
-            let (http_req, res) = res.into_parts();
-            let status = res.status();
-            let (head, body) = res.into_parts();
-            let bytes = match actix_web::body::to_bytes(body).await {
-                Ok(b) => b,
-                Err(_) => {
-                    release(&state, &who, &key).await;
-                    let err = ApiError::internal("the response body could not be read");
-                    return Ok(ServiceResponse::new(http_req, err.error_response()));
-                }
-            };
-            let kept = (!status.is_server_error()).then(|| Response {
-                status: i32::from(status.as_u16()),
-                content_type: header_of(&head, header::CONTENT_TYPE),
-                location: header_of(&head, header::LOCATION),
-                etag: header_of(&head, header::ETAG),
-                body: bytes.to_vec(),
-            });
-            let finished = async {
-                let mut conn = state.conn().await?;
-                svc::finish(&mut conn, &who, &key, kept).await
-            };
-            if let Err(e) = finished.await {
-                // The change is committed; only the replay is lost: say so in the log.
-                log::error!(
-                    "idempotency key {key:?} of {}: response not kept: {e}",
-                    who.sub
-                );
-            }
-            let res = head.set_body(BoxBody::new(bytes));
-            Ok(ServiceResponse::new(http_req, res))
+            Ok(keep(res, &state, &who, &key).await)
         }
     }
+}
+
+/// Keeps the handler's answer for replays (a 5xx releases the key instead) and sends it on.
+async fn keep(
+    res: ServiceResponse<impl MessageBody + 'static>,
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+) -> ServiceResponse<BoxBody> {
+    let (http_req, res) = res.into_parts();
+    let status = res.status();
+    let (head, body) = res.into_parts();
+    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
+        release(state, who, key).await;
+        let err = ApiError::internal("the response body could not be read");
+        return ServiceResponse::new(http_req, err.error_response());
+    };
+    let kept = (!status.is_server_error()).then(|| Response {
+        status: i32::from(status.as_u16()),
+        content_type: header_of(&head, header::CONTENT_TYPE),
+        location: header_of(&head, header::LOCATION),
+        etag: header_of(&head, header::ETAG),
+        body: bytes.to_vec(),
+    });
+    let finished = async {
+        let mut conn = state.conn().await?;
+        svc::finish(&mut conn, who, key, kept).await
+    };
+    if let Err(e) = finished.await {
+        // The change is committed; only the replay is lost: say so in the log.
+        log::error!(
+            "idempotency key {key:?} of {}: response not kept: {e}",
+            who.sub
+        );
+    }
+    ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes)))
 }
 
 fn fail(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
