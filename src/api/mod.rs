@@ -25,89 +25,98 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::error::PROBLEM_JSON;
 
-/// Registers every operation. Used by `build_app` and by `openapi()` alike.
+/// Registers every operation. Used by `build_app` and by `openapi()` alike: one scope per
+/// resource collection, so a request is matched against a few prefixes, then its collection's
+/// routes.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::get_healthz)
         .service(health::get_readyz)
-        .service(
-            scope("/v1/accounts")
-                .service(accounts::create_account)
-                .service(accounts::list_accounts)
-                .service(accounts::get_account)
-                .service(accounts::patch_account)
-                .service(accounts::delete_account)
-                .service(accounts::restore_account)
-                .service(contacts::create_contact)
-                .service(contacts::list_contacts)
-                .service(contacts::get_contact)
-                .service(contacts::patch_contact)
-                .service(contacts::delete_contact)
-                .service(contacts::restore_contact)
-                .service(contacts::get_org_chart)
-                .service(activities::create_activity)
-                .service(activities::list_activities)
-                .service(timeline::get_account_timeline)
-                .service(opportunities::create_opportunity)
-                .service(opportunities::list_account_opportunities)
-                .service(survey_records::create_survey_record)
-                .service(survey_records::import_survey_record)
-                .service(survey_records::list_survey_records),
-        )
-        .service(
-            scope("/v1/activities")
-                .service(activities::get_activity)
-                .service(activities::patch_activity)
-                .service(activities::delete_activity)
-                .service(activities::restore_activity),
-        )
-        .service(
-            scope("/v1/opportunities")
-                .service(timeline::get_opportunity_timeline)
-                .service(opportunities::list_opportunities)
-                .service(opportunities::get_opportunity)
-                .service(opportunities::patch_opportunity)
-                .service(opportunities::delete_opportunity)
-                .service(opportunities::restore_opportunity)
-                .service(opportunities::get_stage_history)
-                .service(assessments::create_stage_assessment)
-                .service(assessments::get_stage_assessment_draft)
-                .service(assessments::list_stage_assessments)
-                .service(assessments::get_stage_assessment),
-        )
-        .service(
-            scope("/v1/playbook")
-                .service(playbook::get_playbook)
-                .service(playbook::list_playbook_versions)
-                .service(playbook::get_playbook_version)
-                .service(playbook::put_playbook_stage),
-        )
+        .service(scope("/v1/accounts").configure(account_routes))
+        .service(scope("/v1/activities").configure(activity_routes))
+        .service(scope("/v1/opportunities").configure(opportunity_routes))
+        .service(scope("/v1/playbook").configure(playbook_routes))
         .service(pipeline::get_pipeline)
-        .service(
-            scope("/v1/survey-records")
-                .service(survey_records::get_survey_template)
-                .service(survey_records::export_survey_record)
-                .service(survey_records::get_survey_record)
-                .service(survey_records::patch_survey_record)
-                .service(survey_records::delete_survey_record)
-                .service(survey_records::restore_survey_record)
-                .service(survey_records::diff_survey_records),
-        )
+        .service(scope("/v1/survey-records").configure(survey_routes))
         .service(survey_records::list_inventory)
         .service(settings::get_settings)
         .service(settings::patch_settings)
         .service(events::list_events)
-        .service(
-            scope("/v1/webhook-endpoints")
-                .service(webhooks::create_webhook_endpoint)
-                .service(webhooks::list_webhook_endpoints)
-                .service(webhooks::get_webhook_endpoint)
-                .service(webhooks::patch_webhook_endpoint)
-                .service(webhooks::delete_webhook_endpoint)
-                .service(webhooks::rotate_webhook_endpoint_secret)
-                .service(webhooks::test_webhook_endpoint)
-                .service(webhooks::list_webhook_deliveries)
-                .service(webhooks::redeliver_webhook_delivery),
-        );
+        .service(scope("/v1/webhook-endpoints").configure(webhook_routes));
+}
+
+/// `/v1/accounts` and what lives under an account.
+fn account_routes(cfg: &mut ServiceConfig) {
+    cfg.service(accounts::create_account)
+        .service(accounts::list_accounts)
+        .service(accounts::get_account)
+        .service(accounts::patch_account)
+        .service(accounts::delete_account)
+        .service(accounts::restore_account)
+        .service(contacts::create_contact)
+        .service(contacts::list_contacts)
+        .service(contacts::get_contact)
+        .service(contacts::patch_contact)
+        .service(contacts::delete_contact)
+        .service(contacts::restore_contact)
+        .service(contacts::get_org_chart)
+        .service(activities::create_activity)
+        .service(activities::list_activities)
+        .service(timeline::get_account_timeline)
+        .service(opportunities::create_opportunity)
+        .service(opportunities::list_account_opportunities)
+        .service(survey_records::create_survey_record)
+        .service(survey_records::import_survey_record)
+        .service(survey_records::list_survey_records);
+}
+
+fn activity_routes(cfg: &mut ServiceConfig) {
+    cfg.service(activities::get_activity)
+        .service(activities::patch_activity)
+        .service(activities::delete_activity)
+        .service(activities::restore_activity);
+}
+
+fn opportunity_routes(cfg: &mut ServiceConfig) {
+    cfg.service(timeline::get_opportunity_timeline)
+        .service(opportunities::list_opportunities)
+        .service(opportunities::get_opportunity)
+        .service(opportunities::patch_opportunity)
+        .service(opportunities::delete_opportunity)
+        .service(opportunities::restore_opportunity)
+        .service(opportunities::get_stage_history)
+        .service(assessments::create_stage_assessment)
+        .service(assessments::get_stage_assessment_draft)
+        .service(assessments::list_stage_assessments)
+        .service(assessments::get_stage_assessment);
+}
+
+fn playbook_routes(cfg: &mut ServiceConfig) {
+    cfg.service(playbook::get_playbook)
+        .service(playbook::list_playbook_versions)
+        .service(playbook::get_playbook_version)
+        .service(playbook::put_playbook_stage);
+}
+
+fn survey_routes(cfg: &mut ServiceConfig) {
+    cfg.service(survey_records::get_survey_template)
+        .service(survey_records::export_survey_record)
+        .service(survey_records::get_survey_record)
+        .service(survey_records::patch_survey_record)
+        .service(survey_records::delete_survey_record)
+        .service(survey_records::restore_survey_record)
+        .service(survey_records::diff_survey_records);
+}
+
+fn webhook_routes(cfg: &mut ServiceConfig) {
+    cfg.service(webhooks::create_webhook_endpoint)
+        .service(webhooks::list_webhook_endpoints)
+        .service(webhooks::get_webhook_endpoint)
+        .service(webhooks::patch_webhook_endpoint)
+        .service(webhooks::delete_webhook_endpoint)
+        .service(webhooks::rotate_webhook_endpoint_secret)
+        .service(webhooks::test_webhook_endpoint)
+        .service(webhooks::list_webhook_deliveries)
+        .service(webhooks::redeliver_webhook_delivery);
 }
 
 struct SecurityAddon;
@@ -315,6 +324,136 @@ fn add_if_none_match(op: &mut Operation) {
         .insert("304".to_string(), not_modified.into());
 }
 
+/// The headers and error responses an operation has from the shared layers.
+fn document_shared_responses(op: &mut Operation, method: &str, params: &[ParameterIn]) {
+    let has_path = params.iter().any(|p| matches!(p, ParameterIn::Path));
+    let has_query = params.iter().any(|p| matches!(p, ParameterIn::Query));
+    let has_body = op.request_body.is_some();
+    let secured = is_secured(op);
+    constrain_if_match(op);
+    if method == "GET" {
+        add_if_none_match(op);
+    }
+    if method == "POST" && secured {
+        add_idempotency_key(op);
+    }
+    if secured {
+        op.responses
+            .responses
+            .entry("429".to_string())
+            .or_insert_with(|| rate_limited().into());
+    }
+    let mut add = |status: &str, description: &str| {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem(description).into());
+    };
+    for (when, status, description) in SHARED_RESPONSES {
+        let applies = match when {
+            When::Secured => secured,
+            When::Path => has_path,
+            When::Query => has_query,
+            When::Body => has_body,
+            When::SecuredPost => method == "POST" && secured,
+            When::Conditional => matches!(method, "PATCH" | "DELETE" | "PUT"),
+            When::PathWrite => has_path && method != "GET",
+        };
+        if applies {
+            add(status, description);
+        }
+    }
+}
+
+/// When a shared error response applies to an operation.
+enum When {
+    Secured,
+    Path,
+    Query,
+    Body,
+    SecuredPost,
+    Conditional,
+    PathWrite,
+}
+
+/// The shared error responses, in the order they are documented (the first description of a
+/// status wins).
+const SHARED_RESPONSES: &[(When, &str, &str)] = &[
+    (
+        When::Secured,
+        "401",
+        "Missing, malformed, expired or otherwise invalid bearer token.",
+    ),
+    (
+        When::Secured,
+        "403",
+        "The token's roles do not allow this operation.",
+    ),
+    (
+        When::Secured,
+        "500",
+        "Unexpected error; details are only in the server log (see X-Request-Id).",
+    ),
+    (
+        When::Secured,
+        "503",
+        "The database is unavailable; retry after `Retry-After` seconds.",
+    ),
+    (
+        When::Path,
+        "400",
+        "A path parameter is malformed (e.g. not a UUID).",
+    ),
+    (
+        When::Path,
+        "404",
+        "Not found, or it belongs to another tenant.",
+    ),
+    (
+        When::Query,
+        "400",
+        "A query parameter is malformed or unknown.",
+    ),
+    (
+        When::Query,
+        "422",
+        "A query parameter is out of range (`errors` names it).",
+    ),
+    (When::Body, "400", "The body is not well-formed JSON."),
+    (When::Body, "413", "The body exceeds the configured limit."),
+    (When::Body, "415", "The body is not JSON."),
+    (
+        When::Body,
+        "422",
+        "The body is invalid; `errors` lists each field and what is wrong.",
+    ),
+    (
+        When::SecuredPost,
+        "400",
+        "A header (`Idempotency-Key`) is malformed.",
+    ),
+    (
+        When::SecuredPost,
+        "409",
+        "A request with the same `Idempotency-Key` is still being processed.",
+    ),
+    (
+        When::SecuredPost,
+        "422",
+        "The `Idempotency-Key` was used with a different request.",
+    ),
+    (
+        When::Conditional,
+        "412",
+        "`If-Match` does not match the current ETag.",
+    ),
+    (
+        When::PathWrite,
+        "409",
+        "The resource (or its parent) is archived, or it changed concurrently.",
+    ),
+];
+
 fn is_secured(op: &Operation) -> bool {
     serde_json::to_value(&op.security)
         .ok()
@@ -352,84 +491,7 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                     RefOr::Ref(_) => None,
                 })
                 .collect();
-            let has_path = params.iter().any(|p| matches!(p, ParameterIn::Path));
-            let has_query = params.iter().any(|p| matches!(p, ParameterIn::Query));
-            let has_body = op.request_body.is_some();
-            let secured = is_secured(op);
-            constrain_if_match(op);
-            if method == "GET" {
-                add_if_none_match(op);
-            }
-            if method == "POST" && secured {
-                add_idempotency_key(op);
-            }
-            if secured {
-                op.responses
-                    .responses
-                    .entry("429".to_string())
-                    .or_insert_with(|| rate_limited().into());
-            }
-            let mut add = |status: &str, description: &str| {
-                op.responses
-                    .responses
-                    .entry(status.to_string())
-                    .or_insert_with(|| problem(description).into());
-            };
-            if secured {
-                add(
-                    "401",
-                    "Missing, malformed, expired or otherwise invalid bearer token.",
-                );
-                add("403", "The token's roles do not allow this operation.");
-                add(
-                    "500",
-                    "Unexpected error; details are only in the server log (see X-Request-Id).",
-                );
-                add(
-                    "503",
-                    "The database is unavailable; retry after `Retry-After` seconds.",
-                );
-            }
-            if has_path {
-                add("400", "A path parameter is malformed (e.g. not a UUID).");
-                add("404", "Not found, or it belongs to another tenant.");
-            }
-            if has_query {
-                add("400", "A query parameter is malformed or unknown.");
-                add(
-                    "422",
-                    "A query parameter is out of range (`errors` names it).",
-                );
-            }
-            if has_body {
-                add("400", "The body is not well-formed JSON.");
-                add("413", "The body exceeds the configured limit.");
-                add("415", "The body is not JSON.");
-                add(
-                    "422",
-                    "The body is invalid; `errors` lists each field and what is wrong.",
-                );
-            }
-            if method == "POST" && secured {
-                add("400", "A header (`Idempotency-Key`) is malformed.");
-                add(
-                    "409",
-                    "A request with the same `Idempotency-Key` is still being processed.",
-                );
-                add(
-                    "422",
-                    "The `Idempotency-Key` was used with a different request.",
-                );
-            }
-            if method == "PATCH" || method == "DELETE" || method == "PUT" {
-                add("412", "`If-Match` does not match the current ETag.");
-            }
-            if has_path && method != "GET" {
-                add(
-                    "409",
-                    "The resource (or its parent) is archived, or it changed concurrently.",
-                );
-            }
+            document_shared_responses(op, method, &params);
         }
     }
     api

@@ -124,87 +124,94 @@ pub struct VersionsQuery {
 
 /// Renders a playbook in `lang`.
 pub fn render(version: i32, p: &Playbook, lang: Lang) -> PlaybookDto {
-    let mut fallbacks = 0usize;
-    let mut loc = |zh: &Option<String>, en: &Option<String>| -> Localized {
-        let l = localize(zh, en, lang);
+    let mut r = Renderer { lang, fallbacks: 0 };
+    let stages = p.stages.iter().map(|s| r.stage(s)).collect();
+    let tools = p
+        .tools
+        .iter()
+        .map(|t| r.item(&t.code, &t.zh, &t.en))
+        .collect();
+    let contact_roles = ContactRolesDto {
+        it_department: r.roles(&p.contact_roles.it_department),
+        other_departments: r.roles(&p.contact_roles.other_departments),
+    };
+    let survey_sections = p
+        .survey_sections
+        .iter()
+        .map(|s| r.item(&s.code, &s.zh, &s.en))
+        .collect();
+    PlaybookDto {
+        version,
+        lang,
+        fallback_count: r.fallbacks,
+        stages,
+        tools,
+        contact_roles,
+        survey_sections,
+    }
+}
+
+/// Texts in one language, counting those that fell back to the other.
+struct Renderer {
+    lang: Lang,
+    fallbacks: usize,
+}
+
+impl Renderer {
+    fn text(&mut self, zh: &Option<String>, en: &Option<String>) -> Localized {
+        let l = localize(zh, en, self.lang);
         if l.fallback {
-            fallbacks += 1;
+            self.fallbacks += 1;
         }
         l
-    };
-    let items = |list: &[playbook::Item],
-                 loc: &mut dyn FnMut(&Option<String>, &Option<String>) -> Localized|
-     -> Vec<ItemDto> {
+    }
+
+    fn item(&mut self, code: &str, zh: &Option<String>, en: &Option<String>) -> ItemDto {
+        ItemDto {
+            code: code.to_string(),
+            text: self.text(zh, en),
+        }
+    }
+
+    fn items(&mut self, list: &[playbook::Item]) -> Vec<ItemDto> {
         list.iter()
-            .map(|i| ItemDto {
-                code: i.code.clone(),
-                text: loc(&i.zh, &i.en),
-            })
+            .map(|i| self.item(&i.code, &i.zh, &i.en))
             .collect()
-    };
-    let stages = p
-        .stages
-        .iter()
-        .map(|s| StageDto {
+    }
+
+    fn stage(&mut self, s: &playbook::Stage) -> StageDto {
+        StageDto {
             code: s.code.clone(),
             order: s.order,
-            name: loc(&s.name.zh, &s.name.en),
+            name: self.text(&s.name.zh, &s.name.en),
             purchase_progress_percent: s.purchase_progress_percent,
             progress_is_default: s.default,
             authored: s.is_authored(),
-            customer_goals: items(&s.customer_goals, &mut loc),
-            customer_behaviours: items(&s.customer_behaviours, &mut loc),
-            sales_milestones: items(&s.sales_milestones, &mut loc),
+            customer_goals: self.items(&s.customer_goals),
+            customer_behaviours: self.items(&s.customer_behaviours),
+            sales_milestones: self.items(&s.sales_milestones),
             key_actions: s
                 .key_actions
                 .iter()
                 .map(|a| ActionDto {
                     code: a.code.clone(),
-                    text: loc(&a.zh, &a.en),
+                    text: self.text(&a.zh, &a.en),
                     serves: a.serves.clone(),
                     tools: a.tools.clone(),
                 })
                 .collect(),
-            notes: items(&s.notes, &mut loc),
-        })
-        .collect();
-    let tools = p
-        .tools
-        .iter()
-        .map(|t| ItemDto {
-            code: t.code.clone(),
-            text: loc(&t.zh, &t.en),
-        })
-        .collect();
-    let mut roles = |list: &[playbook::ContactRoleDef]| -> Vec<ContactRoleDto> {
+            notes: self.items(&s.notes),
+        }
+    }
+
+    fn roles(&mut self, list: &[playbook::ContactRoleDef]) -> Vec<ContactRoleDto> {
         list.iter()
             .map(|r| ContactRoleDto {
                 code: r.code.clone(),
-                text: loc(&r.zh, &r.en),
+                text: self.text(&r.zh, &r.en),
                 visit_priority: r.visit_priority,
             })
             .collect()
-    };
-    let contact_roles = ContactRolesDto {
-        it_department: roles(&p.contact_roles.it_department),
-        other_departments: roles(&p.contact_roles.other_departments),
-    };
-    let survey_sections = p
-        .survey_sections
-        .iter()
-        .map(|s| ItemDto {
-            code: s.code.clone(),
-            text: loc(&s.zh, &s.en),
-        })
-        .collect();
-    PlaybookDto {
-        version,
-        lang,
-        fallback_count: fallbacks,
-        stages,
-        tools,
-        contact_roles,
-        survey_sections,
     }
 }
 

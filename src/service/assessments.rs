@@ -217,7 +217,8 @@ async fn judge_in(
 }
 
 /// Assesses the opportunity's stage as one pipelined transaction: `BEGIN` goes out with the
-/// lock and every read the judgement needs, `COMMIT` with the writes.
+/// lock and every read the judgement needs, `COMMIT` with the writes. Lock and read → judge →
+/// record → store (and move the stage) → publish.
 async fn create_in(
     conn: &mut Conn,
     begin: tx::Begin,
@@ -234,64 +235,101 @@ async fn create_in(
             reads_in(conn, who.tenant, opportunity_id),
         )?
     };
-    let Judged {
-        playbook_version: version,
-        input,
-        mut judgement,
-        basis,
-    } = judge_in(conn, who.tenant, &opp, reads, input, lang).await?;
-    let apply_to = match (&mut judgement.stage_change, input.apply) {
+    let mut judged = judge_in(conn, who.tenant, &opp, reads, input, lang).await?;
+    let apply_to = match (&mut judged.judgement.stage_change, judged.input.apply) {
         (Some(change), true) => {
             change.applied = true;
             Some(change.to.clone())
         }
         _ => None,
     };
-    let row = Assessment {
+    let row = record(who, &opp, &judged, lang, apply_to.is_some())?;
+    let data = created_event(who, &opp, &row, &judged.judgement)?;
+    let Judged {
+        playbook_version: version,
+        input,
+        judgement,
+        basis,
+    } = judged;
+    // The answer is built from what was stored, not read back.
+    let view = view_of(&row, basis, lang, input, judgement)?;
+    let committed = match apply_to {
+        None => store_in(conn, open, who, &row, data).await?,
+        Some(stage) => {
+            let stage = StageCode::parse(&stage).ok_or_else(|| {
+                corrupt(
+                    "playbook stage",
+                    version,
+                    format!("{stage} is not a stage code"),
+                )
+            })?;
+            store_and_move_in(conn, open, who, &opp, &row, data, stage).await?
+        }
+    };
+    Ok((view, committed))
+}
+
+/// The stored form of a judged assessment.
+fn record(
+    who: &Principal,
+    opp: &Opportunity,
+    judged: &Judged,
+    lang: Lang,
+    applied: bool,
+) -> ApiResult<Assessment> {
+    Ok(Assessment {
         id: Uuid::now_v7(),
         tenant_id: who.tenant.get(),
         opportunity_id: opp.id,
-        playbook_version: version,
+        playbook_version: judged.playbook_version,
         from_stage: opp.current_stage.clone(),
-        evidence_stage: judgement.stage.code.clone(),
+        evidence_stage: judged.judgement.stage.code.clone(),
         lang: lang.as_str().to_string(),
-        input: documents::assessment::write_input(&input).map_err(ApiError::internal)?,
-        judgement: documents::assessment::write_judgement(&judgement)
+        input: documents::assessment::write_input(&judged.input).map_err(ApiError::internal)?,
+        judgement: documents::assessment::write_judgement(&judged.judgement)
             .map_err(ApiError::internal)?,
-        applied: apply_to.is_some(),
-        basis: basis.as_str().to_string(),
+        applied,
+        basis: judged.basis.as_str().to_string(),
         created_by: who.sub.clone(),
         // As stored: PostgreSQL keeps microseconds.
         created_at: Utc::now().trunc_subsecs(6),
-    };
-    let data = created_event(who, &opp, &row, &judgement)?;
-    // The answer is built from what was stored, not read back.
-    let view = view_of(&row, basis, lang, input, judgement)?;
-    // The assessment and its event are one statement (the id is made here), sent with the
-    // COMMIT unless the stage moves too.
-    let Some(stage) = apply_to else {
-        let event = events::new_event(who.tenant, EventType::ASSESSMENT_CREATED, data)?;
-        let conn: &Conn = conn;
-        let ((), committed) = futures_util::try_join!(
-            q::insert_assessment_with_event(conn, &row, event).err_into::<ApiError>(),
-            open.commit(conn).err_into(),
-        )?;
-        return Ok((view, committed));
-    };
-    // The stage moves after the assessment is stored (its history names the assessment) and
-    // before the assessment's event, so the log shows the move first, as before.
-    q::insert_assessment(conn, &row).await?;
-    let stage = StageCode::parse(&stage).ok_or_else(|| {
-        corrupt(
-            "playbook stage",
-            version,
-            format!("{stage} is not a stage code"),
-        )
-    })?;
+    })
+}
+
+/// Stores the assessment and its event in one statement (the id is made here), sent with the
+/// COMMIT.
+async fn store_in(
+    conn: &mut Conn,
+    open: tx::Open,
+    who: &Principal,
+    row: &Assessment,
+    data: serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<tx::Committed> {
+    let event = events::new_event(who.tenant, EventType::ASSESSMENT_CREATED, data)?;
+    let conn: &Conn = conn;
+    let ((), committed) = futures_util::try_join!(
+        q::insert_assessment_with_event(conn, row, event).err_into::<ApiError>(),
+        open.commit(conn).err_into(),
+    )?;
+    Ok(committed)
+}
+
+/// Stores the assessment, moves the stage (its history names the assessment), then publishes
+/// the assessment's event, so the log shows the move first.
+async fn store_and_move_in(
+    conn: &mut Conn,
+    open: tx::Open,
+    who: &Principal,
+    opp: &Opportunity,
+    row: &Assessment,
+    data: serde_json::Map<String, serde_json::Value>,
+    stage: StageCode,
+) -> ApiResult<tx::Committed> {
+    q::insert_assessment(conn, row).await?;
     stage_moves::change_stage_in(
         conn,
         who,
-        &opp,
+        opp,
         stage,
         Some(format!("applied from stage assessment {}", row.id)),
         Some(row.id),
@@ -302,7 +340,7 @@ async fn create_in(
         events::emit(conn, who.tenant, EventType::ASSESSMENT_CREATED, data),
         open.commit(conn).err_into(),
     )?;
-    Ok((view, committed))
+    Ok(committed)
 }
 
 /// The data of `stage_assessment.created`.

@@ -154,31 +154,7 @@ pub async fn record(conn: &mut Conn, c: &Claimed, r: AttemptResult) -> ApiResult
             next_at,
         )
         .await?;
-        let mut ch = EndpointChanges::default();
-        let mut disable: Option<String> = None;
-        match outcome {
-            Outcome::Delivered => {
-                if endpoint.failing_since.is_some() {
-                    ch.failing_since = Some(None);
-                }
-            }
-            Outcome::Gone => {
-                disable = Some("the receiver answered 410 Gone".to_string());
-            }
-            Outcome::Throttled | Outcome::Failed => {
-                let since = endpoint.failing_since.unwrap_or(r.attempted_at);
-                if endpoint.failing_since.is_none() {
-                    ch.failing_since = Some(Some(since));
-                }
-                let failing_for = (Utc::now() - since).to_std().unwrap_or_default();
-                if failing_for >= DISABLE_AFTER {
-                    disable = Some(format!(
-                        "every delivery failed since {}",
-                        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                    ));
-                }
-            }
-        }
+        let (mut ch, disable) = endpoint_health(&endpoint, outcome, r.attempted_at);
         if let Some(reason) = disable {
             if endpoint.enabled {
                 log::warn!(
@@ -197,6 +173,39 @@ pub async fn record(conn: &mut Conn, c: &Claimed, r: AttemptResult) -> ApiResult
         Ok(status)
     })
     .await
+}
+
+/// What an attempt's outcome means for its endpoint: its failing-since mark, and a reason to
+/// disable it (410 Gone, or failures without a success for `DISABLE_AFTER`).
+fn endpoint_health(
+    endpoint: &Endpoint,
+    outcome: Outcome,
+    attempted_at: DateTime<Utc>,
+) -> (EndpointChanges, Option<String>) {
+    let mut ch = EndpointChanges::default();
+    let disable = match outcome {
+        Outcome::Delivered => {
+            if endpoint.failing_since.is_some() {
+                ch.failing_since = Some(None);
+            }
+            None
+        }
+        Outcome::Gone => Some("the receiver answered 410 Gone".to_string()),
+        Outcome::Throttled | Outcome::Failed => {
+            let since = endpoint.failing_since.unwrap_or(attempted_at);
+            if endpoint.failing_since.is_none() {
+                ch.failing_since = Some(Some(since));
+            }
+            let failing_for = (Utc::now() - since).to_std().unwrap_or_default();
+            (failing_for >= DISABLE_AFTER).then(|| {
+                format!(
+                    "every delivery failed since {}",
+                    since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
+            })
+        }
+    };
+    (ch, disable)
 }
 
 /// Gives up a claimed delivery without sending (its endpoint is disabled).

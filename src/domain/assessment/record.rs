@@ -148,8 +148,8 @@ pub fn evidence_from_record(
         evidence: evidence_stage(playbook, current, &input).code.clone(),
         current: &current.code,
     };
-    judge.from_data(facts, lang, &mut input, &mut support);
-    judge.from_record(record, stated, &mut input, &mut support);
+    judge.decided_by_data(facts, lang, &mut input, &mut support);
+    judge.decided_by_record(record, stated, &mut input, &mut support);
     for m in &claims.milestones {
         if !support.milestones.contains_key(&m.code) {
             input.milestones.push(m.clone());
@@ -245,7 +245,7 @@ impl Milestones<'_> {
     }
 
     /// The org chart and the survey decide their milestones.
-    fn from_data(
+    fn decided_by_data(
         &self,
         facts: &Facts,
         lang: Lang,
@@ -263,7 +263,7 @@ impl Milestones<'_> {
     }
 
     /// Taking part in the planning, and requirements that (as last stated) lean to us.
-    fn from_record(
+    fn decided_by_record(
         &self,
         record: &[RecordActivity],
         stated: Option<&RecordActivity>,
