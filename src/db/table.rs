@@ -174,6 +174,59 @@ pub trait ArchivableTable: VersionedTable {
     }
 }
 
+/// `ArchivableTable::set_archived` for generic callers: the bounds of its statement are met
+/// for every archivable table (this blanket `impl` states them once), so code generic over
+/// tables needs only `R: SetArchived`.
+pub trait SetArchived: ArchivableTable {
+    fn set_archived_row(
+        conn: &mut AsyncPgConnection,
+        tenant: TenantId,
+        key: Self::Key,
+        archived: bool,
+    ) -> impl Future<Output = QueryResult<Self>> + Send;
+}
+
+impl<T> SetArchived for T
+where
+    T: ArchivableTable,
+    T::SetArchived: Send,
+    (T::SetArchived, T::Bump): AsChangeset<Target = T::Table>,
+    UpdateStatement<T::Table, Where<T>, Changeset<T, T::SetArchived>>: AsQuery,
+    Cached<UpdateRow<T, T::SetArchived>>: LoadQuery<'static, AsyncPgConnection, T> + Send + 'static,
+{
+    fn set_archived_row(
+        conn: &mut AsyncPgConnection,
+        tenant: TenantId,
+        key: T::Key,
+        archived: bool,
+    ) -> impl Future<Output = QueryResult<T>> + Send {
+        T::set_archived(conn, tenant, key, archived)
+    }
+}
+
+/// `VersionedTable::find` for generic callers (see [`SetArchived`]).
+pub trait Find: VersionedTable {
+    fn find_row(
+        conn: &AsyncPgConnection,
+        tenant: TenantId,
+        key: Self::Key,
+    ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
+}
+
+impl<T> Find for T
+where
+    T: VersionedTable,
+    for<'a> SelectRow<T>: LoadQuery<'static, &'a AsyncPgConnection, T> + Send,
+{
+    fn find_row(
+        conn: &AsyncPgConnection,
+        tenant: TenantId,
+        key: T::Key,
+    ) -> impl Future<Output = QueryResult<Option<T>>> + Send {
+        T::find(conn, tenant, key)
+    }
+}
+
 /// `UPDATE … SET <changes>, version = version + 1, updated_at = now() WHERE <key> RETURNING
 /// <row>`.
 fn update_statement<T, C>(tenant: TenantId, key: T::Key, changes: C) -> UpdateRow<T, C>

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
-use crate::db::table::{ArchivableTable, VersionedTable};
+use crate::db::table::VersionedTable;
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::validate::Checker;
@@ -93,7 +93,6 @@ pub struct ListAccounts {
 events::published!(Account, Account, "id" => id);
 
 impl Archivable for Account {
-    type Key = Uuid;
     const NAME: &'static str = "account";
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
@@ -107,15 +106,6 @@ impl Archivable for Account {
     }
 
     archive::row_state!();
-
-    async fn store_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        id: Uuid,
-        archived: bool,
-    ) -> ApiResult<Self> {
-        Ok(<Account as ArchivableTable>::set_archived(conn, tenant, id, archived).await?)
-    }
 }
 
 /// A customer account.

@@ -13,7 +13,7 @@ use crate::db::activities::{self as q, Activity, ActivityContent, ActivityFilter
 use crate::db::documents::activity::{read_findings, write_findings, Findings};
 use crate::db::opportunities::Opportunity;
 use crate::db::surveys::SurveyRecord;
-use crate::db::table::{ArchivableTable, VersionedTable};
+use crate::db::table::VersionedTable;
 use crate::domain::activity::{
     self, ActivityInput, ActivityKind, CheckedActivity, NextStep, Observation,
 };
@@ -111,20 +111,10 @@ pub(crate) fn view(r: Activity) -> ApiResult<ActivityView> {
 events::published!(Activity, Activity, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
 
 impl Archivable for Activity {
-    type Key = Uuid;
     const NAME: &'static str = "activity";
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         archive::lock_under_account(conn, tenant, id, |r: &Self| r.account_id).await
-    }
-
-    async fn store_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        id: Uuid,
-        archived: bool,
-    ) -> ApiResult<Self> {
-        Ok(<Self as ArchivableTable>::set_archived(conn, tenant, id, archived).await?)
     }
 
     archive::row_state!();

@@ -8,12 +8,11 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use diesel_async::methods::LoadQuery;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use crate::db::accounts::Account;
-use crate::db::table::{SelectRow, VersionedTable};
+use crate::db::table::{Find, SetArchived, VersionedTable};
 
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
@@ -37,9 +36,7 @@ pub struct Parent {
 }
 
 /// A resource that is archived instead of deleted.
-pub trait Archivable: Published + Sized + Send {
-    /// How the resource is addressed.
-    type Key: Copy + Send + Sync;
+pub trait Archivable: Published + SetArchived + Sized + Send {
     /// Its name in messages ("survey record").
     const NAME: &'static str;
 
@@ -53,14 +50,6 @@ pub trait Archivable: Published + Sized + Send {
     fn archived_at(&self) -> Option<DateTime<Utc>>;
 
     fn version(&self) -> i32;
-
-    /// Sets or clears `archived_at`, bumping the version.
-    fn store_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        key: Self::Key,
-        archived: bool,
-    ) -> impl Future<Output = ApiResult<Self>> + Send;
 
     /// Derived state to refresh in the same transaction (e.g. the account's latest survey).
     fn after_change(
@@ -166,7 +155,7 @@ pub async fn set_archived<R: Archivable>(
         if current.archived_at().is_some() == archived {
             return Ok(current);
         }
-        let row = R::store_archived(conn, who.tenant, key, archived).await?;
+        let row = R::set_archived_row(conn, who.tenant, key, archived).await?;
         row.after_change(conn, who.tenant).await?;
         let what = if archived {
             Lifecycle::Archived
@@ -203,14 +192,13 @@ pub(crate) async fn lock_under_account<R>(
     account_of: fn(&R) -> Uuid,
 ) -> ApiResult<Option<Guarded<R>>>
 where
-    R: Archivable + VersionedTable<Key = Uuid>,
-    for<'a> SelectRow<R>: LoadQuery<'static, &'a AsyncPgConnection, R> + Send,
+    R: Archivable + Find + VersionedTable<Key = Uuid>,
 {
-    let Some(row) = R::find(conn, tenant, id).await? else {
+    let Some(row) = R::find_row(conn, tenant, id).await? else {
         return Ok(None);
     };
     let (owner, parent) = account_guard(conn, tenant, account_of(&row)).await?;
-    let row = R::find(conn, tenant, id)
+    let row = R::find_row(conn, tenant, id)
         .await?
         .ok_or_else(|| not_found(R::NAME))?;
     Ok(Some(Guarded {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::db::accounts::Account;
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
-use crate::db::table::{ArchivableTable, VersionedTable};
+use crate::db::table::VersionedTable;
 use crate::db::{self, AccountKey};
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
@@ -134,8 +134,6 @@ pub fn person_of(c: &Contact) -> ApiResult<Person> {
 events::published!(Contact, Contact, "id" => id, "account_id" => account_id);
 
 impl Archivable for Contact {
-    /// (account, contact)
-    type Key = (Uuid, Uuid);
     const NAME: &'static str = "contact";
 
     async fn lock(
@@ -160,21 +158,6 @@ impl Archivable for Contact {
     }
 
     archive::row_state!();
-
-    async fn store_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        (account_id, contact_id): (Uuid, Uuid),
-        archived: bool,
-    ) -> ApiResult<Self> {
-        Ok(<Self as ArchivableTable>::set_archived(
-            conn,
-            tenant,
-            (account_id, contact_id),
-            archived,
-        )
-        .await?)
-    }
 }
 
 /// Checks a new manager for `contact` (None for a contact being created).

@@ -16,7 +16,7 @@ use crate::db::surveys::{
     self as q, InventoryFilter, InventoryHit, NewInventoryItem, NewSurveyRecord, SurveyRecord,
     SurveyRecordChanges,
 };
-use crate::db::table::{ArchivableTable, VersionedTable};
+use crate::db::table::VersionedTable;
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::built_in;
@@ -77,20 +77,10 @@ pub(crate) fn sections_of(row: &SurveyRecord) -> ApiResult<Sections> {
 events::published!(SurveyRecord, SurveyRecord, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
 
 impl Archivable for SurveyRecord {
-    type Key = Uuid;
     const NAME: &'static str = "survey record";
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         archive::lock_under_account(conn, tenant, id, |r: &Self| r.account_id).await
-    }
-
-    async fn store_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        id: Uuid,
-        archived: bool,
-    ) -> ApiResult<Self> {
-        Ok(<Self as ArchivableTable>::set_archived(conn, tenant, id, archived).await?)
     }
 
     archive::row_state!();

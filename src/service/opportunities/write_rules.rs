@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use crate::db::opportunities::{self as q, Opportunity};
-use crate::db::table::{ArchivableTable, VersionedTable};
+use crate::db::table::VersionedTable;
 use crate::db::{accounts as account_q, AccountKey};
 use crate::domain::ids::TenantId;
 use crate::error::ApiResult;
@@ -12,7 +12,6 @@ use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::{Conn, Precondition, Principal};
 
 impl Archivable for Opportunity {
-    type Key = Uuid;
     const NAME: &'static str = "opportunity";
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
@@ -27,15 +26,6 @@ impl Archivable for Opportunity {
     }
 
     archive::row_state!();
-
-    async fn store_archived(
-        conn: &mut Conn,
-        tenant: TenantId,
-        id: Uuid,
-        archived: bool,
-    ) -> ApiResult<Self> {
-        Ok(<Self as ArchivableTable>::set_archived(conn, tenant, id, archived).await?)
-    }
 }
 
 /// The opportunity `locking` reads and locks, with what its write rules need: its owner and
