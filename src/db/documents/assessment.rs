@@ -289,54 +289,15 @@ pub fn write_judgement(j: &Judgement) -> serde_json::Result<Value> {
             name: j.stage.name.clone(),
         },
         purchase_progress_percent: j.purchase_progress_percent,
-        observed_behaviours: j
-            .observed_behaviours
-            .iter()
-            .map(|o| ObservedOutV1 {
-                code: o.code.clone(),
-                stage: o.stage.clone(),
-                evidence: o.evidence.clone(),
-                sources: sources_out(&o.sources),
-                verification: o.verification,
-                supported_by: o.supported_by.clone(),
-                basis: o.basis,
-            })
-            .collect(),
-        milestones: j
-            .milestones
-            .iter()
-            .map(|m| MilestoneOutV1 {
-                code: m.code.clone(),
-                text: m.text.clone(),
-                status: m.status,
-                evidence: m.evidence.clone(),
-                sources: sources_out(&m.sources),
-                verification: m.verification,
-                data_check: m.data_check,
-                data_check_detail: m.data_check_detail.clone(),
-                supported_by: m.supported_by.clone(),
-                basis: m.basis,
-            })
-            .collect(),
+        observed_behaviours: j.observed_behaviours.iter().map(observed_out).collect(),
+        milestones: j.milestones.iter().map(milestone_out).collect(),
         milestone_completion_percent: j.milestone_completion_percent,
         ready_to_advance: j.ready_to_advance,
         blocking_reasons: j.blocking_reasons.clone(),
         recommended_actions: j
             .recommended_actions
             .iter()
-            .map(|r| RecommendationV1 {
-                code: r.code.clone(),
-                text: r.text.clone(),
-                tools: r
-                    .tools
-                    .iter()
-                    .map(|t| ToolRefV1 {
-                        code: t.code.clone(),
-                        name: t.name.clone(),
-                    })
-                    .collect(),
-                reason: r.reason.clone(),
-            })
+            .map(recommendation_out)
             .collect(),
         risks: j
             .risks
@@ -353,6 +314,49 @@ pub fn write_judgement(j: &Judgement) -> serde_json::Result<Value> {
             applied: c.applied,
         }),
     })
+}
+
+fn observed_out(o: &ObservedOut) -> ObservedOutV1 {
+    ObservedOutV1 {
+        code: o.code.clone(),
+        stage: o.stage.clone(),
+        evidence: o.evidence.clone(),
+        sources: sources_out(&o.sources),
+        verification: o.verification,
+        supported_by: o.supported_by.clone(),
+        basis: o.basis,
+    }
+}
+
+fn milestone_out(m: &MilestoneOut) -> MilestoneOutV1 {
+    MilestoneOutV1 {
+        code: m.code.clone(),
+        text: m.text.clone(),
+        status: m.status,
+        evidence: m.evidence.clone(),
+        sources: sources_out(&m.sources),
+        verification: m.verification,
+        data_check: m.data_check,
+        data_check_detail: m.data_check_detail.clone(),
+        supported_by: m.supported_by.clone(),
+        basis: m.basis,
+    }
+}
+
+fn recommendation_out(r: &Recommendation) -> RecommendationV1 {
+    RecommendationV1 {
+        code: r.code.clone(),
+        text: r.text.clone(),
+        tools: r
+            .tools
+            .iter()
+            .map(|t| ToolRefV1 {
+                code: t.code.clone(),
+                name: t.name.clone(),
+            })
+            .collect(),
+        reason: r.reason.clone(),
+    }
 }
 
 /// Reads a stored judgement of any known version.
