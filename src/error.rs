@@ -69,6 +69,10 @@ pub struct Problem {
     /// Field errors (validation problems only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// The resource's current version (412 only): `If-Match` it after reading the resource
+    /// again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i32>,
 }
 
 /// Every error a handler can return.
@@ -90,8 +94,12 @@ pub enum ApiError {
     Validation(Vec<Violation>),
     #[error("conflict: {0}")]
     Conflict(String),
-    #[error("precondition failed: {0}")]
-    PreconditionFailed(String),
+    #[error("precondition failed: {detail}")]
+    PreconditionFailed {
+        detail: String,
+        /// The resource's version now (sent as `current_version` and as the `ETag` header).
+        current_version: Option<i32>,
+    },
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
     #[error("rate limited: {detail}")]
@@ -161,7 +169,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::Conflict(_) => "conflict",
-            ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::PreconditionFailed { .. } => "precondition_failed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -180,7 +188,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Validation(_) => 422,
             ApiError::Conflict(_) => 409,
-            ApiError::PreconditionFailed(_) => 412,
+            ApiError::PreconditionFailed { .. } => 412,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::RateLimited { .. } => 429,
             ApiError::Unavailable(_) => 503,
@@ -198,7 +206,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
             ApiError::Conflict(_) => "Conflict",
-            ApiError::PreconditionFailed(_) => "Precondition failed",
+            ApiError::PreconditionFailed { .. } => "Precondition failed",
             ApiError::PayloadTooLarge(_) => "Payload too large",
             ApiError::RateLimited { .. } => "Too many requests",
             ApiError::Unavailable(_) => "Service unavailable",
@@ -215,7 +223,7 @@ impl ApiError {
             | ApiError::BadRequest(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Conflict(d)
-            | ApiError::PreconditionFailed(d)
+            | ApiError::PreconditionFailed { detail: d, .. }
             | ApiError::PayloadTooLarge(d)
             | ApiError::RateLimited { detail: d, .. } => d.clone(),
             ApiError::MethodNotAllowed { allow } => {
@@ -249,6 +257,12 @@ impl ApiError {
                         .map(|v| FieldError::new(v.path.clone(), v.message.clone()))
                         .collect(),
                 ),
+                _ => None,
+            },
+            current_version: match self {
+                ApiError::PreconditionFailed {
+                    current_version, ..
+                } => *current_version,
                 _ => None,
             },
         }

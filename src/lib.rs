@@ -137,7 +137,10 @@ fn problem_catch_all<B: MessageBody + 'static>(
                 .unwrap_or_default(),
         },
         409 => ApiError::Conflict(reason),
-        412 => ApiError::PreconditionFailed(reason),
+        412 => ApiError::PreconditionFailed {
+            detail: reason,
+            current_version: None,
+        },
         413 => ApiError::PayloadTooLarge(reason),
         415 => ApiError::UnsupportedMediaType(reason),
         503 => ApiError::Unavailable(reason),

@@ -363,6 +363,18 @@ fn document_shared_responses(op: &mut Operation, method: &str, params: &[Paramet
             add(status, description);
         }
     }
+    if let Some(RefOr::T(r)) = op.responses.responses.get_mut("412") {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        r.headers.insert(
+            "ETag".to_string(),
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                .description(Some("The version now, as `If-Match` takes it"))
+                .build()
+                .into(),
+        );
+    }
 }
 
 /// When a shared error response applies to an operation.

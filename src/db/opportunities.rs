@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 use crate::db::table::{ArchivableTable, VersionedTable};
 use crate::domain::ids::TenantId;
-use crate::domain::opportunity::StageCode;
 
 use crate::db::schema::{opportunities as o, stage_assessments as sa, stage_history as sh};
 
@@ -68,6 +67,8 @@ pub struct OpportunityChanges {
     pub status: Option<String>,
     pub competitors: Option<serde_json::Value>,
     pub owner: Option<String>,
+    pub current_stage: Option<String>,
+    pub stage_entered_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -154,44 +155,29 @@ pub async fn list(
     q.load(conn).await
 }
 
-/// Moves the opportunity to `stage` and records the change, in the caller's transaction.
-pub async fn change_stage(
+/// Records a stage move of `current` to `stage` in its history (the caller moves the stage).
+pub async fn insert_stage_change(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     current: &Opportunity,
-    stage: StageCode,
+    stage: &str,
     changed_by: &str,
     reason: Option<String>,
     assessment_id: Option<Uuid>,
-) -> QueryResult<Opportunity> {
+) -> QueryResult<()> {
     crate::db::cached(diesel::insert_into(sh::table).values(NewStageChange {
         id: Uuid::now_v7(),
         tenant_id: tenant.get(),
         opportunity_id: current.id,
         from_stage: current.current_stage.clone(),
-        to_stage: stage.as_str().to_string(),
+        to_stage: stage.to_string(),
         changed_by: changed_by.to_string(),
         reason,
         assessment_id,
     }))
     .execute(conn)
-    .await?;
-    crate::db::cached(
-        diesel::update(
-            o::table
-                .filter(o::tenant_id.eq(tenant.get()))
-                .filter(o::id.eq(current.id)),
-        )
-        .set((
-            o::current_stage.eq(stage.as_str()),
-            o::stage_entered_at.eq(diesel::dsl::now),
-            o::version.eq(o::version + 1),
-            o::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Opportunity::as_returning()),
-    )
-    .get_result(conn)
     .await
+    .map(|_| ())
 }
 
 /// Marks the opportunity assessed and returns it, locked until the transaction ends, with

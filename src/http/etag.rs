@@ -192,7 +192,7 @@ mod tests {
         assert!(with(Some("\"3\"")).unwrap().check(3).is_ok());
         assert!(matches!(
             with(Some("\"2\"")).unwrap().check(3),
-            Err(ApiError::PreconditionFailed(_))
+            Err(ApiError::PreconditionFailed { .. })
         ));
         assert!(with(Some("\"1\", \"3\"")).unwrap().check(3).is_ok());
         assert!(with(Some("*")).unwrap().check(9).is_ok());

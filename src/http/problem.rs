@@ -27,6 +27,12 @@ impl ResponseError for ApiError {
                     res.insert_header((header::ALLOW, v));
                 }
             }
+            ApiError::PreconditionFailed {
+                current_version: Some(v),
+                ..
+            } => {
+                res.insert_header((header::ETAG, crate::http::etag::etag(*v)));
+            }
             ApiError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }

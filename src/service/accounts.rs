@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events;
 use crate::service::input::{double_option, Tag};
+use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{not_found, Conn, Keyset, Precondition, Principal};
 
 /// Creates an account.
@@ -289,17 +290,20 @@ pub async fn update(
     patch: PatchAccount,
 ) -> ApiResult<AccountView> {
     let changes = changes(&patch)?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = archive::lock_for_write::<Account>(conn, who, id, pre).await?;
-        if let Some(owner) = &changes.owner {
-            forbid_other_owner(who, owner, &current.owner, "reassign owners")?;
-        }
-        let row = Account::update(conn, who.tenant, id, changes).await?;
-        let (before, after) = (view(current)?, view(row.clone())?);
-        events::updated(conn, who, &row, events::changed_fields(&before, &after)?).await?;
-        Ok(after)
-    })
-    .await
+    let written = conn
+        .transaction::<_, Step<AccountView>, _>(async |conn| {
+            let current = archive::lock_for_write::<Account>(conn, who, id, pre).await?;
+            if let Some(owner) = &changes.owner {
+                forbid_other_owner(who, owner, &current.owner, "reassign owners")?;
+            }
+            let row = Account::update(conn, who.tenant, id, changes).await?;
+            let (before, after) = (view(current)?, view(row.clone())?);
+            let fields = events::changed_fields(&before, &after)?;
+            publish_or_keep(conn, who, &row, fields, before).await?;
+            Ok(after)
+        })
+        .await;
+    settle(written)
 }
 
 pub async fn archive(

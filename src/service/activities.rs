@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events;
 use crate::service::input::{decode, merge_patch};
+use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
 
 /// Filters of the activity list (as given).
@@ -299,23 +300,25 @@ pub async fn update(
             "a merge patch must be a JSON object",
         ));
     }
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = archive::lock_for_write::<Activity>(conn, who, id, pre).await?;
-        let account_id = current.account_id;
-        let before = view(current)?;
-        let mut doc = serde_json::to_value(input_of(&before)).map_err(ApiError::internal)?;
-        merge_patch(&mut doc, &patch);
-        let input: ActivityInput = decode(doc)?;
-        let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
-        let content = prepare(input, who, &playbook)?;
-        check_references(conn, who.tenant, account_id, &content, false).await?;
-        let row = Activity::update(conn, who.tenant, id, content).await?;
-        let after = view(row.clone())?;
-        let fields = events::changed_fields(&before, &after)?;
-        events::updated(conn, who, &row, fields).await?;
-        Ok(after)
-    })
-    .await
+    let written = conn
+        .transaction::<_, Step<ActivityView>, _>(async |conn| {
+            let current = archive::lock_for_write::<Activity>(conn, who, id, pre).await?;
+            let account_id = current.account_id;
+            let before = view(current)?;
+            let mut doc = serde_json::to_value(input_of(&before)).map_err(ApiError::internal)?;
+            merge_patch(&mut doc, &patch);
+            let input: ActivityInput = decode(doc)?;
+            let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
+            let content = prepare(input, who, &playbook)?;
+            check_references(conn, who.tenant, account_id, &content, false).await?;
+            let row = Activity::update(conn, who.tenant, id, content).await?;
+            let after = view(row.clone())?;
+            let fields = events::changed_fields(&before, &after)?;
+            publish_or_keep(conn, who, &row, fields, before).await?;
+            Ok(after)
+        })
+        .await;
+    settle(written)
 }
 
 pub async fn archive(

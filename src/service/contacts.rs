@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::events;
 use crate::service::input::double_option;
+use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{accounts, settings, Conn, Keyset, Precondition, Principal};
 
 mod view;
@@ -339,8 +340,8 @@ pub async fn update(
     patch: PatchContact,
 ) -> ApiResult<ContactView> {
     let ch = changes(&patch)?;
-    let row = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+    let written = conn
+        .transaction::<_, Step<Contact>, _>(async |conn| {
             let current =
                 archive::lock_for_write::<Contact>(conn, who, (account_id, contact_id), pre)
                     .await?;
@@ -350,13 +351,13 @@ pub async fn update(
                 }
             }
             let row = Contact::update(conn, who.tenant, (account_id, contact_id), ch).await?;
-            let (before, after) = (view(current, None)?, view(row.clone(), None)?);
+            let (before, after) = (view(current.clone(), None)?, view(row.clone(), None)?);
             let fields = events::changed_fields(&before, &after)?;
-            events::updated(conn, who, &row, fields).await?;
+            publish_or_keep(conn, who, &row, fields, current).await?;
             Ok(row)
         })
-        .await?;
-    one_in(conn, who.tenant, row).await
+        .await;
+    one_in(conn, who.tenant, settle(written)?).await
 }
 
 pub async fn archive(

@@ -147,8 +147,8 @@ pub async fn updated<R: Published>(
     .await
 }
 
-/// Members of a view that every write changes or that no write of its content sets: never
-/// listed as changed fields.
+/// Members of a view that every write changes, that no write of its content sets, or that
+/// follow from other members or other resources: never listed as changed fields.
 const BOOKKEEPING: &[&str] = &[
     "id",
     "version",
@@ -156,6 +156,12 @@ const BOOKKEEPING: &[&str] = &[
     "created_by",
     "updated_at",
     "archived_at",
+    // Derived.
+    "days_in_stage",
+    "latest_survey",
+    "completeness",
+    "last_contacted_at",
+    "activity_count",
 ];
 
 /// The API names of the fields that differ between two views of the same resource (its

@@ -23,6 +23,7 @@ pub mod settings;
 pub mod stage_moves;
 pub mod surveys;
 pub mod timeline;
+pub(crate) mod unchanged;
 pub mod webhooks;
 
 pub use crate::db::Keyset;
@@ -49,9 +50,12 @@ impl Precondition {
         match self {
             Precondition::None | Precondition::Any => Ok(()),
             Precondition::Versions(v) if v.contains(&current) => Ok(()),
-            Precondition::Versions(_) => Err(ApiError::PreconditionFailed(format!(
-                "the resource has changed; its current ETag is \"{current}\""
-            ))),
+            Precondition::Versions(_) => Err(ApiError::PreconditionFailed {
+                detail: format!(
+                    "the resource has changed; its current version is {current} (ETag \"{current}\")"
+                ),
+                current_version: Some(current),
+            }),
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive;
 use crate::service::events;
+use crate::service::unchanged::{publish_or_keep, settle, Step};
 
 mod write_rules;
 use crate::service::input::double_option;
@@ -413,40 +414,39 @@ pub async fn update(
     patch: PatchOpportunity,
 ) -> ApiResult<OpportunityView> {
     let mut p = check_patch(patch)?;
-    let row = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+    let written = conn
+        .transaction::<_, Step<Opportunity>, _>(async |conn| {
             let current = archive::lock_for_write::<Opportunity>(conn, who, id, pre).await?;
             if let Some(owner) = &p.ch.owner {
                 if *owner != current.owner && !who.writes_all() {
                     return Err(ApiError::Forbidden(
                         "only managers and admins may reassign owners".to_string(),
-                    ));
+                    )
+                    .into());
                 }
             }
             resolve(&current, &mut p)?;
-            let changes = std::mem::take(&mut p.ch);
-            let mut updated = Opportunity::update(conn, who.tenant, id, changes).await?;
-            // Before the stage moves: the stage's own change publishes its own event.
-            let fields =
-                events::changed_fields(&view_of(current, None)?, &view_of(updated.clone(), None)?)?;
-            if let Some(stage) = &p.stage {
-                if stage.as_str() != updated.current_stage {
-                    updated = stage_moves::change_stage_in(
-                        conn,
-                        who,
-                        &updated,
-                        *stage,
-                        p.reason.clone(),
-                        None,
-                    )
-                    .await?;
-                }
+            let mut changes = std::mem::take(&mut p.ch);
+            // A new stage is part of the same change: one new version for all of it.
+            let stage = p.stage.filter(|s| s.as_str() != current.current_stage);
+            if let Some(s) = stage {
+                changes.current_stage = Some(s.as_str().to_string());
+                changes.stage_entered_at = Some(chrono::Utc::now());
             }
-            events::updated(conn, who, &updated, fields).await?;
+            let updated = Opportunity::update(conn, who.tenant, id, changes).await?;
+            let fields = events::changed_fields(
+                &view_of(current.clone(), None)?,
+                &view_of(updated.clone(), None)?,
+            )?;
+            if stage.is_some() {
+                let reason = p.reason.clone();
+                stage_moves::record_move_in(conn, who, &current, &updated, reason, None).await?;
+            }
+            publish_or_keep(conn, who, &updated, fields, current).await?;
             Ok(updated)
         })
-        .await?;
-    view(conn, who.tenant, row).await
+        .await;
+    view(conn, who.tenant, settle(written)?).await
 }
 
 pub async fn archive(

@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events;
 use crate::service::input::{decode, merge_patch};
+use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{accounts, not_found, Conn, Keyset, Precondition, Principal};
 
 /// The editable content of a survey record.
@@ -304,42 +305,45 @@ pub async fn update(
             "a merge patch must be a JSON object",
         ));
     }
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = archive::lock_for_write::<SurveyRecord>(conn, who, id, pre).await?;
-        let account_id = current.account_id;
-        let before = view(current)?;
-        let mut doc = serde_json::to_value(input_of(&before)).map_err(ApiError::internal)?;
-        merge_patch(&mut doc, &patch);
-        let input: SurveyInput = decode(doc)?;
-        let p = prepare(input, who)?;
-        check_references(conn, who.tenant, account_id, &p).await?;
-        let row = SurveyRecord::update(
-            conn,
-            who.tenant,
-            id,
-            SurveyRecordChanges {
-                opportunity_id: p.opportunity_id,
-                surveyed_at: p.surveyed_at,
-                surveyor: p.surveyor.clone(),
-                respondents: p.respondents.iter().copied().map(Some).collect(),
-                sections: sections_json(&p.sections)?,
-                completeness_percent: p.completeness_percent,
-            },
-        )
-        .await?;
-        store_items_in(conn, who.tenant, id, account_id, &p.sections).await?;
-        let after = view(row.clone())?;
-        events::updated(conn, who, &row, changed_fields(&before, &after)?).await?;
-        Ok(after)
-    })
-    .await
+    let written = conn
+        .transaction::<_, Step<SurveyRecordView>, _>(async |conn| {
+            let current = archive::lock_for_write::<SurveyRecord>(conn, who, id, pre).await?;
+            let account_id = current.account_id;
+            let before = view(current)?;
+            let mut doc = serde_json::to_value(input_of(&before)).map_err(ApiError::internal)?;
+            merge_patch(&mut doc, &patch);
+            let input: SurveyInput = decode(doc)?;
+            let p = prepare(input, who)?;
+            check_references(conn, who.tenant, account_id, &p).await?;
+            let row = SurveyRecord::update(
+                conn,
+                who.tenant,
+                id,
+                SurveyRecordChanges {
+                    opportunity_id: p.opportunity_id,
+                    surveyed_at: p.surveyed_at,
+                    surveyor: p.surveyor.clone(),
+                    respondents: p.respondents.iter().copied().map(Some).collect(),
+                    sections: sections_json(&p.sections)?,
+                    completeness_percent: p.completeness_percent,
+                },
+            )
+            .await?;
+            store_items_in(conn, who.tenant, id, account_id, &p.sections).await?;
+            let after = view(row.clone())?;
+            let fields = changed_fields(&before, &after)?;
+            publish_or_keep(conn, who, &row, fields, before).await?;
+            Ok(after)
+        })
+        .await;
+    settle(written)
 }
 
 /// The fields a patch changed, with the changed sections named one by one
-/// (`sections.<name>`); `completeness` follows from the sections and is not listed.
+/// (`sections.<name>`).
 fn changed_fields(before: &SurveyRecordView, after: &SurveyRecordView) -> ApiResult<Vec<String>> {
     let mut fields = events::changed_fields(before, after)?;
-    fields.retain(|f| f != "completeness" && f != "sections");
+    fields.retain(|f| f != "sections");
     let old = serde_json::to_value(&before.sections).map_err(ApiError::internal)?;
     let new = serde_json::to_value(&after.sections).map_err(ApiError::internal)?;
     fields.extend(events::members_changed(&old, &new, "sections."));

@@ -153,8 +153,15 @@ async fn computed_fields_change_the_etag_and_if_match_still_names_the_version() 
         .patch(&path, &admin, json!({"name": "Network 3"}), Some(&new))
         .await;
     p.assert_problem(412, "precondition_failed");
+    // The 412 names the version now, as a header If-Match takes and in the body.
+    assert_eq!(etag(&p), "\"2\"");
+    assert_eq!(p.json["current_version"], 2);
+    let retried = app
+        .patch(&path, &admin, json!({"name": "Network 3"}), Some(&etag(&p)))
+        .await;
+    assert_eq!(retried.status, 200, "{}", retried.text);
     let bad = app
-        .patch(&path, &admin, json!({"name": "x"}), Some("\"2-zz\""))
+        .patch(&path, &admin, json!({"name": "x"}), Some("\"3-zz\""))
         .await;
     bad.assert_problem(412, "precondition_failed");
 

@@ -141,11 +141,19 @@ async fn every_committed_change_is_in_the_log_in_order_and_failed_writes_are_not
     assert_eq!(items[4]["data"]["previous_stage"], "S1");
     assert_eq!(items[4]["data"]["current_stage"], "S3");
     assert_eq!(items[4]["data"]["assessment_id"], Value::Null);
+    // The stage moved with the other fields: one new version, named by both events, and the
+    // update lists every changed field (by name).
     assert_eq!(
         items[5]["data"]["changed_fields"],
-        json!(["currency", "estimated_amount"]),
-        "changed fields are listed by name"
+        json!([
+            "currency",
+            "current_stage",
+            "estimated_amount",
+            "stage_entered_at"
+        ]),
     );
+    assert_eq!(items[4]["data"]["version"], 2);
+    assert_eq!(items[5]["data"]["version"], 2);
     assert_eq!(items[6]["data"]["id"], assessment.as_str());
     assert_eq!(items[6]["data"]["opportunity_id"], opp.as_str());
     assert!(items[6]["data"]["stage"].is_string());
@@ -476,4 +484,64 @@ async fn events_older_than_the_retention_are_pruned() {
     assert!(pruned >= 1);
     let after = app.get("/v1/events", &admin).await;
     assert_eq!(types(&after.json), ["account.created"]);
+}
+
+#[actix_web::test]
+async fn a_write_that_changes_nothing_keeps_its_version_and_publishes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let acc = app.account(&admin, "Same Ltd").await;
+    let path = format!("/v1/accounts/{acc}");
+    let before = app.get(&path, &admin).await;
+    let same = app
+        .patch(&path, &admin, json!({"name": "Same Ltd", "tags": []}), None)
+        .await;
+    assert_eq!(same.status, 200, "{}", same.text);
+    assert_eq!(same.json["version"], 1);
+    assert_eq!(same.header("etag"), before.header("etag"));
+    let opp = app
+        .post(
+            &format!("{path}/opportunities"),
+            &admin,
+            json!({"name": "Upgrade"}),
+        )
+        .await
+        .id();
+    let opath = format!("/v1/opportunities/{opp}");
+    let o = app
+        .patch(
+            &opath,
+            &admin,
+            json!({"current_stage": "S1", "name": "Upgrade"}),
+            None,
+        )
+        .await;
+    assert_eq!(o.status, 200, "{}", o.text);
+    assert_eq!(o.json["version"], 1, "the stage it is in is no move");
+    // A stage alone: one new version, the move and the update name it.
+    let moved = app
+        .patch(&opath, &admin, json!({"current_stage": "S2"}), None)
+        .await;
+    assert_eq!(moved.json["version"], 2, "{}", moved.text);
+    let history = app.get(&format!("{opath}/stage-history"), &admin).await;
+    assert_eq!(history.json["items"].as_array().unwrap().len(), 1);
+
+    let all = settled(&app, &admin, "/v1/events?limit=200", 4).await;
+    assert_eq!(
+        types(&all.json),
+        [
+            "account.created",
+            "opportunity.created",
+            "opportunity.stage_changed",
+            "opportunity.updated",
+        ],
+        "no event for the writes that changed nothing"
+    );
+    let items = all.json["items"].as_array().unwrap();
+    assert_eq!(items[2]["data"]["version"], 2);
+    assert_eq!(items[3]["data"]["version"], 2);
+    assert_eq!(
+        items[3]["data"]["changed_fields"],
+        json!(["current_stage", "stage_entered_at"])
+    );
 }

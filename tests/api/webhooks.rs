@@ -201,7 +201,7 @@ async fn deliveries_carry_the_event_and_a_signature_the_reference_library_accept
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 
-    let got = rx.wait_for(2, 20).await;
+    let got = rx.wait_for(3, 20).await;
     for g in &got {
         g.verify(&secret)
             .expect("a valid Standard Webhooks signature");
@@ -215,7 +215,14 @@ async fn deliveries_carry_the_event_and_a_signature_the_reference_library_accept
         .iter()
         .map(|g| g.json()["type"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(types, ["opportunity.created", "opportunity.stage_changed"]);
+    assert_eq!(
+        types,
+        [
+            "opportunity.created",
+            "opportunity.stage_changed",
+            "opportunity.updated"
+        ]
+    );
     let moved = got[1].json();
     assert_eq!(moved["data"]["id"], opp.as_str());
     assert_eq!(moved["data"]["account_id"], acc.as_str());
@@ -227,7 +234,7 @@ async fn deliveries_carry_the_event_and_a_signature_the_reference_library_accept
     assert!(moved["timestamp"].as_str().unwrap().ends_with('Z'));
 
     // The webhook-id is the event's id in the log.
-    let log = crate::events::settled(&app, &admin, "/v1/events?types=opportunity.*", 2).await;
+    let log = crate::events::settled(&app, &admin, "/v1/events?types=opportunity.*", 3).await;
     let ids: Vec<&str> = log.json["items"]
         .as_array()
         .unwrap()
@@ -236,13 +243,17 @@ async fn deliveries_carry_the_event_and_a_signature_the_reference_library_accept
         .collect();
     assert_eq!(
         ids,
-        [got[0].header("webhook-id"), got[1].header("webhook-id")]
+        [
+            got[0].header("webhook-id"),
+            got[1].header("webhook-id"),
+            got[2].header("webhook-id")
+        ]
     );
 
     // Nothing else arrives (account.created is not subscribed).
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
     let bodies: Vec<String> = rx.received().iter().map(|r| r.body.clone()).collect();
-    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert_eq!(bodies.len(), 3, "{bodies:?}");
     assert!(other_rx.received().is_empty(), "no event crosses tenants");
 }
 
