@@ -15,6 +15,7 @@
 //! | wrong content type | 415 | `unsupported_media_type` |
 //! | semantic validation | 422 + `errors[{field, message}]` | `validation_failed` |
 //! | conflict (duplicate) | 409 | `conflict` |
+//! | a repeat while the first request with its `Idempotency-Key` runs | 409 + `Retry-After` | `idempotency_key_in_use` |
 //! | stale If-Match | 412 | `precondition_failed` |
 //! | body too large | 413 | `payload_too_large` |
 //! | over the user's or tenant's request rate | 429 + `Retry-After` | `rate_limited` |
@@ -94,6 +95,10 @@ pub enum ApiError {
     Validation(Vec<Violation>),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A repeat of a request whose first run has not finished (`Idempotency-Key`): retry after
+    /// a second.
+    #[error("idempotency key in use: {0}")]
+    KeyInUse(String),
     #[error("precondition failed: {detail}")]
     PreconditionFailed {
         detail: String,
@@ -169,6 +174,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::KeyInUse(_) => "idempotency_key_in_use",
             ApiError::PreconditionFailed { .. } => "precondition_failed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -187,7 +193,7 @@ impl ApiError {
             ApiError::BadRequest(_) => 400,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Validation(_) => 422,
-            ApiError::Conflict(_) => 409,
+            ApiError::Conflict(_) | ApiError::KeyInUse(_) => 409,
             ApiError::PreconditionFailed { .. } => 412,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::RateLimited { .. } => 429,
@@ -206,6 +212,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
             ApiError::Conflict(_) => "Conflict",
+            ApiError::KeyInUse(_) => "Idempotency key in use",
             ApiError::PreconditionFailed { .. } => "Precondition failed",
             ApiError::PayloadTooLarge(_) => "Payload too large",
             ApiError::RateLimited { .. } => "Too many requests",
@@ -223,6 +230,7 @@ impl ApiError {
             | ApiError::BadRequest(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Conflict(d)
+            | ApiError::KeyInUse(d)
             | ApiError::PreconditionFailed { detail: d, .. }
             | ApiError::PayloadTooLarge(d)
             | ApiError::RateLimited { detail: d, .. } => d.clone(),

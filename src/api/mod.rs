@@ -218,7 +218,7 @@ fn rate_limited() -> utoipa::openapi::Response {
         ("Retry-After", "Seconds until a request will be accepted."),
         (
             "RateLimit",
-            "IETF RateLimit: the tightest policy, its remaining requests `r` and seconds `t` until it is full.",
+            "IETF RateLimit: the tightest policy, its remaining requests `r` and seconds `t` until its next token (0 when full).",
         ),
         (
             "RateLimit-Policy",
@@ -447,7 +447,8 @@ const SHARED_RESPONSES: &[(When, &str, &str)] = &[
     (
         When::SecuredPost,
         "409",
-        "A request with the same `Idempotency-Key` is still being processed.",
+        "A request with the same `Idempotency-Key` is still being processed \
+         (`idempotency_key_in_use`; retry after `Retry-After`).",
     ),
     (
         When::SecuredPost,

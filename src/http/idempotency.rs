@@ -197,11 +197,38 @@ fn request_hash(req: &ServiceRequest, body: &[u8]) -> String {
     h.update(b"\n");
     h.update(media.as_bytes());
     h.update(b"\n");
+    let json = media == "application/json" || media.ends_with("+json");
     match boundary {
         Some(b) => h.update(replace_all(body, b.as_bytes(), b"BOUNDARY")),
+        None if json => match serde_json::from_slice::<serde_json::Value>(body) {
+            // The same JSON whatever its member order and white space.
+            Ok(v) => h.update(canonical(&v).as_bytes()),
+            Err(_) => h.update(body),
+        },
         None => h.update(body),
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON with the members of every object in key order and no white space.
+fn canonical(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut members: Vec<(&String, &Value)> = m.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            let inner: Vec<String> = members
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), canonical(v)))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", inner.join(","))
+        }
+        other => other.to_string(),
+    }
 }
 
 fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
@@ -221,7 +248,20 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::replace_all;
+    use super::{canonical, replace_all};
+
+    #[test]
+    fn json_is_the_same_whatever_its_member_order_and_white_space() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b": [1, {"y": 2, "x": 1}], "a": "中"}"#).unwrap();
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"a":"中","b":[1,{"x":1,"y":2}]}"#).unwrap();
+        assert_eq!(canonical(&a), canonical(&b));
+        assert_eq!(canonical(&a), r#"{"a":"中","b":[1,{"x":1,"y":2}]}"#);
+        let c: serde_json::Value =
+            serde_json::from_str(r#"{"b":[{"x":1,"y":2},1],"a":"中"}"#).unwrap();
+        assert_ne!(canonical(&a), canonical(&c), "array order counts");
+    }
 
     #[test]
     fn replaces_every_occurrence() {

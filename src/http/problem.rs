@@ -33,6 +33,9 @@ impl ResponseError for ApiError {
             } => {
                 res.insert_header((header::ETAG, crate::http::etag::etag(*v)));
             }
+            ApiError::KeyInUse(_) => {
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
             ApiError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }

@@ -6,7 +6,6 @@
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -97,26 +96,36 @@ impl RateLimits {
             match p.limiter.check_key(&Self::key(p.name, who)) {
                 Ok(snapshot) => {
                     let remaining = snapshot.remaining_burst_capacity();
-                    let used = p.per_minute.saturating_sub(remaining);
+                    // `t`: when the next token comes (none while the bucket is full), not when
+                    // it is full again: a client at `r=0` waits that long, not the window.
+                    let next_token = if remaining >= p.per_minute {
+                        0
+                    } else {
+                        per_token.ceil() as u64
+                    };
                     let standing = Standing {
                         policy: p.name,
                         remaining,
-                        reset_secs: (f64::from(used) * per_token).ceil() as u64,
+                        reset_secs: next_token,
                     };
                     if tightest.as_ref().is_none_or(|t| remaining < t.remaining) {
                         tightest = Some(standing);
                     }
                 }
                 Err(not_until) => {
-                    let wait = not_until.wait_time_from(DefaultClock::default().now());
-                    let secs = wait.max(Duration::from_secs(1)).as_secs_f64().ceil() as u64;
+                    let wait = not_until
+                        .wait_time_from(DefaultClock::default().now())
+                        .as_secs_f64();
+                    // `Retry-After` leaves room for one token more, so the request after the
+                    // wait goes through with `r` > 0 (a client then need not stop again).
+                    let retry = (wait + per_token).ceil().max(1.0) as u64;
                     return Err((
                         Standing {
                             policy: p.name,
                             remaining: 0,
-                            reset_secs: secs,
+                            reset_secs: wait.ceil().max(1.0) as u64,
                         },
-                        secs,
+                        retry,
                     ));
                 }
             }
@@ -207,7 +216,9 @@ mod tests {
         assert!(l.check(&a).is_ok());
         let (s, secs) = l.check(&a).unwrap_err();
         assert_eq!(s.policy, "user");
-        assert!((1..=30).contains(&secs), "{secs}");
+        // The next token in up to 30 s (2 a minute): `t`; `Retry-After` adds room for one more.
+        assert!((1..=30).contains(&s.reset_secs), "{}", s.reset_secs);
+        assert!((31..=61).contains(&secs), "{secs}");
         // b has its own user bucket, but the tenant's third token is the last.
         assert!(l.check(&b).is_ok());
         let (s, _) = l.check(&b).unwrap_err();

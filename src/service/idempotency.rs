@@ -1,6 +1,8 @@
 //! Idempotency keys (IETF httpapi `Idempotency-Key`): the first response to a POST is kept per
 //! tenant, user and key for 24 hours and replayed for a repeat of the same request; the same
-//! key with another request is 422; a repeat while the first still runs is 409.
+//! key with another request is 422; a repeat while the first still runs is 409
+//! `idempotency_key_in_use` with `Retry-After: 1`. Two JSON bodies are the same request when
+//! they are the same JSON (member order and white space aside).
 
 use std::time::Duration;
 
@@ -75,8 +77,8 @@ pub async fn start(conn: &mut Conn, who: &Principal, key: &str, hash: &str) -> A
                 etag: s.etag,
                 body,
             })),
-            _ => Err(ApiError::Conflict(
-                "a request with this Idempotency-Key is still being processed; retry later"
+            _ => Err(ApiError::KeyInUse(
+                "a request with this Idempotency-Key is still being processed; retry after a second"
                     .to_string(),
             )),
         },

@@ -102,6 +102,28 @@ async fn a_repeated_post_is_replayed_not_repeated() {
     assert_eq!(r2.status, 422);
     assert_eq!(r2.header("idempotent-replayed"), Some("true"));
 
+    // The same JSON with its members in another order and other white space is the same request.
+    let raw = |body: &'static str| {
+        app.client
+            .post(app.url("/v1/accounts"))
+            .bearer_auth(&admin)
+            .header("idempotency-key", "order-1")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let before = count(&app, &admin, "/v1/accounts").await;
+    let r1 = app
+        .send(raw(r#"{"name":"Order Ltd","region":"华东"}"#))
+        .await;
+    assert_eq!(r1.status, 201, "{}", r1.text);
+    let r2 = app
+        .send(raw("{ \"region\" : \"华东\",\n  \"name\": \"Order Ltd\" }"))
+        .await;
+    assert_eq!(r2.status, 201, "{}", r2.text);
+    assert_eq!(r2.header("idempotent-replayed"), Some("true"));
+    assert_eq!(r2.header("location"), r1.header("location"));
+    assert_eq!(count(&app, &admin, "/v1/accounts").await, before + 1);
+
     // Malformed keys are 400; keys on other methods are ignored.
     for bad in ["\"unterminated", "has space", "\"\""] {
         let r = post_with_key(&app, "/v1/accounts", &admin, bad, json!({"name": "X"})).await;
@@ -122,7 +144,7 @@ async fn a_repeated_post_is_replayed_not_repeated() {
 }
 
 #[actix_web::test]
-async fn a_repeat_while_the_first_runs_is_409() {
+async fn a_repeat_while_the_first_runs_is_409_key_in_use() {
     use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
     let app = TestApp::spawn().await;
     let admin = app.admin();
@@ -157,7 +179,8 @@ async fn a_repeat_while_the_first_runs_is_409() {
     };
     actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
     let r = post_with_key(&app, &path, &admin, "busy-1", json!({"name": "王工"})).await;
-    r.assert_problem(409, "conflict");
+    r.assert_problem(409, "idempotency_key_in_use");
+    assert_eq!(r.header("retry-after"), Some("1"));
     other.batch_execute("ROLLBACK").await.unwrap();
     assert_eq!(first.await.unwrap(), 201);
     let r = post_with_key(&app, &path, &admin, "busy-1", json!({"name": "王工"})).await;

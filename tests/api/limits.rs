@@ -25,7 +25,8 @@ async fn users_and_tenants_are_limited_with_retry_after_and_ratelimit_fields() {
     let r = app.get("/v1/accounts", &alice).await;
     r.assert_problem(429, "rate_limited");
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=20).contains(&retry), "{retry}");
+    // The next token in up to 20 s (3 a minute), and room for one more: up to 40 s.
+    assert!((1..=40).contains(&retry), "{retry}");
     assert!(r
         .header("ratelimit")
         .unwrap()
@@ -50,6 +51,45 @@ async fn users_and_tenants_are_limited_with_retry_after_and_ratelimit_fields() {
     app.get("/v1/accounts", "not-a-token")
         .await
         .assert_problem(401, "unauthenticated");
+}
+
+#[actix_web::test]
+async fn after_waiting_retry_after_there_is_room_and_t_is_the_next_token() {
+    let app = TestApp::spawn_with(&[
+        ("BUYERPATH_RATE_LIMIT_USER_PER_MINUTE", "60"),
+        ("BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE", "0"),
+    ])
+    .await;
+    let rep = app.rep("rita");
+    let mut limited = None;
+    for _ in 0..200 {
+        let r = app.get("/v1/accounts", &rep).await;
+        if r.status == 429 {
+            limited = Some(r);
+            break;
+        }
+        let rl = r.header("ratelimit").unwrap().to_string();
+        let t: u64 = rl.rsplit("t=").next().unwrap().parse().unwrap();
+        assert!(
+            t <= 1,
+            "t is when the next token comes (one a second): {rl}"
+        );
+    }
+    let limited = limited.expect("60 a minute runs out within 200 quick requests");
+    let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3).contains(&retry), "{retry}");
+    actix_web::rt::time::sleep(std::time::Duration::from_secs(retry)).await;
+    let r = app.get("/v1/accounts", &rep).await;
+    assert_eq!(r.status, 200);
+    let rl = r.header("ratelimit").unwrap();
+    let left: u32 = rl
+        .split(";r=")
+        .nth(1)
+        .and_then(|x| x.split(';').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(left >= 1, "room after obeying Retry-After: {rl}");
 }
 
 #[actix_web::test]
