@@ -52,6 +52,7 @@ pub fn build_app(
         .split_for_parts();
     let api = api::finalize(api);
     let known = web::Data::new(KnownRoutes::from_openapi(&api));
+    let document = web::Data::new(http::document::Document::new(&api));
     let cors = cors(&state.config.cors_origins);
     let cors_enabled = !state.config.cors_origins.is_empty();
     let metrics = state.metrics.clone();
@@ -66,6 +67,9 @@ pub fn build_app(
         .app_data(extract::json_config(body_limit))
         .app_data(extract::path_config())
         .app_data(extract::query_config())
+        .app_data(document)
+        // Before Swagger UI's own handler of the path: this one answers with an ETag.
+        .route("/openapi.json", web::get().to(http::document::get_document))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(extract::fallback))

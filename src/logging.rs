@@ -47,9 +47,14 @@ pub fn json_line(record: &log::Record<'_>) -> Value {
     Value::Object(m)
 }
 
-/// Starts the logger (`RUST_LOG` filters, default `info`).
+/// Starts the logger (`RUST_LOG` filters, default `info`). The metrics middleware warns about
+/// route patterns it cannot label (`/docs/{_:.*}`, some 405s) on ordinary requests: its
+/// warnings are left out unless `RUST_LOG` names `actix_web_prom`.
 pub fn init(format: LogFormat) {
     let mut b = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if !std::env::var("RUST_LOG").is_ok_and(|v| v.contains("actix_web_prom")) {
+        b.filter_module("actix_web_prom", log::LevelFilter::Error);
+    }
     if format == LogFormat::Json {
         b.format(|buf, record| writeln!(buf, "{}", json_line(record)));
     }

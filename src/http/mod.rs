@@ -4,6 +4,7 @@
 pub mod access_log;
 pub mod compress;
 pub mod conditional;
+pub mod document;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;

@@ -184,6 +184,16 @@ async fn served_spec_matches_the_committed_one() {
         committed_spec() == generated,
         "openapi/openapi.json is stale; regenerate it with:\n    cargo run -q -- openapi > openapi/openapi.json"
     );
+    // Served with an ETag of its bytes: a client polling it gets a 304 while it is the same.
+    let etag = served.header("etag").expect("an ETag").to_string();
+    let again = app
+        .send(
+            app.client
+                .get(app.url("/openapi.json"))
+                .header("if-none-match", etag.as_str()),
+        )
+        .await;
+    assert_eq!(again.status, 304);
 }
 
 #[actix_web::test]
