@@ -415,6 +415,11 @@ fn jwt_from(
             return Err(err("BUYERPATH_JWT_JWKS_URL", "expected an http(s) URL"));
         }
     }
+    check_algorithm(
+        algorithm.as_deref(),
+        public_key.is_some(),
+        jwks_url.is_some(),
+    )?;
     let key = match (secret, public_key, jwks_url) {
         (None, None, Some(url)) => JwtKeySource::Jwks {
             url,
@@ -444,6 +449,34 @@ fn jwt_from(
         audience: get("BUYERPATH_JWT_AUDIENCE"),
         leeway_secs: parse_num(get, "BUYERPATH_JWT_LEEWAY_SECS", 30, 0, 300)?,
     })
+}
+
+/// `BUYERPATH_JWT_ALGORITHM`, when set, is one this service verifies and fits the key: a
+/// public key's (RS256, ES256, EdDSA) only with `BUYERPATH_JWT_PUBLIC_KEY`; none with a JWKS (its
+/// keys name their own).
+fn check_algorithm(
+    algorithm: Option<&str>,
+    public_key: bool,
+    jwks: bool,
+) -> Result<(), ConfigError> {
+    const VAR: &str = "BUYERPATH_JWT_ALGORITHM";
+    let Some(a) = algorithm else { return Ok(()) };
+    if !matches!(a, "HS256" | "RS256" | "ES256" | "EdDSA") {
+        return Err(err(
+            VAR,
+            format!("'{a}' is not one of HS256, RS256, ES256, EdDSA"),
+        ));
+    }
+    if jwks {
+        return Err(err(
+            VAR,
+            "not used with BUYERPATH_JWT_JWKS_URL (the provider's keys name their algorithms); leave it unset",
+        ));
+    }
+    if a != "HS256" && !public_key {
+        return Err(err(VAR, format!("{a} needs BUYERPATH_JWT_PUBLIC_KEY")));
+    }
+    Ok(())
 }
 
 /// A shared secret (HS256 only), strong enough.

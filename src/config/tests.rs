@@ -62,6 +62,35 @@ fn public_key_needs_algorithm() {
 }
 
 #[test]
+fn an_algorithm_that_cannot_be_used_stops_the_service() {
+    for pairs in [
+        vec![("BUYERPATH_JWT_ALGORITHM", "foo")],
+        vec![("BUYERPATH_JWT_ALGORITHM", "RS256")],
+        vec![
+            ("BUYERPATH_JWT_ALGORITHM", "ES256"),
+            (
+                "BUYERPATH_JWT_JWKS_URL",
+                "https://idp.example.com/jwks.json",
+            ),
+        ],
+        vec![
+            ("BUYERPATH_JWT_ALGORITHM", "foo"),
+            (
+                "BUYERPATH_JWT_SECRET",
+                "0123456789abcdef0123456789abcdef0123456789",
+            ),
+        ],
+    ] {
+        let e = cfg(&pairs)
+            .err()
+            .unwrap_or_else(|| panic!("{pairs:?} was accepted"));
+        assert_eq!(e.var, "BUYERPATH_JWT_ALGORITHM", "{pairs:?}");
+    }
+    // HS256 alone names the data dir's own secret: allowed.
+    assert!(cfg(&[("BUYERPATH_JWT_ALGORITHM", "HS256")]).is_ok());
+}
+
+#[test]
 fn numbers_are_range_checked() {
     let e = cfg(&[("BUYERPATH_DB_POOL_SIZE", "0")]).err().unwrap();
     assert_eq!(e.var, "BUYERPATH_DB_POOL_SIZE");
