@@ -18,6 +18,7 @@ use crate::domain::validate::Checker;
 use crate::domain::webhook::{self as wh, ROTATION_OVERLAP, SECRET_BYTES};
 use crate::error::{ApiError, ApiResult};
 use crate::service::input::double_option;
+use crate::service::unchanged::{settle, Step};
 use crate::service::{events, not_found, Conn, Precondition, Principal, Role};
 
 /// Subscribes a URL to events.
@@ -227,13 +228,17 @@ pub async fn update(
         None => {}
     }
     c.finish()?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        lock(conn, who, id, pre).await?;
-        Ok(views::endpoint(
-            &Endpoint::update(conn, who.tenant, id, ch).await?,
-        ))
-    })
-    .await
+    let written = conn
+        .transaction::<_, Step<WebhookEndpointView>, _>(async |conn| {
+            let before = views::endpoint(&lock(conn, who, id, pre).await?);
+            let after = views::endpoint(&Endpoint::update(conn, who.tenant, id, ch).await?);
+            if events::changed_fields(&before, &after)?.is_empty() {
+                return Err(Step::Unchanged(before));
+            }
+            Ok(after)
+        })
+        .await;
+    settle(written)
 }
 
 /// Deletes the endpoint with its deliveries.

@@ -137,6 +137,21 @@ async fn endpoints_are_for_admins_of_their_tenant_and_validated() {
         )
         .await;
     assert_eq!(r.error_fields(), vec!["url"]);
+    // A patch that changes nothing keeps the version.
+    let now = app
+        .get(&format!("/v1/webhook-endpoints/{id}"), &admin)
+        .await;
+    let same = app
+        .patch(
+            &format!("/v1/webhook-endpoints/{id}"),
+            &admin,
+            json!({"event_types": ["*"], "enabled": false}),
+            None,
+        )
+        .await;
+    assert_eq!(same.status, 200, "{}", same.text);
+    assert_eq!(same.json["version"], now.json["version"]);
+    assert_eq!(same.header("etag"), now.header("etag"));
 
     // Another tenant's admin sees nothing.
     let other = app.other_tenant(buyerpath::auth::Role::Admin);
