@@ -113,6 +113,10 @@ pub async fn update(
                 stale_contact_days: patch.stale_contact_days.unwrap_or(old.stale_contact_days),
                 record_window_days: patch.record_window_days.unwrap_or(old.record_window_days),
             };
+            if let Some(current) = current.filter(|c| SettingValues::from(c) == values) {
+                // Nothing changes: same version, same ETag.
+                return Ok(current);
+            }
             Ok(q::upsert_settings(conn, who.tenant, values, &who.sub).await?)
         })
         .await?;

@@ -688,6 +688,18 @@ async fn surveys_feed_the_stage_engine_and_the_opportunity_view() {
         app.get("/v1/settings", &app.viewer()).await.json["survey_completeness_threshold"],
         80
     );
+    // The same value again changes nothing: same version.
+    let same = app
+        .send(
+            app.client
+                .patch(app.url("/v1/settings"))
+                .bearer_auth(&admin)
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"survey_completeness_threshold": 80}"#),
+        )
+        .await;
+    assert_eq!(same.status, 200, "{}", same.text);
+    assert_eq!(same.json["version"], 2);
 
     // A complete survey: consistent, and the opportunity shows its budget and timeline.
     survey(
