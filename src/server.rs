@@ -161,8 +161,19 @@ pub fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// `buyerpath token`.
+/// `buyerpath token`. With the embedded default the secret is the running service's, in its
+/// data directory: without one there, a token would be signed with a new secret the service
+/// does not know (401), so the command refuses.
 pub fn token(config: &Config, args: &crate::cli::TokenArgs) -> Result<String, String> {
+    if matches!(config.jwt.key, JwtKeySource::DataDir)
+        && !config.data_dir.join("jwt-secret").exists()
+    {
+        return Err(format!(
+            "BUYERPATH_DATA_DIR: no jwt-secret in {}; run the command where the service keeps its \
+             data (its BUYERPATH_DATA_DIR), or set BUYERPATH_JWT_SECRET",
+            config.data_dir.display()
+        ));
+    }
     let (keys, _) = jwt_keys(config)?;
     let sub = args.sub.trim();
     if sub.is_empty() || sub.len() > 200 {

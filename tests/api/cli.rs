@@ -120,6 +120,28 @@ async fn token_command_mints_working_tokens() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "unknown roles are refused");
+
+    // With the embedded default, a data directory without the service's secret is refused
+    // (a token signed with a new secret would only get 401), and no secret is made there.
+    let empty = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("token")
+        .args([
+            "--tenant",
+            &app.tenant.to_string(),
+            "--sub",
+            "x",
+            "--role",
+            "rep",
+        ])
+        .env("BUYERPATH_DATA_DIR", empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("BUYERPATH_DATA_DIR"), "{err}");
+    assert!(!empty.path().join("jwt-secret").exists());
 }
 
 #[actix_web::test]
