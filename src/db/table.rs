@@ -3,10 +3,10 @@
 //! `set_archived` are written once here, as real functions, over what each table states in its
 //! `impl` (its row types, and the filter that finds one row of a tenant).
 //!
-//! A table implements [`VersionedTable`] in its query module (`db/accounts.rs`: `impl VersionedTable
-//! for Account`), and [`ArchivableTable`] when it has `archived_at`; callers write `Account::find(conn,
-//! tenant, id)`. Every statement here keeps a fixed SQL text, so PostgreSQL prepares it once per
-//! connection.
+//! A table implements [`VersionedTable`] in its query module (`db/accounts.rs`: `impl
+//! VersionedTable for Account`), and [`ArchivableTable`] when it has `archived_at`; callers write
+//! `Account::find(conn, tenant, id)`. `find`, `find_for_update`, `insert` and `set_archived` keep
+//! a fixed SQL text (prepared once per connection); `update`'s text follows its changeset.
 
 use std::future::Future;
 

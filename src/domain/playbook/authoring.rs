@@ -225,7 +225,7 @@ impl Authoring<'_> {
         self.errors.push(Violation::new(field, message));
     }
 
-    /// The next number of `kind`'s new codes, and records it when done.
+    /// The highest number used so far for `kind`'s codes in this stage (new items count on from it).
     fn counter(&self, kind: Kind) -> u32 {
         counter(self.built_in, self.current, self.stage_code, kind)
     }
