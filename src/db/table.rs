@@ -5,8 +5,9 @@
 //!
 //! A table implements [`VersionedTable`] in its query module (`db/accounts.rs`: `impl
 //! VersionedTable for Account`), and [`ArchivableTable`] when it has `archived_at`; callers write
-//! `Account::find(conn, tenant, id)`. `find`, `find_for_update`, `insert` and `set_archived` keep
-//! a fixed SQL text (prepared once per connection); `update`'s text follows its changeset.
+//! `Account::find(conn, tenant, id)`. `find` and `find_for_update` are prepared once per
+//! connection (diesel keeps them by type), `set_archived` through `db::cached` (its text is
+//! fixed); `insert` and `update` are sent as diesel builds them (their text follows the values).
 
 use std::future::Future;
 
