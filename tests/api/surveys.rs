@@ -653,51 +653,30 @@ async fn surveys_feed_the_stage_engine_and_the_opportunity_view() {
     );
 
     // The tenant lowers its threshold: 17 % is now enough.
-    let s = app
-        .send(
+    let set_threshold = |token: String, percent: u32| {
+        app.send(
             app.client
                 .patch(app.url("/v1/settings"))
-                .bearer_auth(&admin)
+                .bearer_auth(token)
                 .header("content-type", "application/merge-patch+json")
-                .body(r#"{"survey_completeness_threshold": 15}"#),
+                .body(format!(r#"{{"survey_completeness_threshold": {percent}}}"#)),
         )
-        .await;
+    };
+    let s = set_threshold(admin.clone(), 15).await;
     assert_eq!(s.status, 200, "{}", s.text);
     assert_eq!(s.json["survey_completeness_threshold"], 15);
     assert_eq!(m2(&assess(claim.clone()).await)["data_check"], "consistent");
-    app.send(
-        app.client
-            .patch(app.url("/v1/settings"))
-            .bearer_auth(app.manager())
-            .header("content-type", "application/merge-patch+json")
-            .body(r#"{"survey_completeness_threshold": 1}"#),
-    )
-    .await
-    .assert_problem(403, "forbidden");
-    let s = app
-        .send(
-            app.client
-                .patch(app.url("/v1/settings"))
-                .bearer_auth(&admin)
-                .header("content-type", "application/merge-patch+json")
-                .body(r#"{"survey_completeness_threshold": 80}"#),
-        )
-        .await;
+    set_threshold(app.manager(), 1)
+        .await
+        .assert_problem(403, "forbidden");
+    let s = set_threshold(admin.clone(), 80).await;
     assert_eq!(s.json["version"], 2);
     assert_eq!(
         app.get("/v1/settings", &app.viewer()).await.json["survey_completeness_threshold"],
         80
     );
     // The same value again changes nothing: same version.
-    let same = app
-        .send(
-            app.client
-                .patch(app.url("/v1/settings"))
-                .bearer_auth(&admin)
-                .header("content-type", "application/merge-patch+json")
-                .body(r#"{"survey_completeness_threshold": 80}"#),
-        )
-        .await;
+    let same = set_threshold(admin.clone(), 80).await;
     assert_eq!(same.status, 200, "{}", same.text);
     assert_eq!(same.json["version"], 2);
 
