@@ -2,7 +2,9 @@
 //!
 //! This is the only place where error statuses are chosen. The type itself knows nothing of
 //! actix or the database: `crate::http::problem` renders it, `crate::db::error` maps database
-//! errors into it, and domain validation findings (`Violation`) convert with `From`.
+//! errors into it, and domain validation findings (`Violation`) convert with `From`. Every
+//! 4xx caused by the request lists what is wrong in `errors[{field, in, code, message}]`;
+//! titles, details and messages come in the request's language from `domain::texts`.
 //!
 //!
 //! | cause | status | `code` |
@@ -11,9 +13,9 @@
 //! | role not allowed | 403 | `forbidden` |
 //! | not found or other tenant | 404 | `not_found` |
 //! | wrong method on a known path | 405 + `Allow` | `method_not_allowed` |
-//! | malformed JSON / bad query or path | 400 | `bad_request` |
-//! | wrong content type | 415 | `unsupported_media_type` |
-//! | semantic validation | 422 + `errors[{field, message}]` | `validation_failed` |
+//! | malformed JSON, a parameter or header that does not parse | 400 + `errors[]` | `bad_request` |
+//! | wrong content type | 415 + `errors[]` | `unsupported_media_type` |
+//! | well-formed but unacceptable body or parameter | 422 + `errors[]` | `validation_failed` |
 //! | conflict (duplicate) | 409 | `conflict` |
 //! | a repeat while the first request with its `Idempotency-Key` runs | 409 + `Retry-After` | `idempotency_key_in_use` |
 //! | stale If-Match | 412 | `precondition_failed` |
@@ -25,29 +27,65 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::validate::Violation;
+use crate::domain::playbook::Lang;
+use crate::domain::texts::{self, Text};
+use crate::domain::validate::{Code, In, Violation};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One field-level validation error.
+/// One thing wrong with the request: where it is, a stable code, and a message in the request's
+/// language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
-    /// JSON path of the offending field, e.g. `name` or `tags[2]`.
-    #[schema(example = "name")]
+    /// A JSON pointer into the body (`/name`, `/tags/2`; `""` is the whole body), or the name
+    /// of the query parameter, path parameter or header.
+    #[schema(example = "/name")]
     pub field: String,
-    /// What is wrong with it.
-    #[schema(example = "must not be empty")]
+    /// Where `field` is.
+    #[serde(rename = "in")]
+    #[schema(example = "body")]
+    pub in_: FieldLocation,
+    /// What is wrong, as a stable code to localise from.
+    #[schema(example = "required")]
+    pub code: FieldCode,
+    /// What is wrong, in the request's language (`lang`, then `Accept-Language`; zh by default).
+    #[schema(example = "is required and must not be blank or removed")]
     pub message: String,
 }
 
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+/// Where a `FieldError` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldLocation {
+    Body,
+    Query,
+    Path,
+    Header,
+}
+
+/// The code of a `FieldError` (one of the codes the document lists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct FieldCode(pub &'static str);
+
+impl utoipa::PartialSchema for FieldCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Code::ALL.iter().copied()))
+            .description(Some(
+                "What is wrong: `required`, `too_long`, `too_short`, `too_many`, `too_few`, \
+                 `too_large`, `invalid_characters`, `invalid_format`, `invalid_type`, \
+                 `unknown_value`, `unknown_field`, `out_of_range`, `too_precise`, \
+                 `not_in_account`, `not_found`, `archived`, `unknown_code`, `read_only`, `not_assessable`, \
+                 `duplicate`, `cycle`, `private_address`, `requires`, `not_before`, `not_below`, `not_allowed`, \
+                 `not_increasing`, `key_reused`, `in_use`, `stale`, `invalid_token`, `unsupported_type`.",
+            ))
+            .into()
     }
 }
+
+impl ToSchema for FieldCode {}
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,18 +94,19 @@ pub struct Problem {
     #[schema(example = "https://buyerpath.dev/problems/validation_failed")]
     #[serde(rename = "type")]
     pub type_: String,
-    /// Short, human-readable summary of the problem type.
+    /// Short summary of the problem type, in the request's language.
     #[schema(example = "Validation failed")]
     pub title: String,
     /// The HTTP status code.
     #[schema(example = 422)]
     pub status: u16,
-    /// Human-readable explanation of this occurrence.
+    /// What happened this time, in the request's language.
     pub detail: String,
     /// Stable, machine-readable error code.
     #[schema(example = "validation_failed")]
     pub code: String,
-    /// Field errors (validation problems only).
+    /// What is wrong with the request, one item per field, parameter or header (every 400,
+    /// 401, 409 `idempotency_key_in_use`, 412, 413, 415 and 422).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
     /// The resource's current version (412 only): `If-Match` it after reading the resource
@@ -76,40 +115,42 @@ pub struct Problem {
     pub current_version: Option<i32>,
 }
 
-/// Every error a handler can return.
+/// Every error a handler can return. Texts a person reads are `Text` (zh and en, from
+/// `domain::texts`); `Display` (the log) is English.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("unauthenticated: {0}")]
-    Unauthenticated(String),
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    #[error("not found: {0}")]
-    NotFound(String),
+    #[error("unauthenticated: {}", .0.code)]
+    Unauthenticated(Violation),
+    #[error("forbidden: {}", .0.en)]
+    Forbidden(Text),
+    #[error("not found: {}", .0.en)]
+    NotFound(Text),
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<String> },
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    #[error("unsupported media type: {0}")]
-    UnsupportedMediaType(String),
-    #[error("validation failed: {0:?}")]
+    /// Malformed syntax: JSON that does not parse, a parameter or header that does not.
+    #[error("bad request: {}", fields(.0))]
+    BadRequest(Vec<Violation>),
+    #[error("unsupported media type")]
+    UnsupportedMediaType(Violation),
+    /// Well-formed but unacceptable.
+    #[error("validation failed: {}", fields(.0))]
     Validation(Vec<Violation>),
-    #[error("conflict: {0}")]
-    Conflict(String),
+    #[error("conflict: {}", .0.en)]
+    Conflict(Text),
     /// A repeat of a request whose first run has not finished (`Idempotency-Key`): retry after
     /// a second.
-    #[error("idempotency key in use: {0}")]
-    KeyInUse(String),
-    #[error("precondition failed: {detail}")]
+    #[error("idempotency key in use")]
+    KeyInUse,
+    #[error("precondition failed (current version {current_version:?})")]
     PreconditionFailed {
-        detail: String,
         /// The resource's version now (sent as `current_version` and as the `ETag` header).
         current_version: Option<i32>,
     },
-    #[error("payload too large: {0}")]
-    PayloadTooLarge(String),
-    #[error("rate limited: {detail}")]
+    #[error("payload too large: {}", .0.code)]
+    PayloadTooLarge(Violation),
+    #[error("rate limited: {}", .detail.en)]
     RateLimited {
-        detail: String,
+        detail: Text,
         retry_after_secs: u64,
     },
     #[error("service unavailable: {0}")]
@@ -118,6 +159,15 @@ pub enum ApiError {
     /// the whole chain of causes.
     #[error("internal error: {}", chain(.0.as_ref()))]
     Internal(#[source] Cause),
+}
+
+/// `field (code), …` for the log.
+fn fields(errors: &[Violation]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|v| format!("{} ({})", v.path, v.code.as_str()))
+        .collect();
+    parts.join(", ")
 }
 
 /// `cause: its cause: …`.
@@ -145,9 +195,41 @@ struct Context {
     source: Cause,
 }
 
+/// A body member (`a.b[2]`, or already a pointer `/a/b/2`) as a JSON pointer; other
+/// locations keep their names.
+pub fn pointer(v: &Violation) -> String {
+    let p = v.path.as_str();
+    if v.location != In::Body || p.starts_with('/') || p.contains('!') {
+        return p.to_string();
+    }
+    if p.is_empty() || p == "body" {
+        return String::new();
+    }
+    let mut out = String::new();
+    for part in p.split('.') {
+        let (name, mut rest) = part.split_once('[').map_or((part, ""), |(n, r)| (n, r));
+        if !name.is_empty() {
+            out.push('/');
+            out.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        }
+        while let Some((index, after)) = rest.split_once(']') {
+            out.push('/');
+            out.push_str(index);
+            rest = after.strip_prefix('[').unwrap_or(after);
+        }
+    }
+    out
+}
+
 impl ApiError {
-    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::Validation(vec![Violation::new(field, message)])
+    /// A 422 for one body member.
+    pub fn validation(field: impl Into<String>, code: Code) -> Self {
+        ApiError::Validation(vec![Violation::new(field, code)])
+    }
+
+    /// A 400 for one parameter or header that does not parse.
+    pub fn malformed(location: In, name: impl Into<String>, code: Code) -> Self {
+        ApiError::BadRequest(vec![Violation::at(location, name, code)])
     }
 
     /// An internal error caused by `e` (an error, or a message).
@@ -174,7 +256,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::Conflict(_) => "conflict",
-            ApiError::KeyInUse(_) => "idempotency_key_in_use",
+            ApiError::KeyInUse => "idempotency_key_in_use",
             ApiError::PreconditionFailed { .. } => "precondition_failed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -193,7 +275,7 @@ impl ApiError {
             ApiError::BadRequest(_) => 400,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Validation(_) => 422,
-            ApiError::Conflict(_) | ApiError::KeyInUse(_) => 409,
+            ApiError::Conflict(_) | ApiError::KeyInUse => 409,
             ApiError::PreconditionFailed { .. } => 412,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::RateLimited { .. } => 429,
@@ -202,75 +284,70 @@ impl ApiError {
         }
     }
 
-    fn title(&self) -> &'static str {
+    /// What the request did wrong, field by field.
+    fn violations(&self) -> Vec<Violation> {
         match self {
-            ApiError::Unauthenticated(_) => "Authentication required",
-            ApiError::Forbidden(_) => "Forbidden",
-            ApiError::NotFound(_) => "Not found",
-            ApiError::MethodNotAllowed { .. } => "Method not allowed",
-            ApiError::BadRequest(_) => "Bad request",
-            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
-            ApiError::Validation(_) => "Validation failed",
-            ApiError::Conflict(_) => "Conflict",
-            ApiError::KeyInUse(_) => "Idempotency key in use",
-            ApiError::PreconditionFailed { .. } => "Precondition failed",
-            ApiError::PayloadTooLarge(_) => "Payload too large",
-            ApiError::RateLimited { .. } => "Too many requests",
-            ApiError::Unavailable(_) => "Service unavailable",
-            ApiError::Internal(_) => "Internal server error",
+            ApiError::Unauthenticated(v)
+            | ApiError::UnsupportedMediaType(v)
+            | ApiError::PayloadTooLarge(v) => vec![v.clone()],
+            ApiError::BadRequest(errors) | ApiError::Validation(errors) => errors.clone(),
+            ApiError::KeyInUse => vec![Violation::at(In::Header, "Idempotency-Key", Code::InUse)],
+            ApiError::PreconditionFailed { .. } => vec![Violation::at(In::Header, "If-Match", Code::Stale)],
+            _ => Vec::new(),
         }
     }
 
     /// What the client may see. Internal and unavailable errors stay opaque.
-    fn public_detail(&self) -> String {
+    fn public_detail(&self) -> Text {
         match self {
-            ApiError::Unauthenticated(d)
-            | ApiError::Forbidden(d)
-            | ApiError::NotFound(d)
-            | ApiError::BadRequest(d)
-            | ApiError::UnsupportedMediaType(d)
-            | ApiError::Conflict(d)
-            | ApiError::KeyInUse(d)
-            | ApiError::PreconditionFailed { detail: d, .. }
-            | ApiError::PayloadTooLarge(d)
-            | ApiError::RateLimited { detail: d, .. } => d.clone(),
-            ApiError::MethodNotAllowed { allow } => {
-                format!("this resource supports: {}", allow.join(", "))
-            }
-            ApiError::Validation(errors) => {
-                let fields: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
-                format!("invalid fields: {}", fields.join(", "))
-            }
-            ApiError::Unavailable(_) => {
-                "the database is temporarily unavailable; retry later".to_string()
-            }
-            ApiError::Internal(_) => {
-                "an unexpected error occurred; it has been logged with the request id".to_string()
+            ApiError::Forbidden(d) | ApiError::NotFound(d) | ApiError::Conflict(d) => d.clone(),
+            ApiError::RateLimited { detail, .. } => detail.clone(),
+            ApiError::KeyInUse => texts::key_in_use(),
+            ApiError::PreconditionFailed { current_version } => texts::stale(*current_version),
+            ApiError::MethodNotAllowed { allow } => texts::method_not_allowed(allow),
+            ApiError::Unavailable(_) => texts::unavailable(),
+            ApiError::Internal(_) => texts::internal(),
+            _ => {
+                let names: Vec<String> = self
+                    .violations()
+                    .iter()
+                    .map(|v| match pointer(v) {
+                        p if p.is_empty() => "body".to_string(),
+                        p => p,
+                    })
+                    .collect();
+                texts::invalid_fields(&names)
             }
         }
     }
 
-    pub fn problem(&self) -> Problem {
+    /// The problem document in `lang`.
+    pub fn problem(&self, lang: Lang) -> Problem {
         let code = self.code();
+        let errors: Vec<FieldError> = self
+            .violations()
+            .iter()
+            .map(|v| FieldError {
+                field: pointer(v),
+                in_: match v.location {
+                    In::Body => FieldLocation::Body,
+                    In::Query => FieldLocation::Query,
+                    In::Path => FieldLocation::Path,
+                    In::Header => FieldLocation::Header,
+                },
+                code: FieldCode(v.code.as_str()),
+                message: texts::violation(&v.code).get(lang).to_string(),
+            })
+            .collect();
         Problem {
             type_: format!("https://buyerpath.dev/problems/{code}"),
-            title: self.title().to_string(),
+            title: texts::title(code).get(lang).to_string(),
             status: self.status(),
-            detail: self.public_detail(),
+            detail: self.public_detail().get(lang).to_string(),
             code: code.to_string(),
-            errors: match self {
-                ApiError::Validation(errors) => Some(
-                    errors
-                        .iter()
-                        .map(|v| FieldError::new(v.path.clone(), v.message.clone()))
-                        .collect(),
-                ),
-                _ => None,
-            },
+            errors: (!errors.is_empty()).then_some(errors),
             current_version: match self {
-                ApiError::PreconditionFailed {
-                    current_version, ..
-                } => *current_version,
+                ApiError::PreconditionFailed { current_version } => *current_version,
                 _ => None,
             },
         }

@@ -19,7 +19,7 @@ pub mod state;
 pub mod worker;
 pub mod xlsx;
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{self, Condition, ErrorHandlerResponse, ErrorHandlers};
@@ -28,6 +28,9 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::domain::playbook::Lang;
+use crate::domain::texts;
+use crate::domain::validate::{Code, Format, In, Violation};
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::http::extract::{self, KnownRoutes};
 use crate::http::request_id;
@@ -51,6 +54,9 @@ pub fn build_app(
         .configure(api::routes)
         .split_for_parts();
     let api = api::finalize(api);
+    if let Ok(doc) = serde_json::to_value(&api) {
+        service::contract::install(&doc);
+    }
     let known = web::Data::new(KnownRoutes::from_openapi(&api));
     let document = web::Data::new(http::document::Document::new(&api));
     let cors = cors(&state.config.cors_origins);
@@ -122,17 +128,33 @@ fn problem_catch_all<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let lang = http::lang::request_lang(res.request());
     if is_problem {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        // Rendered in the default language by `ResponseError`; here, with the request at hand,
+        // in the request's.
+        let api = res.response().error().and_then(|e| e.as_error::<ApiError>());
+        let body = match api {
+            Some(e) if lang != Lang::default() => serde_json::to_vec(&e.problem(lang)).ok(),
+            _ => None,
+        };
+        return Ok(ErrorHandlerResponse::Response(match body {
+            Some(b) => {
+                let (req, old) = res.into_parts();
+                let new = old.set_body(BoxBody::new(b));
+                ServiceResponse::new(req, new).map_body(|_, b| EitherBody::right(b))
+            }
+            None => res.map_into_left_body(),
+        }));
     }
     let status = res.status();
     let allow = res.headers().get(header::ALLOW).cloned();
     let reason = status.canonical_reason().unwrap_or("error").to_string();
+    let whole_body = || vec![Violation::new("", Code::InvalidFormat(Format::Pattern))];
     let err = match status.as_u16() {
-        400 => ApiError::BadRequest(reason),
-        401 => ApiError::Unauthenticated(reason),
-        403 => ApiError::Forbidden(reason),
-        404 => ApiError::NotFound(reason),
+        400 => ApiError::BadRequest(whole_body()),
+        401 => ApiError::Unauthenticated(Violation::at(In::Header, "Authorization", Code::Required)),
+        403 => ApiError::Forbidden(texts::title("forbidden")),
+        404 => ApiError::NotFound(texts::no_resource(res.request().path())),
         405 => ApiError::MethodNotAllowed {
             allow: allow
                 .as_ref()
@@ -140,19 +162,27 @@ fn problem_catch_all<B: MessageBody + 'static>(
                 .map(|s| s.split(',').map(|m| m.trim().to_string()).collect())
                 .unwrap_or_default(),
         },
-        409 => ApiError::Conflict(reason),
+        409 => ApiError::Conflict(texts::title("conflict")),
         412 => ApiError::PreconditionFailed {
-            detail: reason,
             current_version: None,
         },
-        413 => ApiError::PayloadTooLarge(reason),
-        415 => ApiError::UnsupportedMediaType(reason),
+        413 => ApiError::PayloadTooLarge(Violation::new("", Code::TooLarge { max_bytes: 0 })),
+        415 => ApiError::UnsupportedMediaType(Violation::at(
+            In::Header,
+            "Content-Type",
+            Code::UnsupportedType { allowed: vec!["application/json".into()] },
+        )),
         503 => ApiError::Unavailable(reason),
         s if s >= 500 => ApiError::internal(reason),
-        _ => ApiError::BadRequest(reason),
+        _ => ApiError::BadRequest(whole_body()),
     };
     let (req, old) = res.into_parts();
     let mut new = err.error_response();
+    if lang != Lang::default() {
+        if let Ok(b) = serde_json::to_vec(&err.problem(lang)) {
+            new = new.set_body(BoxBody::new(b));
+        }
+    }
     // Keep the original status (e.g. 408, 431) even when it has no dedicated error kind.
     *new.status_mut() = status;
     for (name, value) in old.headers() {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::validate::{Code, Format, In, Violation};
 use crate::domain::event::{public_id, TypeFilter};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::{decode_cursor, encode_cursor, Page};
@@ -87,7 +88,7 @@ pub async fn list_events(
         match query.after.as_deref() {
             None | Some("") => None,
             Some(a) => Some(decode_cursor(a).ok_or_else(|| {
-                ApiError::validation("after", "not a cursor returned by this API")
+                ApiError::malformed(In::Query, "after", Code::InvalidFormat(Format::Cursor))
             })?),
         };
     let types = TypeFilter::parse(
@@ -100,7 +101,7 @@ pub async fn list_events(
             .map(str::trim)
             .filter(|t| !t.is_empty()),
     )
-    .map_err(|v| ApiError::Validation(vec![v]))?;
+    .map_err(|v| ApiError::Validation(vec![Violation::at(In::Query, v.path, v.code)]))?;
     let mut conn = state.conn().await?;
     let rows = svc::list(&mut conn, &principal, &types, page.after, page.fetch()).await?;
     let has_more = rows.len() > page.limit as usize;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::domain::validate::{Code, Format, In, Violation};
 use crate::domain::survey::{InventoryCategory, SectionDiff, Sections};
 use crate::error::{ApiError, ApiResult};
 use crate::http::etag::with_etag;
@@ -434,7 +435,18 @@ async fn read_upload(
     limit: usize,
 ) -> ApiResult<Vec<u8>> {
     use futures_util::StreamExt;
-    let too_large = || ApiError::PayloadTooLarge(format!("the workbook exceeds {limit} bytes"));
+    let too_large = || {
+        ApiError::PayloadTooLarge(Violation::new(
+            "",
+            Code::TooLarge {
+                max_bytes: limit as u64,
+            },
+        ))
+    };
+    let malformed = |e: actix_multipart::MultipartError| {
+        log::debug!("malformed multipart body: {e}");
+        ApiError::BadRequest(vec![Violation::new("", Code::InvalidFormat(Format::Multipart))])
+    };
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -444,16 +456,14 @@ async fn read_upload(
     if content_type.starts_with("multipart/form-data") {
         let mut form = actix_multipart::Multipart::new(req.headers(), payload);
         while let Some(field) = form.next().await {
-            let mut field = field
-                .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {e}")))?;
+            let mut field = field.map_err(malformed)?;
             let is_file = field
                 .content_disposition()
                 .and_then(|cd| cd.get_filename())
                 .is_some();
             let mut buf = Vec::new();
             while let Some(chunk) = field.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {e}")))?;
+                let chunk = chunk.map_err(malformed)?;
                 if buf.len() + chunk.len() > limit {
                     return Err(too_large());
                 }
@@ -463,23 +473,28 @@ async fn read_upload(
                 return Ok(buf);
             }
         }
-        return Err(ApiError::validation(
-            "file",
-            "the multipart form has no file",
-        ));
+        return Err(ApiError::validation("file", Code::Required));
     }
     if !(content_type.starts_with(XLSX_MIME)
         || content_type.starts_with("application/octet-stream"))
     {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "send the workbook as {XLSX_MIME} (or application/octet-stream), or as a file in multipart/form-data"
+        return Err(ApiError::UnsupportedMediaType(Violation::at(
+            In::Header,
+            "Content-Type",
+            Code::UnsupportedType {
+                allowed: vec![
+                    XLSX_MIME.to_string(),
+                    "application/octet-stream".to_string(),
+                    "multipart/form-data".to_string(),
+                ],
+            },
         )));
     }
     let mut payload = payload;
     let mut buf = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+            chunk.map_err(|e| ApiError::internal_in("reading the request body", e.to_string()))?;
         if buf.len() + chunk.len() > limit {
             return Err(too_large());
         }

@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use futures_util::future::LocalBoxFuture;
 
+use crate::domain::validate::{Code, Format, In, TokenFault, Violation};
+use crate::domain::texts::{self, Refusal};
 use crate::domain::ids::TenantId;
 use actix_web::{web, FromRequest, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -162,22 +164,20 @@ impl JwtKeys {
     /// Verifies a bearer token and turns it into a principal.
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
         self.check(token).map_err(|r| match r {
-            Rejected::UnknownKid => {
-                ApiError::Unauthenticated("token signed by an unknown key (kid)".to_string())
-            }
+            Rejected::UnknownKid => unauthenticated(TokenFault::UnknownKey),
             Rejected::Invalid(e) => e,
         })
     }
 
     /// `verify`, telling an unknown `kid` apart.
     pub fn check(&self, token: &str) -> Result<Principal, Rejected> {
-        let unauth = |m: &str| ApiError::Unauthenticated(m.to_string());
+        let unauth = unauthenticated;
         if token.len() > MAX_TOKEN_BYTES {
-            return Err(unauth("token too large").into());
+            return Err(unauth(TokenFault::TooLarge).into());
         }
-        let header = jsonwebtoken::decode_header(token).map_err(|_| unauth("malformed token"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| unauth(TokenFault::Malformed))?;
         if header.crit.is_some() {
-            return Err(unauth("critical header parameters are not supported").into());
+            return Err(unauth(TokenFault::Critical).into());
         }
         let from_set;
         let owned_validation;
@@ -186,17 +186,17 @@ impl JwtKeys {
                 let kid = header
                     .kid
                     .as_deref()
-                    .ok_or_else(|| unauth("token has no key id (kid)"))?;
+                    .ok_or_else(|| unauth(TokenFault::NoKeyId))?;
                 from_set = set.get(kid).ok_or(Rejected::UnknownKid)?;
                 if header.alg != from_set.algorithm {
-                    return Err(unauth("token algorithm not accepted").into());
+                    return Err(unauth(TokenFault::Algorithm).into());
                 }
                 owned_validation = validation(from_set.algorithm, &self.cfg);
                 (&from_set.key, &owned_validation)
             }
             (None, Some(key)) => {
                 if header.alg != self.algorithm {
-                    return Err(unauth("token algorithm not accepted").into());
+                    return Err(unauth(TokenFault::Algorithm).into());
                 }
                 (key, &self.validation)
             }
@@ -205,49 +205,49 @@ impl JwtKeys {
         let data = jsonwebtoken::decode::<Claims>(token, key, validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind as K;
             match e.kind() {
-                K::ExpiredSignature => unauth("token expired"),
-                K::ImmatureSignature => unauth("token not yet valid"),
-                K::InvalidSignature => unauth("invalid token signature"),
-                K::InvalidAlgorithm => unauth("token algorithm not accepted"),
-                K::InvalidIssuer => unauth("token issuer not accepted"),
-                K::InvalidAudience => unauth("token audience not accepted"),
-                K::MissingRequiredClaim(c) => unauth(&format!("token lacks the '{c}' claim")),
-                K::Json(_) => unauth("token claims are malformed (sub, tenant, roles, exp)"),
-                _ => unauth("invalid token"),
+                K::ExpiredSignature => unauth(TokenFault::Expired),
+                K::ImmatureSignature => unauth(TokenFault::NotYetValid),
+                K::InvalidSignature => unauth(TokenFault::Signature),
+                K::InvalidAlgorithm => unauth(TokenFault::Algorithm),
+                K::InvalidIssuer => unauth(TokenFault::Issuer),
+                K::InvalidAudience => unauth(TokenFault::Audience),
+                K::MissingRequiredClaim(_) => unauth(TokenFault::Claims),
+                K::Json(_) => unauth(TokenFault::Claims),
+                _ => unauth(TokenFault::Malformed),
             }
         })?;
         Ok(Self::principal_of(data.claims)?)
     }
 
     fn principal_of(claims: Claims) -> Result<Principal, ApiError> {
-        let unauth = |m: &str| ApiError::Unauthenticated(m.to_string());
+        let unauth = unauthenticated;
         let now = jsonwebtoken::get_current_timestamp();
         if claims.exp > now + MAX_LIFETIME_SECS {
-            return Err(unauth("token lifetime too long"));
+            return Err(unauth(TokenFault::Lifetime));
         }
         let sub = claims.sub.trim();
         if sub.is_empty() || sub.len() > 200 || sub.contains('\0') {
-            return Err(unauth("token 'sub' claim must be 1-200 characters"));
+            return Err(unauth(TokenFault::Claims));
         }
         let tenant = Uuid::parse_str(&claims.tenant)
-            .map_err(|_| unauth("token 'tenant' claim must be a UUID"))?;
+            .map_err(|_| unauth(TokenFault::Claims))?;
         if tenant.is_nil() {
-            return Err(unauth("token 'tenant' claim must not be the nil UUID"));
+            return Err(unauth(TokenFault::Claims));
         }
         let mut roles = Vec::with_capacity(claims.roles.len());
         for r in &claims.roles {
             match Role::parse(r) {
                 Some(role) => roles.push(role),
                 None => {
-                    return Err(ApiError::Forbidden(format!(
-                        "unknown role '{}' in token; expected viewer, rep, manager or admin",
-                        r.chars().take(40).collect::<String>()
-                    )))
+                    let role = r.chars().take(40).collect::<String>();
+                    return Err(ApiError::Forbidden(texts::forbidden(&Refusal::UnknownRole(
+                        role,
+                    ))));
                 }
             }
         }
         if roles.is_empty() {
-            return Err(ApiError::Forbidden("token grants no role".to_string()));
+            return Err(ApiError::Forbidden(texts::forbidden(&Refusal::NoRole)));
         }
         roles.sort();
         roles.dedup();
@@ -312,24 +312,41 @@ pub fn parse_ttl(s: &str) -> Result<u64, String> {
     Ok(secs)
 }
 
+/// A 401 for a token refused for `fault`.
+fn unauthenticated(fault: TokenFault) -> ApiError {
+    ApiError::Unauthenticated(Violation::at(
+        In::Header,
+        "Authorization",
+        Code::InvalidToken(fault),
+    ))
+}
+
+fn malformed_header() -> ApiError {
+    ApiError::Unauthenticated(Violation::at(
+        In::Header,
+        "Authorization",
+        Code::InvalidFormat(Format::BearerToken),
+    ))
+}
+
 /// The bearer token of a request.
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthenticated("missing bearer token".to_string()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(Violation::at(In::Header, "Authorization", Code::Required))
+        })?;
     let value = header
         .to_str()
-        .map_err(|_| ApiError::Unauthenticated("malformed Authorization header".to_string()))?;
+        .map_err(|_| malformed_header())?;
     value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| {
-            ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'".to_string())
-        })
+        .ok_or_else(malformed_header)
 }
 
 impl FromRequest for Principal {

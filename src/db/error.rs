@@ -1,26 +1,28 @@
 //! Database errors into the application's error: SQLSTATE classes to statuses, constraint
 //! names to the fields they guard.
 
+use crate::domain::validate::Code;
+use crate::domain::texts::{self, Noun};
 use crate::error::ApiError;
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
-            E::NotFound => ApiError::NotFound("resource not found".into()),
+            E::NotFound => ApiError::NotFound(texts::not_found(Noun::Resource)),
             E::DatabaseError(kind, info) => {
                 let msg = info.message().to_string();
                 let constraint = info.constraint_name().unwrap_or("").to_string();
                 match kind {
                     K::UniqueViolation => {
-                        ApiError::Conflict("a resource with these values already exists".into())
+                        ApiError::Conflict(texts::duplicate_values())
                     }
                     K::ForeignKeyViolation => ApiError::validation(
                         constraint_field(&constraint),
-                        "refers to a resource that does not exist",
+                        Code::NotFound,
                     ),
                     K::CheckViolation | K::NotNullViolation => {
-                        ApiError::validation(constraint_field(&constraint), "value is not allowed")
+                        ApiError::validation(constraint_field(&constraint), Code::NotAllowed)
                     }
                     K::ClosedConnection | K::UnableToSendCommand => ApiError::Unavailable(msg),
                     K::SerializationFailure => ApiError::Unavailable(msg),

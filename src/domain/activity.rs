@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::domain::assessment::Requirements;
 use crate::domain::playbook::{Kind, Playbook};
 use crate::domain::text_enum;
-use crate::domain::validate::{Checked, Checker, Limit, Rule};
+use crate::domain::validate::{Checked, Checker, Code, CodeKind, Limit, Rule};
 
 text_enum!(
     /// What kind of activity it was; the same vocabulary as evidence sources.
@@ -205,7 +205,7 @@ fn dedup<T: PartialEq + Clone>(list: &[T]) -> Vec<T> {
 
 fn at_most(c: &mut Checker, field: &str, len: usize, max: usize) {
     if len > max {
-        c.add(field, format!("at most {max} items"));
+        c.add(field, Code::TooMany { max: max as u64 });
     }
 }
 
@@ -223,7 +223,7 @@ pub fn check(input: ActivityInput, caller: &str, playbook: &Playbook) -> Checked
     {
         c.add(
             "duration_minutes",
-            format!("must be at most {DURATION_MAX_MINUTES} (a week)"),
+            Code::range(0, i64::from(DURATION_MAX_MINUTES)),
         );
     }
     let our_attendees = attendees(&mut c, input.our_attendees.as_deref(), caller);
@@ -285,7 +285,7 @@ fn check_codes(c: &mut Checker, input: &ActivityInput, playbook: &Playbook) {
         if playbook.action(code).is_none() {
             c.add(
                 format!("key_actions[{i}]"),
-                format!("{code} is not a key action of the playbook"),
+                Code::UnknownCode { code: code.clone(), kind: CodeKind::KeyAction },
             );
         }
     }
@@ -295,7 +295,7 @@ fn check_codes(c: &mut Checker, input: &ActivityInput, playbook: &Playbook) {
         if !tools.contains(code.as_str()) {
             c.add(
                 format!("tools[{i}]"),
-                format!("{code} is not a tool of the playbook"),
+                Code::UnknownCode { code: code.clone(), kind: CodeKind::Tool },
             );
         }
     }
@@ -310,7 +310,7 @@ fn observations(c: &mut Checker, list: &[Observation], playbook: &Playbook) -> V
             if playbook.stage_of_item(&o.signal, Kind::Behaviour).is_none() {
                 c.add(
                     format!("observations[{i}].signal"),
-                    format!("{} is not a buying signal of the playbook", o.signal),
+                    Code::UnknownCode { code: o.signal.clone(), kind: CodeKind::Signal },
                 );
             }
             Observation {

@@ -1,7 +1,7 @@
 //! The event vocabulary: what a committed change is called in the event log and in webhooks, and
 //! the `types` filters (`opportunity.*`) that select events.
 
-use crate::domain::validate::Violation;
+use crate::domain::validate::{Code, Violation};
 
 /// Resources whose lifecycle is published (`<resource>.created|updated|archived|restored`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,10 +129,9 @@ impl TypeFilter {
             if !known {
                 return Err(Violation::new(
                     field,
-                    format!(
-                        "{p:?} is not an event type or a pattern such as \"opportunity.*\"; known types: {}",
-                        EVENT_TYPES.join(", ")
-                    ),
+                    Code::UnknownValue {
+                        allowed: EVENT_TYPES.iter().map(|t| t.to_string()).collect(),
+                    },
                 ));
             }
             if !out.iter().any(|o| o == p) {

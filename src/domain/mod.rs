@@ -12,6 +12,7 @@ pub mod playbook;
 pub mod survey;
 pub mod text;
 pub mod timeline;
+pub mod texts;
 pub mod validate;
 pub mod webhook;
 

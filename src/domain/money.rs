@@ -6,6 +6,8 @@
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use crate::domain::validate::{Code, Format};
+
 /// The largest amount accepted, in major units (10^13).
 pub const MAX_MAJOR: i64 = 10_000_000_000_000;
 
@@ -14,12 +16,12 @@ pub const MAX_MAJOR: i64 = 10_000_000_000_000;
 pub struct Currency(String);
 
 impl Currency {
-    pub fn parse(s: &str) -> Result<Currency, String> {
+    pub fn parse(s: &str) -> Result<Currency, Code> {
         let s = s.trim();
         if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Currency(s.to_string()))
         } else {
-            Err("must be an ISO 4217 code such as CNY or USD".to_string())
+            Err(Code::InvalidFormat(Format::Currency))
         }
     }
 
@@ -123,12 +125,12 @@ impl Amount {
     }
 
     /// The same amount written with exactly the currency's minor digits.
-    pub fn normalized(&self, currency: &Currency) -> Result<Amount, String> {
+    pub fn normalized(&self, currency: &Currency) -> Result<Amount, Code> {
         Ok(Amount::from_minor(self.to_minor(currency)?, currency))
     }
 
     /// The amount in minor units of `currency`, or what is wrong with it.
-    pub fn to_minor(&self, currency: &Currency) -> Result<i64, String> {
+    pub fn to_minor(&self, currency: &Currency) -> Result<i64, Code> {
         let exp = currency.exponent();
         let scale = 10i64.pow(exp);
         let (whole, frac) = match self {
@@ -138,13 +140,13 @@ impl Amount {
                 let (w, f) = s.split_once('.').unwrap_or((s, ""));
                 let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
                 if !digits(w) || (s.contains('.') && !digits(f)) {
-                    return Err("must be a non-negative decimal such as \"980.50\"".to_string());
+                    return Err(Code::InvalidFormat(Format::Amount));
                 }
                 if f.len() > exp as usize {
-                    return Err(format!(
-                        "{} allows at most {exp} decimal places",
-                        currency.as_str()
-                    ));
+                    return Err(Code::TooPrecise {
+                        currency: currency.as_str().to_string(),
+                        max: exp,
+                    });
                 }
                 let w: i64 = w.parse().map_err(|_| too_large())?;
                 (w, f.to_string())
@@ -163,8 +165,11 @@ impl Amount {
     }
 }
 
-fn too_large() -> String {
-    format!("must be at most {MAX_MAJOR}")
+fn too_large() -> Code {
+    Code::OutOfRange {
+        min: Some(0),
+        max: Some(MAX_MAJOR),
+    }
 }
 
 /// `minor` units of `currency` as a decimal string with the currency's minor digits.
@@ -212,10 +217,13 @@ mod tests {
         assert_eq!(dec("980.5").to_minor(&cny()), Ok(98050));
         assert_eq!(dec("1200000.00").to_minor(&cny()), Ok(120_000_000));
         assert_eq!(dec("7").to_minor(&cny()), Ok(700));
-        assert!(dec("980.123")
-            .to_minor(&cny())
-            .unwrap_err()
-            .contains("at most 2"));
+        assert_eq!(
+            dec("980.123").to_minor(&cny()).unwrap_err(),
+            Code::TooPrecise {
+                currency: "CNY".into(),
+                max: 2
+            }
+        );
         let jpy = Currency::parse("JPY").unwrap();
         assert_eq!(dec("5000").to_minor(&jpy), Ok(5000));
         assert!(dec("5000.5").to_minor(&jpy).is_err());

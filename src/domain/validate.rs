@@ -1,19 +1,256 @@
 //! Validation findings and the checker that collects them: the domain's own vocabulary for
-//! "this input is wrong, here". the error module turns a list of violations into a 422.
+//! "this input is wrong, here, in this way". Each finding has a stable `Code`; what a person
+//! reads about it (zh and en) is written in one place, `domain::texts`. The error module turns a
+//! list of violations into a 400 or 422.
 
-/// One finding: the JSON path of the offending value and what is wrong with it.
+/// Where in the request a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum In {
+    #[default]
+    Body,
+    Query,
+    Path,
+    Header,
+}
+
+impl In {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            In::Body => "body",
+            In::Query => "query",
+            In::Path => "path",
+            In::Header => "header",
+        }
+    }
+}
+
+/// A syntax a value must have (`invalid_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Email,
+    Url,
+    /// An https URL (http only where private addresses are allowed) with a host and no
+    /// credentials or fragment.
+    HttpsUrl,
+    Phone,
+    Uuid,
+    DateTime,
+    Date,
+    Integer,
+    Number,
+    Boolean,
+    Amount,
+    Currency,
+    Cursor,
+    EntityTag,
+    IdempotencyKey,
+    BearerToken,
+    Json,
+    Xlsx,
+    Multipart,
+    EventTypePattern,
+    /// The value does not have the form the document states (a pattern).
+    Pattern,
+}
+
+/// What is wrong, as a stable code with what a message needs. `as_str` is the wire code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Code {
+    /// Missing, blank, or `null` where a value is needed.
+    Required,
+    TooLong { max: u64 },
+    TooShort { min: u64 },
+    TooMany { max: u64 },
+    TooFew { min: u64 },
+    /// A body or file over its size limit.
+    TooLarge { max_bytes: u64 },
+    /// NUL or control characters other than tab, CR and LF.
+    InvalidCharacters,
+    InvalidFormat(Format),
+    /// A JSON value of the wrong type (`expected`: JSON type names).
+    InvalidType { expected: String },
+    /// Not one of the allowed values (an enumeration).
+    UnknownValue { allowed: Vec<String> },
+    /// A member or parameter the operation does not have.
+    UnknownField,
+    /// A number or amount outside its bounds.
+    OutOfRange { min: Option<i64>, max: Option<i64> },
+    /// More decimal places than the currency has.
+    TooPrecise { currency: String, max: u32 },
+    /// A resource referred to belongs to another account.
+    NotInAccount,
+    /// A resource referred to does not exist.
+    NotFound,
+    /// A resource referred to is archived.
+    Archived,
+    /// Built in (from the methodology's source): cannot be changed.
+    ReadOnly,
+    /// A code of the playbook that it does not have.
+    UnknownCode { code: String, kind: CodeKind },
+    /// A milestone claimed outside the stages an assessment judges.
+    NotAssessable { code: String, stage: String, evidence: String, current: String },
+    /// Listed twice.
+    Duplicate,
+    /// Would make a loop (a contact reporting to itself or to someone below it).
+    Cycle,
+    /// A URL that points at this machine or a private or reserved address.
+    PrivateAddress,
+    /// Goes together with `other`: one without the other.
+    Requires { other: String },
+    /// Must not be earlier than `other`.
+    NotBefore { other: String },
+    /// Must not be less than `other`.
+    NotBelow { other: String },
+    /// Not allowed here (with the other values given).
+    NotAllowed,
+    /// Stage percentages must increase: `stage` has `percent`, so this one must have more.
+    NotIncreasing { stage: String, percent: u8, value: u8 },
+    /// An `Idempotency-Key` already used for another request.
+    KeyReused,
+    /// An `Idempotency-Key` whose first request is still running.
+    InUse,
+    /// `If-Match` names a version that is no longer current.
+    Stale,
+    /// A bearer token that is not valid, and why.
+    InvalidToken(TokenFault),
+    /// A content type the operation does not read.
+    UnsupportedType { allowed: Vec<String> },
+}
+
+/// Why a bearer token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFault {
+    Malformed,
+    TooLarge,
+    Expired,
+    NotYetValid,
+    Signature,
+    Algorithm,
+    Issuer,
+    Audience,
+    UnknownKey,
+    NoKeyId,
+    Critical,
+    /// A claim missing or malformed (`sub`, `tenant`, `roles`, `exp`).
+    Claims,
+    /// Lives longer than the service accepts.
+    Lifetime,
+}
+
+/// What kind of playbook code an `unknown_code` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    Stage,
+    Goal,
+    Milestone,
+    KeyAction,
+    Tool,
+    Signal,
+    Note,
+    EventType,
+}
+
+impl Code {
+    /// The stable wire code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Code::Required => "required",
+            Code::TooLong { .. } => "too_long",
+            Code::TooShort { .. } => "too_short",
+            Code::TooMany { .. } => "too_many",
+            Code::TooFew { .. } => "too_few",
+            Code::TooLarge { .. } => "too_large",
+            Code::InvalidCharacters => "invalid_characters",
+            Code::InvalidFormat(_) => "invalid_format",
+            Code::InvalidType { .. } => "invalid_type",
+            Code::UnknownValue { .. } => "unknown_value",
+            Code::UnknownField => "unknown_field",
+            Code::OutOfRange { .. } => "out_of_range",
+            Code::TooPrecise { .. } => "too_precise",
+            Code::NotInAccount => "not_in_account",
+            Code::NotFound => "not_found",
+            Code::Archived => "archived",
+            Code::UnknownCode { .. } => "unknown_code",
+            Code::ReadOnly => "read_only",
+            Code::NotAssessable { .. } => "not_assessable",
+            Code::Duplicate => "duplicate",
+            Code::Cycle => "cycle",
+            Code::PrivateAddress => "private_address",
+            Code::Requires { .. } => "requires",
+            Code::NotBefore { .. } => "not_before",
+            Code::NotBelow { .. } => "not_below",
+            Code::NotAllowed => "not_allowed",
+            Code::NotIncreasing { .. } => "not_increasing",
+            Code::KeyReused => "key_reused",
+            Code::InUse => "in_use",
+            Code::Stale => "stale",
+            Code::InvalidToken(_) => "invalid_token",
+            Code::UnsupportedType { .. } => "unsupported_type",
+        }
+    }
+
+    /// Every wire code, for the document.
+    pub const ALL: &'static [&'static str] = &[
+        "required", "too_long", "too_short", "too_many", "too_few", "too_large",
+        "invalid_characters", "invalid_format", "invalid_type", "unknown_value", "unknown_field",
+        "out_of_range", "too_precise", "not_in_account", "not_found", "archived", "unknown_code",
+        "read_only",
+        "not_assessable", "duplicate", "cycle", "private_address", "requires", "not_before", "not_below",
+        "not_allowed", "not_increasing", "key_reused", "in_use", "stale", "invalid_token",
+        "unsupported_type",
+    ];
+
+    /// `out_of_range` from `min` to `max`.
+    pub fn range(min: i64, max: i64) -> Code {
+        Code::OutOfRange { min: Some(min), max: Some(max) }
+    }
+
+    pub fn requires(other: &str) -> Code {
+        Code::Requires { other: other.to_string() }
+    }
+}
+
+/// The English message, for logs and texts kept in English (a survey import's cell note).
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::domain::texts::violation(self).en)
+    }
+}
+
+impl std::error::Error for Code {}
+
+impl From<Code> for String {
+    fn from(c: Code) -> String {
+        c.to_string()
+    }
+}
+
+/// One finding: where the offending value is and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// JSON path, e.g. `name`, `tags[2]`, `sections.inventory[3].brand`.
+    /// The body member (`name`, `tags[2]`, `sections.inventory[3].brand`, or a JSON pointer
+    /// `/tags/2`), or the name of the parameter or header.
     pub path: String,
-    pub message: String,
+    pub location: In,
+    pub code: Code,
 }
 
 impl Violation {
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A finding in the body.
+    pub fn new(path: impl Into<String>, code: Code) -> Self {
         Violation {
             path: path.into(),
-            message: message.into(),
+            location: In::Body,
+            code,
+        }
+    }
+
+    /// A finding in a query parameter, path parameter or header.
+    pub fn at(location: In, name: impl Into<String>, code: Code) -> Self {
+        Violation {
+            path: name.into(),
+            location,
+            code,
         }
     }
 }
@@ -33,10 +270,7 @@ pub const PHONE_PATTERN: &str = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029
 /// the same rule as a pattern (`api::schema`).
 pub fn text(errors: &mut Vec<Violation>, field: &str, value: &str, max: usize) -> Option<String> {
     if has_forbidden_chars(value) {
-        errors.push(Violation::new(
-            field,
-            "must not contain NUL or control characters",
-        ));
+        errors.push(Violation::new(field, Code::InvalidCharacters));
         return None;
     }
     let v = value.trim();
@@ -44,10 +278,7 @@ pub fn text(errors: &mut Vec<Violation>, field: &str, value: &str, max: usize) -
         return None;
     }
     if v.chars().count() > max {
-        errors.push(Violation::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        errors.push(Violation::new(field, Code::TooLong { max: max as u64 }));
     }
     Some(v.to_string())
 }
@@ -59,7 +290,7 @@ pub fn required_text(errors: &mut Vec<Violation>, field: &str, value: &str, max:
         Some(v) => v,
         None => {
             if errors.len() == before {
-                errors.push(Violation::new(field, "must not be empty"));
+                errors.push(Violation::new(field, Code::Required));
             }
             String::new()
         }
@@ -70,6 +301,8 @@ pub fn required_text(errors: &mut Vec<Violation>, field: &str, value: &str, max:
 #[derive(Debug, Default)]
 pub struct Checker {
     errors: Vec<Violation>,
+    /// Where the checked values are (the body unless said).
+    location: In,
 }
 
 fn has_forbidden_chars(s: &str) -> bool {
@@ -82,8 +315,16 @@ impl Checker {
         Checker::default()
     }
 
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(Violation::new(field, message));
+    /// A checker of query parameters (list filters).
+    pub fn query() -> Checker {
+        Checker {
+            location: In::Query,
+            ..Checker::default()
+        }
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, code: Code) {
+        self.errors.push(Violation::new(field, code));
     }
 
     /// A required text (see `required_text`).
@@ -109,7 +350,7 @@ impl Checker {
             .or_else(|| v.strip_prefix("http://"));
         match rest {
             Some(host) if !host.is_empty() && !v.contains(char::is_whitespace) => {}
-            _ => self.add(field, "must be an http:// or https:// URL"),
+            _ => self.add(field, Code::InvalidFormat(Format::Url)),
         }
         Some(v)
     }
@@ -129,7 +370,7 @@ impl Checker {
             None => false,
         };
         if !ok {
-            self.add(field, "must be an e-mail address");
+            self.add(field, Code::InvalidFormat(Format::Email));
         }
         Some(v)
     }
@@ -141,7 +382,7 @@ impl Checker {
             .chars()
             .all(|c| c.is_ascii_digit() || " +-().#/xext".contains(c));
         if !allowed || v.chars().filter(char::is_ascii_digit).count() < 3 {
-            self.add(field, "must be a phone number (digits, spaces, + - ( ))");
+            self.add(field, Code::InvalidFormat(Format::Phone));
         }
         Some(v)
     }
@@ -150,7 +391,7 @@ impl Checker {
     pub fn tags(&mut self, field: &str, tags: &[String]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         if tags.len() > 50 {
-            self.add(field, "at most 50 tags");
+            self.add(field, Code::TooMany { max: 50 });
         }
         for (i, t) in tags.iter().enumerate() {
             let name = format!("{field}[{i}]");
@@ -173,10 +414,17 @@ impl Checker {
 
     pub fn finish(self) -> Checked<()> {
         if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(self.errors)
+            return Ok(());
         }
+        let location = self.location;
+        Err(self
+            .errors
+            .into_iter()
+            .map(|v| match v.location {
+                In::Body => Violation { location, ..v },
+                _ => v,
+            })
+            .collect())
     }
 }
 

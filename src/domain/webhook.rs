@@ -1,6 +1,7 @@
 //! Webhooks as the Standard Webhooks specification defines them: secrets, signatures, the retry
 //! schedule, what a response means, and which addresses an endpoint may resolve to.
 
+use crate::domain::validate::{Code, Format};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -174,44 +175,33 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 /// Why an endpoint URL is refused (at creation and again at delivery time), if it is.
-pub fn url_problem(url: &str, allow_private: bool) -> Option<String> {
-    let parsed = match url::Url::parse(url) {
-        Ok(u) => u,
-        Err(e) => return Some(format!("is not a URL: {e}")),
+pub fn url_problem(url: &str, allow_private: bool) -> Option<Code> {
+    let bad = Some(Code::InvalidFormat(Format::HttpsUrl));
+    let Ok(parsed) = url::Url::parse(url) else {
+        return bad;
     };
-    match parsed.scheme() {
-        "https" => {}
-        "http" if allow_private => {}
-        "http" => {
-            return Some(
-                "must use https (http is allowed only with BUYERPATH_WEBHOOK_ALLOW_PRIVATE=true)"
-                    .to_string(),
-            )
-        }
-        other => return Some(format!("must be an https URL, not {other}:")),
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Some("must not carry credentials".to_string());
-    }
-    if parsed.fragment().is_some() {
-        return Some("must not have a fragment".to_string());
+    let scheme_ok = parsed.scheme() == "https" || (allow_private && parsed.scheme() == "http");
+    if !scheme_ok
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+        || parsed.fragment().is_some()
+    {
+        return bad;
     }
     let ip = match parsed.host() {
-        None => return Some("must name a host".to_string()),
+        None => return bad,
         Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
         Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
         Some(url::Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
             if !allow_private && (d == "localhost" || d.ends_with(".localhost")) {
-                return Some("must not point at this machine".to_string());
+                return Some(Code::PrivateAddress);
             }
             None
         }
     };
     match ip {
-        Some(ip) if !allow_private && !is_public(ip) => Some(format!(
-            "must not point at a private or reserved address ({ip})"
-        )),
+        Some(ip) if !allow_private && !is_public(ip) => Some(Code::PrivateAddress),
         _ => None,
     }
 }

@@ -5,6 +5,7 @@ use std::future::{ready, Ready};
 use actix_web::http::header::IF_MATCH;
 use actix_web::{FromRequest, HttpRequest};
 
+use crate::domain::validate::{Code, Format, In};
 use crate::error::ApiError;
 use crate::service::Precondition;
 
@@ -73,7 +74,9 @@ fn is_entity_tag(tag: &str) -> bool {
 /// Parses `If-Match` into the version the client expects. A tag that is not one of ours (a
 /// weak tag, another server's) can never match.
 pub fn parse_if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
-    let malformed = |why: String| ApiError::BadRequest(format!("malformed If-Match header: {why}"));
+    let malformed = |_: String| {
+        ApiError::malformed(In::Header, "If-Match", Code::InvalidFormat(Format::EntityTag))
+    };
     let mut versions = Vec::new();
     let mut seen = false;
     for v in req.headers().get_all(IF_MATCH) {

@@ -7,10 +7,11 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
+use actix_web::{web, HttpMessage, HttpResponse};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::domain::validate::{Code, Format, In, Violation};
 use crate::error::ApiError;
 use crate::service::idempotency::{self as svc, Response, Start, HEADER};
 use crate::service::Principal;
@@ -36,7 +37,14 @@ pub async fn middleware(
         Err(why) => {
             return Ok(fail(
                 req,
-                ApiError::BadRequest(format!("Idempotency-Key {why}")),
+                {
+                    log::debug!("Idempotency-Key refused: {why}");
+                    ApiError::malformed(
+                        In::Header,
+                        "Idempotency-Key",
+                        Code::InvalidFormat(Format::IdempotencyKey),
+                    )
+                },
             ))
         }
     };
@@ -89,7 +97,7 @@ async fn keep(
     let Ok(bytes) = actix_web::body::to_bytes(body).await else {
         release(state, who, key).await;
         let err = ApiError::internal("the response body could not be read");
-        return ServiceResponse::new(http_req, err.error_response());
+        return ServiceResponse::new(http_req, HttpResponse::from_error(err));
     };
     let kept = (!status.is_server_error()).then(|| Response {
         status: i32::from(status.as_u16()),
@@ -113,7 +121,7 @@ async fn keep(
 }
 
 fn fail(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
-    req.into_response(e.error_response())
+    req.into_response(HttpResponse::from_error(e))
 }
 
 async fn release(state: &AppState, who: &Principal, key: &str) {
@@ -157,10 +165,13 @@ async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes,
     let mut buf = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+            chunk.map_err(|e| ApiError::internal_in("reading the request body", e.to_string()))?;
         if buf.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "the body is larger than {limit} bytes"
+            return Err(ApiError::PayloadTooLarge(Violation::new(
+                "",
+                Code::TooLarge {
+                    max_bytes: limit as u64,
+                },
             )));
         }
         buf.extend_from_slice(&chunk);

@@ -27,3 +27,12 @@ pub fn pick_lang(asked: Option<Lang>, req: &HttpRequest) -> Lang {
         })
         .unwrap_or_default()
 }
+
+/// The language of a response to `req`: its `lang` query parameter when that is `zh` or `en`,
+/// else `Accept-Language`, else zh. For texts outside a handler (problem documents).
+pub fn request_lang(req: &HttpRequest) -> Lang {
+    let asked = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| Lang::parse(&v));
+    pick_lang(asked, req)
+}

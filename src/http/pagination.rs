@@ -4,7 +4,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::validate::Violation;
+use crate::domain::validate::{Code, Format, In, Violation};
 use crate::error::ApiError;
 use crate::service::Keyset;
 
@@ -137,18 +137,16 @@ impl<K: CursorKey> Page<K> {
     pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Page<K>, ApiError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::Validation(vec![Violation::new(
+            return Err(ApiError::Validation(vec![Violation::at(
+                In::Query,
                 "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
+                Code::range(1, i64::from(MAX_LIMIT)),
             )]));
         }
         let after = match cursor {
             None | Some("") => None,
             Some(c) => Some(decode_cursor::<K>(c).ok_or_else(|| {
-                ApiError::Validation(vec![Violation::new(
-                    "cursor",
-                    "not a cursor returned by this API",
-                )])
+                ApiError::malformed(In::Query, "cursor", Code::InvalidFormat(Format::Cursor))
             })?),
         };
         Ok(Page { after, limit })

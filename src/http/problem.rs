@@ -4,6 +4,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::domain::playbook::Lang;
 use crate::error::{ApiError, PROBLEM_JSON};
 
 impl ResponseError for ApiError {
@@ -33,7 +34,7 @@ impl ResponseError for ApiError {
             } => {
                 res.insert_header((header::ETAG, crate::http::etag::etag(*v)));
             }
-            ApiError::KeyInUse(_) => {
+            ApiError::KeyInUse => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             ApiError::Unavailable(_) => {
@@ -46,7 +47,9 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| b"{}".to_vec());
+        // The default language; `problem_catch_all` renders it again in the request's.
+        let body = serde_json::to_vec(&self.problem(Lang::default()))
+            .unwrap_or_else(|_| b"{}".to_vec());
         res.body(body)
     }
 }
@@ -54,7 +57,8 @@ impl ResponseError for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::validate::Violation;
+    use crate::domain::texts::Text;
+    use crate::domain::validate::{Code, In, Violation};
     use actix_web::body::MessageBody;
 
     fn body_json(e: &ApiError) -> serde_json::Value {
@@ -93,6 +97,19 @@ mod tests {
     }
 
     #[test]
+    fn pointers() {
+        let p = |s: &str| crate::error::pointer(&Violation::new(s, Code::Required));
+        assert_eq!(p("name"), "/name");
+        assert_eq!(p("sections.inventory[3].brand"), "/sections/inventory/3/brand");
+        assert_eq!(p("a[1][2]"), "/a/1/2");
+        assert_eq!(p("/already/0"), "/already/0");
+        assert_eq!(p("body"), "");
+        let q = Violation::at(In::Query, "limit", Code::range(1, 200));
+        assert_eq!(crate::error::pointer(&q), "limit");
+        let _ = Text::new("zh", "en");
+    }
+
+    #[test]
     fn unavailable_sets_retry_after() {
         let res = ApiError::Unavailable("pool timeout".into()).error_response();
         assert_eq!(res.status(), 503);
@@ -106,18 +123,25 @@ mod tests {
     #[test]
     fn validation_lists_fields() {
         let e = ApiError::Validation(vec![
-            Violation::new("name", "must not be empty"),
-            Violation::new("tags[1]", "too long"),
+            Violation::new("name", Code::Required),
+            Violation::new("tags[1]", Code::TooLong { max: 50 }),
         ]);
         let v = body_json(&e);
         assert_eq!(v["status"], 422);
-        assert_eq!(v["errors"][1]["field"], "tags[1]");
-        assert!(v["detail"].as_str().unwrap().contains("name"));
+        assert_eq!(v["errors"][1]["field"], "/tags/1");
+        assert_eq!(v["errors"][1]["in"], "body");
+        assert_eq!(v["errors"][1]["code"], "too_long");
+        assert_eq!(v["errors"][1]["message"], "最多 50 个字符");
+        assert!(v["detail"].as_str().unwrap().contains("/name"));
+        let en = serde_json::to_value(e.problem(Lang::En)).unwrap();
+        assert_eq!(en["errors"][1]["message"], "must be at most 50 characters");
+        assert_eq!(en["title"], "Validation failed");
     }
 
     #[test]
     fn unauthenticated_has_www_authenticate() {
-        let res = ApiError::Unauthenticated("x".into()).error_response();
+        let res = ApiError::Unauthenticated(Violation::at(In::Header, "Authorization", Code::Required))
+            .error_response();
         assert!(res.headers().get(header::WWW_AUTHENTICATE).is_some());
     }
 

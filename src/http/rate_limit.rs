@@ -11,11 +11,12 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, ResponseError};
+use actix_web::{web, HttpMessage};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
+use crate::domain::texts;
 use crate::error::ApiError;
 use crate::service::Principal;
 
@@ -167,18 +168,10 @@ pub async fn middleware(
     match limits.check(&who) {
         Err((standing, retry_after_secs)) => {
             let err = ApiError::RateLimited {
-                detail: format!(
-                    "over the {} request limit ({} a minute); retry after {retry_after_secs} s",
-                    standing.policy,
-                    limits
-                        .policies
-                        .iter()
-                        .find(|p| p.name == standing.policy)
-                        .map_or(0, |p| p.per_minute)
-                ),
+                detail: texts::rate_limited(&standing.policy, retry_after_secs),
                 retry_after_secs,
             };
-            let mut res = err.error_response();
+            let mut res = actix_web::HttpResponse::from_error(err);
             set_headers(res.headers_mut(), policy, &standing);
             Ok(req.into_response(res).map_into_boxed_body())
         }

@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::texts::Noun;
 use crate::db;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
 use crate::db::table::VersionedTable;
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
-use crate::domain::validate::Checker;
+use crate::domain::texts::{self, Refusal};
+use crate::domain::validate::{Checker, Code};
 use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
@@ -94,7 +96,7 @@ pub struct ListAccounts {
 events::published!(Account, Account, "id" => id);
 
 impl Archivable for Account {
-    const NAME: &'static str = "account";
+    const NAME: Noun = Noun::Account;
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         Ok(Account::find_for_update(conn, tenant, id)
@@ -174,14 +176,12 @@ pub(crate) async fn lock_writable_in(
 pub(crate) async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Account> {
     Account::find(conn, tenant, id)
         .await?
-        .ok_or_else(|| not_found("account"))
+        .ok_or_else(|| not_found(Noun::Account))
 }
 
-fn forbid_other_owner(who: &Principal, owner: &str, current: &str, what: &str) -> ApiResult<()> {
+fn forbid_other_owner(who: &Principal, owner: &str, current: &str) -> ApiResult<()> {
     if owner != current && !who.writes_all() {
-        return Err(ApiError::Forbidden(format!(
-            "only managers and admins may {what}"
-        )));
+        return Err(ApiError::Forbidden(texts::forbidden(&Refusal::OtherOwner)));
     }
     Ok(())
 }
@@ -200,7 +200,7 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
         None => who.sub.clone(),
     };
     c.finish()?;
-    forbid_other_owner(who, &owner, &who.sub, "create accounts for another owner")?;
+    forbid_other_owner(who, &owner, &who.sub)?;
     let new = NewAccount {
         id: Uuid::now_v7(),
         tenant_id: who.tenant.get(),
@@ -233,7 +233,7 @@ pub async fn list(
     keyset: Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<AccountView>> {
-    let mut c = Checker::new();
+    let mut c = Checker::query();
     let filter = AccountFilter {
         q: c.optional_text("q", f.q.as_deref(), 200),
         owner: c.optional_text("owner", f.owner.as_deref(), 200),
@@ -251,7 +251,7 @@ fn changes(p: &PatchAccount) -> ApiResult<AccountChanges> {
     let mut changes = AccountChanges::default();
     match &p.name {
         Some(Some(n)) => changes.name = Some(c.name("name", n).into_string()),
-        Some(None) => c.add("name", "is required and cannot be removed"),
+        Some(None) => c.add("name", Code::Required),
         None => {}
     }
     if let Some(v) = &p.industry {
@@ -275,7 +275,7 @@ fn changes(p: &PatchAccount) -> ApiResult<AccountChanges> {
     }
     match &p.owner {
         Some(Some(o)) => changes.owner = Some(c.required_text("owner", o, 200)),
-        Some(None) => c.add("owner", "is required and cannot be removed"),
+        Some(None) => c.add("owner", Code::Required),
         None => {}
     }
     c.finish()?;
@@ -294,7 +294,7 @@ pub async fn update(
         .transaction::<_, Step<AccountView>, _>(async |conn| {
             let current = archive::lock_for_write::<Account>(conn, who, id, pre).await?;
             if let Some(owner) = &changes.owner {
-                forbid_other_owner(who, owner, &current.owner, "reassign owners")?;
+                forbid_other_owner(who, owner, &current.owner)?;
             }
             let row = Account::update(conn, who.tenant, id, changes).await?;
             let (before, after) = (view(current)?, view(row.clone())?);

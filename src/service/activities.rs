@@ -8,6 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::validate::Code;
+use crate::domain::texts;
+use crate::domain::texts::Noun;
 use crate::db;
 use crate::db::activities::{self as q, Activity, ActivityContent, ActivityFilter, NewActivity};
 use crate::db::documents::activity::{read_findings, write_findings, Findings};
@@ -112,7 +115,7 @@ pub(crate) fn view(r: Activity) -> ApiResult<ActivityView> {
 events::published!(Activity, Activity, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
 
 impl Archivable for Activity {
-    const NAME: &'static str = "activity";
+    const NAME: Noun = Noun::Activity;
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         archive::lock_under_account(conn, tenant, id, |r: &Self| r.account_id).await
@@ -172,7 +175,7 @@ async fn check_references(
             if !known.contains(p) {
                 errors.push(Violation::new(
                     format!("participants[{i}]"),
-                    "must be an active contact of the same account",
+                    Code::NotInAccount,
                 ));
             }
         }
@@ -181,14 +184,12 @@ async fn check_references(
         match Opportunity::find(conn, tenant, o).await? {
             Some(opp) if opp.account_id == account => {
                 if new && opp.archived_at.is_some() {
-                    return Err(ApiError::Conflict(
-                        "the opportunity is archived; restore it first".to_string(),
-                    ));
+                    return Err(ApiError::Conflict(texts::archived(Noun::Opportunity)));
                 }
             }
             _ => errors.push(Violation::new(
                 "opportunity_id",
-                "must be an opportunity of the same account",
+                Code::NotInAccount,
             )),
         }
     }
@@ -197,7 +198,7 @@ async fn check_references(
             Some(r) if r.account_id == account => {}
             _ => errors.push(Violation::new(
                 "survey_record_id",
-                "must be a survey record of the same account",
+                Code::NotInAccount,
             )),
         }
     }
@@ -261,7 +262,7 @@ pub async fn list(
 pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<ActivityView> {
     let row = Activity::find(conn, who.tenant, id)
         .await?
-        .ok_or_else(|| not_found("activity"))?;
+        .ok_or_else(|| not_found(Noun::Activity))?;
     view(row)
 }
 
@@ -296,8 +297,8 @@ pub async fn update(
 ) -> ApiResult<ActivityView> {
     if !patch.is_object() {
         return Err(ApiError::validation(
-            "body",
-            "a merge patch must be a JSON object",
+            "",
+            Code::InvalidType { expected: "object".into() },
         ));
     }
     let written = conn

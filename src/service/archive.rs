@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use crate::domain::texts::{self, Noun};
 use crate::db::accounts::Account;
 use crate::db::table::{Find, SetArchived, VersionedTable};
 
@@ -31,14 +32,14 @@ pub struct Guarded<R> {
 /// The parent of a resource, as far as the write rules care.
 #[derive(Debug, Clone, Copy)]
 pub struct Parent {
-    pub name: &'static str,
+    pub name: Noun,
     pub archived: bool,
 }
 
 /// A resource that is archived instead of deleted.
 pub trait Archivable: Published + SetArchived + Sized + Send {
     /// Its name in messages ("survey record").
-    const NAME: &'static str;
+    const NAME: Noun;
 
     /// Loads the row (locking what the write needs); `None` when not in the tenant.
     fn lock(
@@ -70,20 +71,18 @@ pub(crate) async fn account_guard(
 ) -> ApiResult<(String, Parent)> {
     let account = Account::find_for_update(conn, tenant, account_id)
         .await?
-        .ok_or_else(|| not_found("account"))?;
+        .ok_or_else(|| not_found(Noun::Account))?;
     let parent = Parent {
-        name: "account",
+        name: Noun::Account,
         archived: account.archived_at.is_some(),
     };
     Ok((account.owner, parent))
 }
 
 /// 409 when `name` is archived.
-pub fn ensure_active(name: &str, archived_at: Option<DateTime<Utc>>) -> ApiResult<()> {
+pub fn ensure_active(name: Noun, archived_at: Option<DateTime<Utc>>) -> ApiResult<()> {
     match archived_at {
-        Some(_) => Err(ApiError::Conflict(format!(
-            "the {name} is archived; restore it first"
-        ))),
+        Some(_) => Err(ApiError::Conflict(texts::archived(name))),
         None => Ok(()),
     }
 }

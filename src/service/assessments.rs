@@ -10,6 +10,9 @@ use chrono::{SubsecRound, Utc};
 use futures_util::TryFutureExt;
 use uuid::Uuid;
 
+use crate::domain::validate::Code;
+use crate::domain::texts;
+use crate::domain::texts::Noun;
 use crate::db::activities as activity_q;
 use crate::db::contacts::Contact;
 use crate::db::opportunities::{self as q, Assessment, Opportunity};
@@ -83,7 +86,7 @@ fn facts_of(
         .map(|(field, _)| {
             Violation::new(
                 field,
-                "must be an active contact of the opportunity's account",
+                Code::NotInAccount,
             )
         })
         .collect();
@@ -190,13 +193,16 @@ async fn judge_in(
     );
     // Codes in the record were checked when recorded; the playbook may have changed since.
     assessment::validate(playbook, current, &built).map_err(|e| {
-        ApiError::Conflict(format!(
-            "the record holds codes the current playbook no longer has: {}",
-            e.iter()
-                .map(|v| v.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
+        let codes: Vec<String> = e
+            .iter()
+            .filter_map(|v| match &v.code {
+                Code::UnknownCode { code, .. } | Code::NotAssessable { code, .. } => {
+                    Some(code.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        ApiError::Conflict(texts::stale_codes(&codes))
     })?;
     let names = contacts::names_in(conn, tenant, opp.account_id).await?;
     let judgement = assessment::judge_with(
@@ -442,6 +448,6 @@ pub async fn get(
 ) -> ApiResult<AssessmentView> {
     let row = q::find_assessment(conn, who.tenant, opportunity_id, id)
         .await?
-        .ok_or_else(|| not_found("assessment"))?;
+        .ok_or_else(|| not_found(Noun::Assessment))?;
     view(row)
 }

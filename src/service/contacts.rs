@@ -9,6 +9,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::validate::Code;
+use crate::domain::texts::Noun;
 use crate::db::accounts::Account;
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
 use crate::db::table::VersionedTable;
@@ -135,7 +137,7 @@ pub fn person_of(c: &Contact) -> ApiResult<Person> {
 events::published!(Contact, Contact, "id" => id, "account_id" => account_id);
 
 impl Archivable for Contact {
-    const NAME: &'static str = "contact";
+    const NAME: Noun = Noun::Contact;
 
     async fn lock(
         conn: &mut Conn,
@@ -152,7 +154,7 @@ impl Archivable for Contact {
                 locked: row,
                 owner: account.owner.clone(),
                 parent: Some(Parent {
-                    name: "account",
+                    name: Noun::Account,
                     archived: account.archived_at.is_some(),
                 }),
             }))
@@ -172,18 +174,18 @@ async fn check_reports_to(
     if Some(manager) == contact {
         return Err(ApiError::validation(
             "reports_to",
-            "a contact cannot report to itself",
+            Code::Cycle,
         ));
     }
     let target = Contact::find(conn, tenant, (account, manager)).await?;
     match target {
         None => Err(ApiError::validation(
             "reports_to",
-            "must be a contact of the same account",
+            Code::NotInAccount,
         )),
         Some(t) if t.archived_at.is_some() => Err(ApiError::validation(
             "reports_to",
-            "refers to an archived contact",
+            Code::Archived,
         )),
         Some(_) => {
             if let Some(contact) = contact {
@@ -192,7 +194,7 @@ async fn check_reports_to(
                 if org_chart::would_create_cycle(&edges, contact, manager) {
                     return Err(ApiError::validation(
                         "reports_to",
-                        "would create a reporting loop",
+                        Code::Cycle,
                     ));
                 }
             }
@@ -282,7 +284,7 @@ pub async fn get(
 ) -> ApiResult<ContactView> {
     let row = Contact::find(conn, who.tenant, (account_id, id))
         .await?
-        .ok_or_else(|| crate::service::not_found("contact"))?;
+        .ok_or_else(|| crate::service::not_found(Noun::Contact))?;
     one_in(conn, who.tenant, row).await
 }
 
@@ -291,7 +293,7 @@ fn changes(p: &PatchContact) -> ApiResult<ContactChanges> {
     let mut ch = ContactChanges::default();
     match &p.name {
         Some(Some(n)) => ch.name = Some(c.name("name", n).into_string()),
-        Some(None) => c.add("name", "is required and cannot be removed"),
+        Some(None) => c.add("name", Code::Required),
         None => {}
     }
     if let Some(v) = &p.title {
@@ -454,7 +456,7 @@ pub async fn org_chart(
         people_reads(conn, who.tenant, AccountKey::Id(account_id)),
         crate::db::surveys::settings(conn, who.tenant).err_into(),
     )?;
-    account.ok_or_else(|| crate::service::not_found("account"))?;
+    account.ok_or_else(|| crate::service::not_found(Noun::Account))?;
     let people: Vec<Person> = people_of(rows)?.into_iter().map(|(_, p)| p).collect();
     let recency = Recency {
         now: Utc::now(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::domain::validate::{Code, In, Violation};
 use crate::db::idempotency::{self as q, Begin, KeyRef};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{Conn, Principal};
@@ -65,10 +66,9 @@ pub async fn start(conn: &mut Conn, who: &Principal, key: &str, hash: &str) -> A
     let now = Utc::now();
     match q::begin(conn, key_ref(who, key), hash, now + hold, now - keep).await? {
         Begin::Started => Ok(Start::Run),
-        Begin::Existing(s) if s.request_hash != hash => Err(ApiError::validation(
-            "Idempotency-Key",
-            "was already used with a different request (method, path or body); use a new key",
-        )),
+        Begin::Existing(s) if s.request_hash != hash => Err(ApiError::Validation(vec![
+            Violation::at(In::Header, "Idempotency-Key", Code::KeyReused),
+        ])),
         Begin::Existing(s) => match (s.response_status, s.response_body) {
             (Some(status), Some(body)) => Ok(Start::Replay(Response {
                 status,
@@ -77,10 +77,7 @@ pub async fn start(conn: &mut Conn, who: &Principal, key: &str, hash: &str) -> A
                 etag: s.etag,
                 body,
             })),
-            _ => Err(ApiError::KeyInUse(
-                "a request with this Idempotency-Key is still being processed; retry after a second"
-                    .to_string(),
-            )),
+            _ => Err(ApiError::KeyInUse),
         },
     }
 }

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::validate::Violation;
+use crate::domain::validate::{Code, Format, Violation};
 use crate::error::ApiError;
 
 /// Tells an absent member (`None`) from an explicit `null` (`Some(None)`).
@@ -58,32 +58,92 @@ fn whole_numbers(v: &mut serde_json::Value) {
     }
 }
 
-/// Deserializes a JSON value, naming the offending field on failure.
-pub fn decode<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+/// Reads a JSON body into `T`: first against `T`'s schema in the published document (every
+/// finding at once), then by serde (what the schema cannot say). Findings name the member as a
+/// JSON pointer.
+pub fn decode<T: DeserializeOwned + utoipa::ToSchema>(
+    mut value: serde_json::Value,
+) -> Result<T, ApiError> {
     whole_numbers(&mut value);
+    let found = crate::service::contract::body_violations(&T::name(), &value);
+    if !found.is_empty() {
+        return Err(ApiError::Validation(found));
+    }
     let is_object = value.is_object();
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() || !is_object {
-            "body".to_string()
-        } else {
-            path
-        };
-        let message = e.inner().to_string();
-        // "missing field `x`" errors point at the parent; name the field itself.
-        let field = match message.strip_prefix("missing field `") {
-            Some(rest) => {
-                let name = rest.split('`').next().unwrap_or_default();
-                if field == "body" {
-                    name.to_string()
-                } else {
-                    format!("{field}.{name}")
+        let mut pointer = String::new();
+        for segment in e.path().iter() {
+            use serde_path_to_error::Segment as S;
+            match segment {
+                S::Seq { index } => pointer.push_str(&format!("/{index}")),
+                S::Map { key } | S::Enum { variant: key } => {
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
                 }
+                S::Unknown => {}
             }
-            None => field,
-        };
-        ApiError::Validation(vec![Violation::new(field, message)])
+        }
+        if !is_object {
+            pointer.clear();
+        }
+        let (code, member) = serde_code(&e.inner().to_string());
+        if let Some(m) = member {
+            pointer.push('/');
+            pointer.push_str(&m);
+        }
+        ApiError::Validation(vec![Violation::new(pointer, code)])
     })
+}
+
+/// The code of a serde error message (what the schema did not catch), and the member it names
+/// when it names one below the path (`missing field`).
+fn serde_code(message: &str) -> (Code, Option<String>) {
+    let quoted = |s: &str| -> Vec<String> {
+        s.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    };
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default().to_string();
+        return (Code::Required, Some(name));
+    }
+    if message.starts_with("unknown field") {
+        return (Code::UnknownField, None);
+    }
+    if message.starts_with("unknown variant") {
+        let allowed = message
+            .split_once("expected")
+            .map(|(_, e)| quoted(e))
+            .unwrap_or_default();
+        return (Code::UnknownValue { allowed }, None);
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
+        let name = match expected {
+            e if e.contains("string") => "string",
+            e if e.contains("sequence") => "array",
+            e if e.contains("map") || e.contains("struct") => "object",
+            e if e.contains("bool") => "boolean",
+            e if e.starts_with('u') || e.starts_with('i') || e.contains("integer") => "integer",
+            e if e.starts_with('f') || e.contains("number") => "number",
+            _ => "string",
+        };
+        return (Code::InvalidType { expected: name.to_string() }, None);
+    }
+    if message.starts_with("invalid value: integer") || message.contains("must not be negative") {
+        return (Code::OutOfRange { min: Some(0), max: None }, None);
+    }
+    let format = if message.contains("UUID") {
+        Format::Uuid
+    } else if message.contains("decimal string") {
+        Format::Amount
+    } else if ["input contains invalid characters", "premature end of input", "trailing input", "input is out of range", "no possible date", "input is not enough"]
+        .iter()
+        .any(|m| message.contains(m))
+    {
+        Format::DateTime
+    } else {
+        Format::Pattern
+    };
+    (Code::InvalidFormat(format), None)
 }
 
 /// A tag of an account (schema only): 1-50 characters, not blank.

@@ -5,6 +5,7 @@
 //! Functions named `*_in` run inside the caller's transaction, so a larger use case (an
 //! assessment that moves a stage, a background job) can compose them.
 
+pub mod contract;
 pub mod accounts;
 pub mod activities;
 pub mod archive;
@@ -51,17 +52,14 @@ impl Precondition {
             Precondition::None | Precondition::Any => Ok(()),
             Precondition::Versions(v) if v.contains(&current) => Ok(()),
             Precondition::Versions(_) => Err(ApiError::PreconditionFailed {
-                detail: format!(
-                    "the resource has changed; its current version is {current} (ETag \"{current}\")"
-                ),
                 current_version: Some(current),
             }),
         }
     }
 }
 
-pub(crate) fn not_found(what: &str) -> ApiError {
-    ApiError::NotFound(format!("{what} not found"))
+pub(crate) fn not_found(what: crate::domain::texts::Noun) -> ApiError {
+    ApiError::NotFound(crate::domain::texts::not_found(what))
 }
 
 /// A row that cannot be decoded is an error naming the row, never a silent default.

@@ -7,6 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::validate::Code;
+use crate::domain::texts::{self, Refusal};
+use crate::domain::texts::Noun;
 use crate::db::documents;
 use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter,
@@ -116,12 +119,12 @@ events::published!(Opportunity, Opportunity, "id" => id, "account_id" => account
 pub(crate) async fn find_in(conn: &Conn, tenant: TenantId, id: Uuid) -> ApiResult<Opportunity> {
     Opportunity::find(conn, tenant, id)
         .await?
-        .ok_or_else(|| not_found("opportunity"))
+        .ok_or_else(|| not_found(Noun::Opportunity))
 }
 
 fn check_competitors(c: &mut Checker, list: &[Competitor]) -> Vec<Competitor> {
     if list.len() > 20 {
-        c.add("competitors", "at most 20 competitors");
+        c.add("competitors", Code::TooMany { max: 20 });
     }
     let cleaned: Vec<Competitor> = list
         .iter()
@@ -160,7 +163,12 @@ fn check_currency(c: &mut Checker, field: &str, v: &str) -> Option<Currency> {
 fn check_stage(c: &mut Checker, field: &str, v: &str) -> Option<StageCode> {
     let code = StageCode::parse(v);
     if code.is_none() {
-        c.add(field, "must be one of S1-S6");
+        c.add(
+            field,
+            Code::UnknownValue {
+                allowed: StageCode::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+            },
+        );
     }
     code
 }
@@ -199,12 +207,12 @@ pub async fn create(
             } else {
                 "estimated_amount"
             },
-            "estimated_amount and currency go together",
+            Code::requires(if b.currency.is_none() { "estimated_amount" } else { "currency" }),
         );
     }
     if let (Some(s), Some(d)) = (b.expected_start, b.deadline) {
         if d < s {
-            c.add("deadline", "must not be before expected_start");
+            c.add("deadline", Code::NotBefore { other: "expected_start".into() });
         }
     }
     let competitors = check_competitors(&mut c, &b.competitors);
@@ -214,9 +222,7 @@ pub async fn create(
     };
     c.finish()?;
     if owner != who.sub && !who.writes_all() {
-        return Err(ApiError::Forbidden(
-            "only managers and admins may create opportunities for another owner".to_string(),
-        ));
+        return Err(ApiError::Forbidden(texts::forbidden(&Refusal::OtherOwner)));
     }
     let new = NewOpportunity {
         id: Uuid::now_v7(),
@@ -256,7 +262,7 @@ pub async fn list(
     keyset: Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<OpportunityView>> {
-    let mut c = Checker::new();
+    let mut c = Checker::query();
     let stage = f
         .stage
         .as_deref()
@@ -309,7 +315,7 @@ fn check_patch(p: PatchOpportunity) -> ApiResult<Checked> {
     let mut ch = OpportunityChanges::default();
     match &p.name {
         Some(Some(n)) => ch.name = Some(c.name("name", n).into_string()),
-        Some(None) => c.add("name", "is required and cannot be removed"),
+        Some(None) => c.add("name", Code::Required),
         None => {}
     }
     if let Some(v) = &p.description {
@@ -327,7 +333,7 @@ fn check_patch(p: PatchOpportunity) -> ApiResult<Checked> {
     }
     match p.status {
         Some(Some(s)) => ch.status = Some(s.as_str().to_string()),
-        Some(None) => c.add("status", "is required and cannot be removed"),
+        Some(None) => c.add("status", Code::Required),
         None => {}
     }
     if let Some(v) = &p.competitors {
@@ -336,20 +342,20 @@ fn check_patch(p: PatchOpportunity) -> ApiResult<Checked> {
     }
     match &p.owner {
         Some(Some(o)) => ch.owner = Some(c.required_text("owner", o, 200)),
-        Some(None) => c.add("owner", "is required and cannot be removed"),
+        Some(None) => c.add("owner", Code::Required),
         None => {}
     }
     let stage = match p.current_stage {
         Some(Some(s)) => Some(s),
         Some(None) => {
-            c.add("current_stage", "is required and cannot be removed");
+            c.add("current_stage", Code::Required);
             None
         }
         None => None,
     };
     let reason = c.optional_text("stage_reason", p.stage_reason.as_deref(), 2000);
     if reason.is_some() && stage.is_none() {
-        c.add("stage_reason", "goes with current_stage");
+        c.add("stage_reason", Code::requires("current_stage"));
     }
     c.finish()?;
     Ok(Checked {
@@ -377,10 +383,7 @@ fn resolve(current: &Opportunity, p: &mut Checked) -> ApiResult<()> {
                 .as_ref()
                 .is_some_and(|old| old.exponent() != cur.exponent());
             if changed_scale && current.amount_minor.is_some() {
-                c.add(
-                    "estimated_amount",
-                    "restate the amount when changing to a currency with other minor digits",
-                );
+                c.add("estimated_amount", Code::requires("currency"));
             }
         }
         _ => {}
@@ -390,7 +393,7 @@ fn resolve(current: &Opportunity, p: &mut Checked) -> ApiResult<()> {
         None => current.amount_minor.is_some(),
     };
     if has_amount != currency.is_some() {
-        c.add("currency", "estimated_amount and currency go together");
+        c.add("currency", Code::requires("estimated_amount"));
     }
     if let Some(cur) = &p.currency {
         p.ch.currency = Some(cur.as_ref().map(|c| c.as_str().to_string()));
@@ -399,7 +402,7 @@ fn resolve(current: &Opportunity, p: &mut Checked) -> ApiResult<()> {
     let deadline = p.ch.deadline.unwrap_or(current.deadline);
     if let (Some(s), Some(d)) = (start, deadline) {
         if d < s {
-            c.add("deadline", "must not be before expected_start");
+            c.add("deadline", Code::NotBefore { other: "expected_start".into() });
         }
     }
     c.finish()?;
@@ -419,10 +422,7 @@ pub async fn update(
             let current = archive::lock_for_write::<Opportunity>(conn, who, id, pre).await?;
             if let Some(owner) = &p.ch.owner {
                 if *owner != current.owner && !who.writes_all() {
-                    return Err(ApiError::Forbidden(
-                        "only managers and admins may reassign owners".to_string(),
-                    )
-                    .into());
+                    return Err(ApiError::Forbidden(texts::forbidden(&Refusal::OtherOwner)).into());
                 }
             }
             resolve(&current, &mut p)?;

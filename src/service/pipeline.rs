@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
+use crate::domain::validate::Code;
 use crate::db::opportunities as q;
 use crate::domain::money::{percent_of, Currency};
 use crate::domain::playbook::Stage;
@@ -49,9 +50,9 @@ pub struct Pipeline {
 
 pub async fn get(conn: &mut Conn, who: &Principal, f: PipelineQuery) -> ApiResult<Pipeline> {
     let stalled_days = f.stalled_days.unwrap_or(30);
-    let mut c = Checker::new();
+    let mut c = Checker::query();
     if !(1..=3650).contains(&stalled_days) {
-        c.add("stalled_days", "must be between 1 and 3650");
+        c.add("stalled_days", Code::range(1, 3650));
     }
     let owner = c.optional_text("owner", f.owner.as_deref(), 200);
     c.finish()?;

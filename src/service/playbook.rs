@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 
+use crate::domain::texts::{self, Noun, Refusal};
 use crate::db::documents;
 use crate::db::playbook::{self as q, PlaybookVersion};
 use crate::domain::event::EventType;
@@ -105,7 +106,7 @@ pub async fn version(conn: &mut Conn, who: &Principal, version: i32) -> ApiResul
     }
     let row = q::find(conn, who.tenant, version)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("playbook version {version} not found")))?;
+        .ok_or_else(|| ApiError::NotFound(texts::not_found(Noun::PlaybookVersion)))?;
     Ok(apply(base, &overlay_of(&row)?))
 }
 
@@ -118,15 +119,11 @@ pub async fn author(
     input: StageInput,
 ) -> ApiResult<(i32, Playbook)> {
     if !who.has(Role::Admin) {
-        return Err(ApiError::Forbidden(
-            "only tenant admins author the playbook".to_string(),
-        ));
+        return Err(ApiError::Forbidden(texts::forbidden(&Refusal::Playbook)));
     }
     let base = built_in_playbook()?;
     if base.stage(code).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "no stage {code}; stages are S1-S6"
-        )));
+        return Err(ApiError::NotFound(texts::not_found(Noun::Stage)));
     }
     conn.transaction::<_, ApiError, _>(async |conn| {
         let (current_version, overlay, _) = current_in(conn, who.tenant).await?;
@@ -145,9 +142,7 @@ pub async fn author(
         )
         .await
         .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => ApiError::Conflict(
-                "the playbook changed concurrently; reload and retry".to_string(),
-            ),
+            ApiError::Conflict(_) => ApiError::Conflict(texts::playbook_changed()),
             other => other,
         })?;
         let mut data = serde_json::Map::new();

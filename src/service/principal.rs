@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::texts::{self, Refusal};
 use crate::domain::ids::TenantId;
 use crate::error::ApiError;
 
@@ -76,9 +77,7 @@ impl Principal {
         if self.may_create() {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(
-                "your roles allow reading only".to_string(),
-            ))
+            Err(ApiError::Forbidden(texts::forbidden(&Refusal::ReadOnly)))
         }
     }
 
@@ -86,13 +85,9 @@ impl Principal {
         if self.may_write_owned_by(owner) {
             Ok(())
         } else if self.has(Role::Rep) {
-            Err(ApiError::Forbidden(
-                "reps may change only the accounts they own".to_string(),
-            ))
+            Err(ApiError::Forbidden(texts::forbidden(&Refusal::NotOwner)))
         } else {
-            Err(ApiError::Forbidden(
-                "your roles allow reading only".to_string(),
-            ))
+            Err(ApiError::Forbidden(texts::forbidden(&Refusal::ReadOnly)))
         }
     }
 }

@@ -5,6 +5,8 @@ use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::domain::validate::Code;
+use crate::domain::texts::{self, Refusal};
 use crate::db::surveys::{self as q, SettingValues};
 use crate::domain::ids::TenantId;
 use crate::domain::validate::Checker;
@@ -80,14 +82,12 @@ pub async fn update(
     patch: PatchSettings,
 ) -> ApiResult<Settings> {
     if !who.has(Role::Admin) {
-        return Err(ApiError::Forbidden(
-            "only tenant admins change settings".to_string(),
-        ));
+        return Err(ApiError::Forbidden(texts::forbidden(&Refusal::Settings)));
     }
     let mut c = Checker::new();
     let mut range = |field: &str, v: Option<i32>, min: i32, max: i32| {
         if v.is_some_and(|v| !(min..=max).contains(&v)) {
-            c.add(field, format!("must be {min}-{max}"));
+            c.add(field, Code::range(i64::from(min), i64::from(max)));
         }
     };
     range(

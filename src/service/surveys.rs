@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::validate::Code;
+use crate::domain::texts::Noun;
 use crate::db;
 use crate::db::documents;
 use crate::db::opportunities::Opportunity;
@@ -78,7 +80,7 @@ pub(crate) fn sections_of(row: &SurveyRecord) -> ApiResult<Sections> {
 events::published!(SurveyRecord, SurveyRecord, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
 
 impl Archivable for SurveyRecord {
-    const NAME: &'static str = "survey record";
+    const NAME: Noun = Noun::SurveyRecord;
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         archive::lock_under_account(conn, tenant, id, |r: &Self| r.account_id).await
@@ -115,7 +117,7 @@ fn prepare(input: SurveyInput, who: &Principal) -> ApiResult<Prepared> {
         }
     }
     if respondents.len() > 100 {
-        c.add("respondents", "at most 100 respondents");
+        c.add("respondents", Code::TooMany { max: 100 });
     }
     let sections = match survey::validate(&input.sections) {
         Ok(s) => s,
@@ -151,7 +153,7 @@ async fn check_references(
             if !known.contains(r) {
                 errors.push(Violation::new(
                     format!("respondents[{i}]"),
-                    "must be an active contact of the same account",
+                    Code::NotInAccount,
                 ));
             }
         }
@@ -161,7 +163,7 @@ async fn check_references(
             Some(opp) if opp.account_id == account => {}
             _ => errors.push(Violation::new(
                 "opportunity_id",
-                "must be an opportunity of the same account",
+                Code::NotInAccount,
             )),
         }
     }
@@ -274,7 +276,7 @@ pub async fn list(
 async fn find_in(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<SurveyRecord> {
     SurveyRecord::find(conn, tenant, id)
         .await?
-        .ok_or_else(|| not_found("survey record"))
+        .ok_or_else(|| not_found(Noun::SurveyRecord))
 }
 
 pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<SurveyRecordView> {
@@ -301,8 +303,8 @@ pub async fn update(
 ) -> ApiResult<SurveyRecordView> {
     if !patch.is_object() {
         return Err(ApiError::validation(
-            "body",
-            "a merge patch must be a JSON object",
+            "",
+            Code::InvalidType { expected: "object".into() },
         ));
     }
     let written = conn
@@ -376,7 +378,7 @@ pub async fn diff(
         _ => {
             return Err(ApiError::validation(
                 "base",
-                "must be a survey record of the same account",
+                Code::NotInAccount,
             ))
         }
     };
@@ -391,7 +393,7 @@ pub async fn search_inventory(
     after: Option<i64>,
     limit: i64,
 ) -> ApiResult<Vec<(InventoryHit, InventoryCategory)>> {
-    let mut c = Checker::new();
+    let mut c = Checker::query();
     let filter = InventoryFilter {
         brand: c.optional_text("brand", s.brand.as_deref(), 100),
         model: c.optional_text("model", s.model.as_deref(), 100),
@@ -483,10 +485,7 @@ fn to_cells(e: ApiError) -> ApiError {
                     match crate::xlsx::locate(&v.path)
                         .or_else(|| crate::xlsx::locate_overview(&v.path))
                     {
-                        Some(cell) => Violation::new(
-                            cell.clone(),
-                            format!("{} ({}): {}", cell, v.path, v.message),
-                        ),
+                        Some(cell) => Violation::new(cell, v.code),
                         None => v,
                     }
                 })

@@ -8,6 +8,9 @@ use serde_json::Map;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::validate::Code;
+use crate::domain::texts::{self, Refusal};
+use crate::domain::texts::Noun;
 use crate::db::table::VersionedTable;
 use crate::db::webhooks::{
     self as q, Attempt, Endpoint, EndpointChanges, NewDelivery, NewEndpoint,
@@ -92,9 +95,7 @@ fn require_admin(who: &Principal) -> ApiResult<()> {
     if who.has(Role::Admin) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
-            "only tenant admins manage webhook endpoints".to_string(),
-        ))
+        Err(ApiError::Forbidden(texts::forbidden(&Refusal::Webhooks)))
     }
 }
 
@@ -114,13 +115,13 @@ fn check_url(c: &mut Checker, url: &str, policy: UrlPolicy) -> String {
 
 fn check_types(c: &mut Checker, types: &[String]) -> Vec<Option<String>> {
     if types.is_empty() || types.len() > 50 {
-        c.add("event_types", "must list 1-50 event types or patterns");
+        c.add("event_types", if types.is_empty() { Code::TooFew { min: 1 } } else { Code::TooMany { max: 50 } });
         return Vec::new();
     }
     match TypeFilter::parse("event_types", types.iter().map(String::as_str)) {
         Ok(f) => f.patterns().iter().cloned().map(Some).collect(),
         Err(v) => {
-            c.add(v.path, v.message);
+            c.add(v.path, v.code);
             Vec::new()
         }
     }
@@ -174,7 +175,7 @@ async fn find(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Endpoint>
     require_admin(who)?;
     Endpoint::find(conn, who.tenant, id)
         .await?
-        .ok_or_else(|| not_found("webhook endpoint"))
+        .ok_or_else(|| not_found(Noun::WebhookEndpoint))
 }
 
 async fn lock(
@@ -185,7 +186,7 @@ async fn lock(
 ) -> ApiResult<Endpoint> {
     let e = Endpoint::find_for_update(conn, who.tenant, id)
         .await?
-        .ok_or_else(|| not_found("webhook endpoint"))?;
+        .ok_or_else(|| not_found(Noun::WebhookEndpoint))?;
     pre.check(e.version)?;
     Ok(e)
 }
@@ -203,12 +204,12 @@ pub async fn update(
     let mut ch = EndpointChanges::default();
     match &p.url {
         Some(Some(u)) => ch.url = Some(check_url(&mut c, u, policy)),
-        Some(None) => c.add("url", "is required and cannot be removed"),
+        Some(None) => c.add("url", Code::Required),
         None => {}
     }
     match &p.event_types {
         Some(Some(t)) => ch.event_types = Some(check_types(&mut c, t)),
-        Some(None) => c.add("event_types", "is required and cannot be removed"),
+        Some(None) => c.add("event_types", Code::Required),
         None => {}
     }
     if let Some(d) = &p.description {
@@ -224,7 +225,7 @@ pub async fn update(
             ch.enabled = Some(false);
             ch.disabled_reason = Some(Some(format!("disabled by {}", who.sub)));
         }
-        Some(None) => c.add("enabled", "is required and cannot be removed"),
+        Some(None) => c.add("enabled", Code::Required),
         None => {}
     }
     c.finish()?;
@@ -294,9 +295,7 @@ fn ensure_enabled(e: &Endpoint) -> ApiResult<()> {
     if e.enabled {
         Ok(())
     } else {
-        Err(ApiError::Conflict(
-            "the webhook endpoint is disabled; enable it first".to_string(),
-        ))
+        Err(ApiError::Conflict(texts::endpoint_disabled()))
     }
 }
 
@@ -374,7 +373,7 @@ pub async fn redeliver(
         ensure_enabled(&endpoint)?;
         q::find_delivery_for_update(conn, who.tenant, endpoint_id, delivery_id)
             .await?
-            .ok_or_else(|| not_found("delivery"))?;
+            .ok_or_else(|| not_found(Noun::WebhookDelivery))?;
         let delivery = q::make_due(conn, who.tenant, delivery_id).await?;
         let attempts = q::attempts_of(conn, who.tenant, &[delivery_id]).await?;
         Ok(views::delivery(delivery, attempts))

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
 use super::*;
+use crate::domain::validate::{Code, Format};
 use crate::domain::validate::Violation;
 
 pub(super) fn col_letter(c: u32) -> String {
@@ -25,16 +26,8 @@ pub fn cell_ref(sheet: &str, row: u32, col: u32) -> String {
     format!("{sheet}!{}{}", col_letter(col), row + 1)
 }
 
-fn problem(sheet: &str, row: u32, col: u32, fd: Option<&Field>, msg: &str) -> Violation {
-    let what = fd.map(|f| format!(" ({})", f.key)).unwrap_or_default();
-    Violation::new(
-        cell_ref(sheet, row, col),
-        format!(
-            "sheet {sheet}, row {}, column {}{what}: {msg}",
-            row + 1,
-            col_letter(col)
-        ),
-    )
+fn problem(sheet: &str, row: u32, col: u32, code: Code) -> Violation {
+    Violation::new(cell_ref(sheet, row, col), code)
 }
 
 fn cell_text(d: &Data) -> Option<String> {
@@ -58,21 +51,21 @@ fn cell_text(d: &Data) -> Option<String> {
 }
 
 /// Parses one cell; `Ok(None)` for an empty cell.
-fn parse_cell(d: &Data, fd: &Field) -> Result<Option<Value>, String> {
-    if let Data::Error(e) = d {
-        return Err(format!("the cell holds an error ({e:?})"));
+fn parse_cell(d: &Data, fd: &Field) -> Result<Option<Value>, Code> {
+    if let Data::Error(_) = d {
+        return Err(Code::InvalidFormat(Format::Pattern));
     }
     let Some(text) = cell_text(d) else {
         return Ok(None);
     };
-    let number = || -> Result<f64, String> {
+    let number = || -> Result<f64, Code> {
         match d {
             Data::Float(x) => Ok(*x),
             Data::Int(i) => Ok(*i as f64),
             _ => text
                 .replace(',', "")
                 .parse::<f64>()
-                .map_err(|_| format!("{text:?} is not a number")),
+                .map_err(|_| Code::InvalidFormat(Format::Number)),
         }
     };
     Ok(Some(match fd.ty {
@@ -87,10 +80,10 @@ fn parse_cell(d: &Data, fd: &Field) -> Result<Option<Value>, String> {
         Ty::Count | Ty::Year => {
             let x = number()?;
             if x.fract() != 0.0 || !x.is_finite() {
-                return Err(format!("{text:?} is not a whole number"));
+                return Err(Code::InvalidFormat(Format::Integer));
             }
             if fd.ty == Ty::Count && x < 0.0 {
-                return Err(format!("{text:?} must not be negative"));
+                return Err(Code::OutOfRange { min: Some(0), max: None });
             }
             json!(x as i64)
         }
@@ -101,27 +94,26 @@ fn parse_cell(d: &Data, fd: &Field) -> Result<Option<Value>, String> {
                 _ => text.replace([',', ' '], ""),
             };
             if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-                return Err(format!("{text:?} is not an amount such as 1200000.50"));
+                return Err(Code::InvalidFormat(Format::Amount));
             }
             Value::String(t)
         }
         Ty::Date => {
+            let not_a_date = Code::InvalidFormat(Format::Date);
             let date = match d {
-                Data::DateTime(dt) => excel_serial_date(dt.as_f64())
-                    .ok_or_else(|| format!("{text:?} is not a date"))?,
-                Data::Float(x) => {
-                    excel_serial_date(*x).ok_or_else(|| format!("{text:?} is not a date"))?
-                }
+                Data::DateTime(dt) => excel_serial_date(dt.as_f64()).ok_or(not_a_date)?,
+                Data::Float(x) => excel_serial_date(*x).ok_or(not_a_date)?,
                 _ => NaiveDate::parse_from_str(&text, "%Y-%m-%d")
                     .or_else(|_| NaiveDate::parse_from_str(&text, "%Y/%m/%d"))
-                    .map_err(|_| format!("{text:?} is not a date (YYYY-MM-DD)"))?,
+                    .map_err(|_| not_a_date)?,
             };
             Value::String(date.format("%Y-%m-%d").to_string())
         }
         Ty::Enum(allowed) => {
             let code = text.to_lowercase();
             if !allowed.contains(&code.as_str()) {
-                return Err(format!("{text:?} is not one of {}", allowed.join(", ")));
+                let allowed = allowed.iter().map(|a| a.to_string()).collect();
+                return Err(Code::UnknownValue { allowed });
             }
             Value::String(code)
         }
@@ -140,10 +132,8 @@ type Sheet = calamine::Range<calamine::Data>;
 /// its sheet, row and column.
 pub fn import(bytes: &[u8]) -> Result<Value, Vec<Violation>> {
     let mut wb: Book = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| {
-        vec![Violation::new(
-            "workbook",
-            format!("not a readable .xlsx workbook: {e}"),
-        )]
+        log::debug!("not a readable .xlsx workbook: {e}");
+        vec![Violation::new("", Code::InvalidFormat(Format::Xlsx))]
     })?;
     check_sheets(&wb.sheet_names())?;
     let mut errors = Vec::new();
@@ -180,7 +170,7 @@ fn check_sheets(names: &[String]) -> Result<(), Vec<Violation>> {
         if !names.iter().any(|n| n == name) {
             errors.push(Violation::new(
                 format!("{name}!A1"),
-                format!("sheet {name} is missing; use the template from /v1/survey-records/template.xlsx"),
+                Code::Required,
             ));
         }
     }
@@ -188,7 +178,7 @@ fn check_sheets(names: &[String]) -> Result<(), Vec<Violation>> {
         if !expected.contains(&n.as_str()) {
             errors.push(Violation::new(
                 format!("{n}!A1"),
-                format!("sheet {n} is not part of the survey form"),
+                Code::UnknownField,
             ));
         }
     }
@@ -204,9 +194,10 @@ fn range_of(wb: &mut Book, sheet: &str, errors: &mut Vec<Violation>, what: &str)
     match wb.worksheet_range(sheet) {
         Ok(r) => Some(r),
         Err(e) => {
+            log::debug!("{what} {sheet} cannot be read: {e}");
             errors.push(Violation::new(
                 format!("{sheet}!A1"),
-                format!("{what} cannot be read: {e}"),
+                Code::InvalidFormat(Format::Xlsx),
             ));
             None
         }
@@ -231,8 +222,8 @@ fn read_record(
             .and_then(cell_text)
             .unwrap_or_default();
         if got != label(fd) {
-            let msg = format!("expected the label {:?}", label(fd));
-            errors.push(problem(sheet, row, 0, Some(fd), &msg));
+            let allowed = vec![label(fd)];
+            errors.push(problem(sheet, row, 0, Code::UnknownValue { allowed }));
             continue;
         }
         if let Some(d) = range.get_value((row, 1)) {
@@ -241,7 +232,7 @@ fn read_record(
                     out.insert(fd.key.to_string(), v);
                 }
                 Ok(None) => {}
-                Err(msg) => errors.push(problem(sheet, row, 1, Some(fd), &msg)),
+                Err(code) => errors.push(problem(sheet, row, 1, code)),
             }
         }
     }
@@ -264,13 +255,8 @@ fn read_table(
     }
     let last = range.end().map_or(0, |(r, _)| r);
     if last >= FIRST_DATA_ROW + MAX_ROWS {
-        errors.push(problem(
-            sheet,
-            last,
-            0,
-            None,
-            &format!("at most {MAX_ROWS} rows"),
-        ));
+        let max = u64::from(MAX_ROWS);
+        errors.push(problem(sheet, last, 0, Code::TooMany { max }));
         return Vec::new();
     }
     (FIRST_DATA_ROW..=last.max(FIRST_DATA_ROW))
@@ -291,8 +277,8 @@ fn headers_match(
             .and_then(cell_text)
             .unwrap_or_default();
         if got != label(fd) {
-            let msg = format!("expected the header {:?}", label(fd));
-            errors.push(problem(sheet, HEADER_ROW, c as u32, Some(fd), &msg));
+            let allowed = vec![label(fd)];
+            errors.push(problem(sheet, HEADER_ROW, c as u32, Code::UnknownValue { allowed }));
             ok = false;
         }
     }
@@ -316,9 +302,9 @@ fn read_row(
                     obj.insert(fd.key.to_string(), v);
                 }
                 Ok(None) => {}
-                Err(msg) => {
+                Err(code) => {
                     bad.push(fd.key);
-                    errors.push(problem(sheet, row, c as u32, Some(fd), &msg));
+                    errors.push(problem(sheet, row, c as u32, code));
                 }
             }
         }
@@ -328,7 +314,7 @@ fn read_row(
     }
     for (c, fd) in fields.iter().enumerate() {
         if required(sheet, fd.key) && !obj.contains_key(fd.key) && !bad.contains(&fd.key) {
-            errors.push(problem(sheet, row, c as u32, Some(fd), "is required"));
+            errors.push(problem(sheet, row, c as u32, Code::Required));
         }
     }
     Some(Value::Object(obj))

@@ -86,7 +86,11 @@ fn every_enum_value_round_trips() {
 #[test]
 fn garbage_is_rejected() {
     let e = import(b"not a zip").unwrap_err();
-    assert_eq!(e[0].path, "workbook");
+    assert_eq!(e[0].path, "");
+    assert_eq!(
+        e[0].code,
+        crate::domain::validate::Code::InvalidFormat(crate::domain::validate::Format::Xlsx)
+    );
 }
 
 #[test]

@@ -517,7 +517,7 @@ pub fn write_sections(s: &Sections) -> Result<Value, String> {
             let minor = |a: &Option<Amount>| -> Result<Option<i64>, String> {
                 match (a, &c) {
                     (None, _) => Ok(None),
-                    (Some(a), Some(c)) => a.to_minor(c).map(Some),
+                    (Some(a), Some(c)) => a.to_minor(c).map(Some).map_err(String::from),
                     (Some(_), None) => Err("a budget amount without a currency".to_string()),
                 }
             };

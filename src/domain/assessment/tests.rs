@@ -1,5 +1,6 @@
 //! The engine, rule by rule.
 use super::*;
+use crate::domain::validate::Code;
 use crate::domain::org_chart::{
     coverage, Attitude, Department, MethodologyRole, Person, Relationship,
 };
@@ -513,7 +514,7 @@ fn validation_names_fields() {
             "observed_behaviours[0].code",
             "observed_behaviours[1].sources[0].contact_id",
             "observed_behaviours[2].code",
-            "observed_behaviours[2].sources[0]",
+            "observed_behaviours[2].sources[0].ref",
             "milestones[0].code",
             "milestones[2].code",
             "completed_actions[0]",
@@ -542,7 +543,7 @@ fn validation_names_fields() {
         ..Default::default()
     };
     let e = validate(&p2, p2.stage("S1").unwrap(), &input).unwrap_err();
-    assert!(e[0].message.contains("evidence stage"));
+    assert!(matches!(&e[0].code, Code::NotAssessable { evidence, .. } if evidence == "S1"));
     let ids = contact_sources(&AssessmentInput {
         observed_behaviours: vec![observed("S1.B01", vec![contact(7), src(SourceKind::Email)])],
         milestones: vec![claim("S1.M1", ClaimStatus::Achieved, vec![contact(8)])],

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::model::{AssessmentInput, Source, SourceKind};
 use super::steps::evidence_stage;
 use crate::domain::playbook::{Kind, Playbook, Stage};
-use crate::domain::validate::{text, Violation};
+use crate::domain::validate::{text, Code, CodeKind, Violation};
 
 const MAX_EVIDENCE: usize = 5000;
 const MAX_SOURCES: usize = 20;
@@ -22,7 +22,7 @@ fn check_sources(errors: &mut Vec<Violation>, field: &str, sources: &[Source]) {
     if sources.len() > MAX_SOURCES {
         errors.push(Violation::new(
             format!("{field}.sources"),
-            format!("at most {MAX_SOURCES} sources"),
+            Code::TooMany { max: MAX_SOURCES as u64 },
         ));
     }
     for (j, s) in sources.iter().enumerate() {
@@ -30,20 +30,17 @@ fn check_sources(errors: &mut Vec<Violation>, field: &str, sources: &[Source]) {
         match (s.kind, s.contact_id) {
             (SourceKind::Contact, None) => errors.push(Violation::new(
                 format!("{f}.contact_id"),
-                "required for a contact source",
+                Code::Required,
             )),
             (k, Some(_)) if k != SourceKind::Contact => errors.push(Violation::new(
                 format!("{f}.contact_id"),
-                "only a contact source names a contact",
+                Code::NotAllowed,
             )),
             _ => {}
         }
         let blank = |v: &Option<String>| v.as_deref().map(str::trim).is_none_or(str::is_empty);
         if s.kind == SourceKind::Other && blank(&s.reference) && blank(&s.note) {
-            errors.push(Violation::new(
-                f.clone(),
-                "an `other` source needs a ref or a note",
-            ));
+            errors.push(Violation::new(format!("{f}.ref"), Code::Required));
         }
         check_len(errors, format!("{f}.ref"), &s.reference, 500);
         check_len(errors, format!("{f}.note"), &s.note, 2000);
@@ -64,12 +61,12 @@ pub fn validate(
         if playbook.stage_of_item(&b.code, Kind::Behaviour).is_none() {
             errors.push(Violation::new(
                 format!("{field}.code"),
-                format!("{} is not a buying signal of the playbook", b.code),
+                Code::UnknownCode { code: b.code.clone(), kind: CodeKind::Signal },
             ));
         } else if !seen.insert(b.code.clone()) {
             errors.push(Violation::new(
                 format!("{field}.code"),
-                format!("{} is listed twice", b.code),
+                Code::Duplicate,
             ));
         }
         check_len(
@@ -87,10 +84,10 @@ pub fn validate(
         if playbook.action(a).is_none() {
             errors.push(Violation::new(
                 field,
-                format!("{a} is not a key action of the playbook"),
+                Code::UnknownCode { code: a.clone(), kind: CodeKind::KeyAction },
             ));
         } else if !seen.insert(a.clone()) {
-            errors.push(Violation::new(field, format!("{a} is listed twice")));
+            errors.push(Violation::new(field, Code::Duplicate));
         }
     }
     if let Some(r) = &input.requirements {
@@ -121,16 +118,21 @@ fn check_milestones(
     for (i, m) in input.milestones.iter().enumerate() {
         let field = format!("milestones[{i}]");
         match playbook.stage_of_item(&m.code, Kind::Milestone) {
-            None => errors.push(Violation::new(format!("{field}.code"), format!("{} is not a milestone of the playbook", m.code))),
+            None => errors.push(Violation::new(
+                format!("{field}.code"),
+                Code::UnknownCode { code: m.code.clone(), kind: CodeKind::Milestone },
+            )),
             Some(s) if s.code != evidence.code && s.code != current.code => errors.push(Violation::new(
                 format!("{field}.code"),
-                format!(
-                    "{} belongs to {}; only milestones of the evidence stage ({}) or the current stage ({}) are assessed",
-                    m.code, s.code, evidence.code, current.code
-                ),
+                Code::NotAssessable {
+                    code: m.code.clone(),
+                    stage: s.code.clone(),
+                    evidence: evidence.code.clone(),
+                    current: current.code.clone(),
+                },
             )),
             Some(_) if !seen.insert(m.code.clone()) => {
-                errors.push(Violation::new(format!("{field}.code"), format!("{} is listed twice", m.code)))
+                errors.push(Violation::new(format!("{field}.code"), Code::Duplicate))
             }
             Some(_) => {}
         }

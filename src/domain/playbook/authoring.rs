@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{make_code, parse_code, Action, Item, Kind, Playbook, Stage};
-use crate::domain::validate::{text, Violation};
+use crate::domain::validate::{text, Code, CodeKind, In, Violation};
 
 /// What a tenant authored: per stage, its items (for S1: the items added to the built-in ones)
 /// and the percentage; plus the highest number handed out per code prefix, so codes are never
@@ -133,7 +133,7 @@ fn check_text(
     let zh = clean(zh, "zh", errors);
     let en = clean(en, "en", errors);
     if zh.is_none() && en.is_none() {
-        errors.push(Violation::new(field.to_string(), "needs a zh or en text"));
+        errors.push(Violation::new(format!("{field}.zh"), Code::Required));
     }
     (zh, en)
 }
@@ -164,7 +164,13 @@ pub fn author_stage(
     stage_code: &str,
     input: &StageInput,
 ) -> Result<Overlay, Vec<Violation>> {
-    let unknown = || vec![Violation::new("code", "unknown stage")];
+    let unknown = || {
+        vec![Violation::at(
+            In::Path,
+            "code",
+            Code::UnknownCode { code: stage_code.to_string(), kind: CodeKind::Stage },
+        )]
+    };
     let base = built_in.stage(stage_code).ok_or_else(unknown)?;
     let current_playbook = apply(built_in, current);
     let current_stage = current_playbook.stage(stage_code).ok_or_else(unknown)?;
@@ -221,8 +227,8 @@ struct Authoring<'a> {
 }
 
 impl Authoring<'_> {
-    fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(Violation::new(field, message));
+    fn error(&mut self, field: impl Into<String>, code: Code) {
+        self.errors.push(Violation::new(field, code));
     }
 
     /// The highest number used so far for `kind`'s codes in this stage (new items count on from it).
@@ -240,14 +246,14 @@ impl Authoring<'_> {
         if self.seen.insert(code.to_string()) {
             return true;
         }
-        self.error(format!("{field}.code"), "duplicate code");
+        self.error(format!("{field}.code"), Code::Duplicate);
         false
     }
 
     /// Goals, signals, milestones or notes: kept (built-in ones unchanged), changed, or new.
     fn items(&mut self, kind: Kind, inputs: &[ItemInput]) {
         if inputs.len() > MAX_ITEMS {
-            self.error(kind.field(), format!("at most {MAX_ITEMS} items"));
+            self.error(kind.field(), Code::TooMany { max: MAX_ITEMS as u64 });
             return;
         }
         let mut n = self.counter(kind);
@@ -269,18 +275,14 @@ impl Authoring<'_> {
                         .iter()
                         .find(|e| e.code == *code)
                     else {
-                        let msg = format!(
-                            "{code} is not a {} item of {}; omit the code for a new item",
-                            kind.field(),
-                            self.stage_code
-                        );
-                        self.error(format!("{field}.code"), msg);
+                        let kind = kind.code_kind();
+                        let code = code.clone();
+                        self.error(format!("{field}.code"), Code::UnknownCode { code, kind });
                         continue;
                     };
                     if self.base.items(kind).iter().any(|b| b.code == *code) {
                         if old.zh != zh || old.en != en {
-                            let msg = format!("{code} is a built-in item and cannot be edited");
-                            self.error(field, msg);
+                            self.error(field, Code::ReadOnly);
                         }
                         // Built-in items are not stored in the overlay.
                         continue;
@@ -296,7 +298,7 @@ impl Authoring<'_> {
     /// Key actions: serve milestones of the stage (after this change), use known tools.
     fn actions(&mut self, inputs: &[ActionInput]) {
         if inputs.len() > MAX_ITEMS {
-            self.error("key_actions", format!("at most {MAX_ITEMS} items"));
+            self.error("key_actions", Code::TooMany { max: MAX_ITEMS as u64 });
             return;
         }
         let mut milestones: HashSet<String> = self
@@ -333,17 +335,14 @@ impl Authoring<'_> {
                         .iter()
                         .find(|e| e.code == *code)
                     else {
-                        let msg = format!(
-                            "{code} is not a key action of {}; omit the code for a new action",
-                            self.stage_code
-                        );
-                        self.error(format!("{field}.code"), msg);
+                        let kind = CodeKind::KeyAction;
+                        let code = code.clone();
+                        self.error(format!("{field}.code"), Code::UnknownCode { code, kind });
                         continue;
                     };
                     if self.base.key_actions.iter().any(|b| b.code == *code) {
                         if *old != action(code.clone()) {
-                            let msg = format!("{code} is a built-in action and cannot be edited");
-                            self.error(field, msg);
+                            self.error(field, Code::ReadOnly);
                         }
                         continue;
                     }
@@ -359,13 +358,15 @@ impl Authoring<'_> {
     fn check_action_refs(&mut self, field: &str, a: &ActionInput, milestones: &HashSet<String>) {
         for (j, m) in a.serves.iter().enumerate() {
             if !milestones.contains(m) {
-                let msg = format!("{m} is not a milestone of {}", self.stage_code);
-                self.error(format!("{field}.serves[{j}]"), msg);
+                let code = m.clone();
+                let kind = CodeKind::Milestone;
+                self.error(format!("{field}.serves[{j}]"), Code::UnknownCode { code, kind });
             }
         }
         for (j, t) in a.tools.iter().enumerate() {
             if !self.built_in.tools.iter().any(|k| k.code == *t) {
-                self.error(format!("{field}.tools[{j}]"), format!("unknown tool {t}"));
+                let (code, kind) = (t.clone(), CodeKind::Tool);
+                self.error(format!("{field}.tools[{j}]"), Code::UnknownCode { code, kind });
             }
         }
     }
@@ -375,10 +376,9 @@ impl Authoring<'_> {
         let source = self.base.purchase_progress_percent;
         match percent {
             Some(p) if self.base.is_authored() && p != source => {
-                let msg = format!("{} keeps the source's {source} %", self.stage_code);
-                self.error("purchase_progress_percent", msg);
+                self.error("purchase_progress_percent", Code::ReadOnly);
             }
-            Some(p) if p > 100 => self.error("purchase_progress_percent", "must be 0-100"),
+            Some(p) if p > 100 => self.error("purchase_progress_percent", Code::range(0, 100)),
             Some(p) if !self.base.is_authored() => {
                 self.content.purchase_progress_percent = Some(p);
             }
@@ -393,13 +393,11 @@ fn percentages_increase(p: &Playbook) -> Result<(), Vec<Violation>> {
         if w[1].purchase_progress_percent <= w[0].purchase_progress_percent {
             return Err(vec![Violation::new(
                 "purchase_progress_percent",
-                format!(
-                    "must increase with stage order: {} has {} %, {} would have {} %",
-                    w[0].code,
-                    w[0].purchase_progress_percent,
-                    w[1].code,
-                    w[1].purchase_progress_percent
-                ),
+                Code::NotIncreasing {
+                    stage: w[0].code.clone(),
+                    percent: w[0].purchase_progress_percent,
+                    value: w[1].purchase_progress_percent,
+                },
             )]);
         }
     }

@@ -166,6 +166,18 @@ impl Kind {
         }
     }
 
+    /// The kind as `unknown_code` names it.
+    pub fn code_kind(self) -> crate::domain::validate::CodeKind {
+        use crate::domain::validate::CodeKind;
+        match self {
+            Kind::Goal => CodeKind::Goal,
+            Kind::Behaviour => CodeKind::Signal,
+            Kind::Milestone => CodeKind::Milestone,
+            Kind::Action => CodeKind::KeyAction,
+            Kind::Note => CodeKind::Note,
+        }
+    }
+
     pub fn field(self) -> &'static str {
         match self {
             Kind::Goal => "customer_goals",

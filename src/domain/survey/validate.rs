@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::domain::money::Currency;
-use crate::domain::validate::{required_text, text, Violation};
+use crate::domain::validate::{required_text, text, Code, Violation};
 
 const MAX_ITEMS: usize = 10_000;
 const MAX_SITES: u32 = 1_000_000;
@@ -26,7 +26,7 @@ impl V {
         if let Some(x) = v {
             if !x.is_finite() || x < 0.0 {
                 self.errors
-                    .push(Violation::new(field, "must be a non-negative number"));
+                    .push(Violation::new(field, Code::OutOfRange { min: Some(0), max: None }));
             }
         }
     }
@@ -51,7 +51,7 @@ impl V {
         if let Some(x) = v {
             if x > max {
                 self.errors
-                    .push(Violation::new(field, format!("must be at most {max}")));
+                    .push(Violation::new(field, Code::range(0, i64::from(max))));
             }
         }
         v
@@ -61,7 +61,7 @@ impl V {
         if list.len() > MAX_ITEMS {
             self.errors.push(Violation::new(
                 field.to_string(),
-                format!("at most {MAX_ITEMS} items"),
+                Code::TooMany { max: MAX_ITEMS as u64 },
             ));
         }
     }
@@ -182,7 +182,7 @@ fn inventory_item(v: &mut V, f: &str, it: &InventoryItem) -> InventoryItem {
         if !(1950..=2100).contains(&y) {
             v.errors.push(Violation::new(
                 format!("{f}.deployed_year"),
-                "must be a year from 1950 to 2100",
+                Code::range(1950, 2100),
             ));
         }
     }
@@ -207,7 +207,7 @@ fn daily_traffic(v: &mut V, d: &DailyTraffic) -> DailyTraffic {
         if pk < a {
             v.errors.push(Violation::new(
                 format!("{p}.peak_mbps"),
-                "must not be below average_mbps",
+                Code::NotBelow { other: "average_mbps".into() },
             ));
         }
     }
@@ -239,7 +239,7 @@ fn budget(v: &mut V, b: &Budget) -> Budget {
             if b.estimate.is_some() || b.ceiling.is_some() {
                 v.errors.push(Violation::new(
                     format!("{p}.currency"),
-                    "required with an estimate or ceiling",
+                    Code::requires("estimate"),
                 ));
             }
             None
@@ -258,7 +258,7 @@ fn timeline(v: &mut V, t: &Timeline) -> Timeline {
         if d < s {
             v.errors.push(Violation::new(
                 "sections.timeline.deadline",
-                "must not be before earliest_start",
+                Code::NotBefore { other: "earliest_start".into() },
             ));
         }
     }

@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use crate::domain::texts::Noun;
 use crate::db::opportunities::{self as q, Opportunity};
 use crate::db::table::VersionedTable;
 use crate::db::{accounts as account_q, AccountKey};
@@ -12,7 +13,7 @@ use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::{Conn, Precondition, Principal};
 
 impl Archivable for Opportunity {
-    const NAME: &'static str = "opportunity";
+    const NAME: Noun = Noun::Opportunity;
 
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         let conn: &Conn = conn;
@@ -49,7 +50,7 @@ fn guarded(row: Opportunity, account_archived: Option<bool>) -> Guarded<Opportun
     Guarded {
         owner: row.owner.clone(),
         parent: Some(Parent {
-            name: "account",
+            name: Noun::Account,
             archived: account_archived.unwrap_or(true),
         }),
         locked: row,
