@@ -120,7 +120,7 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("unauthenticated: {}", .0.code)]
-    Unauthenticated(Violation),
+    Unauthenticated(Box<Violation>),
     #[error("forbidden: {}", .0.en)]
     Forbidden(Text),
     #[error("not found: {}", .0.en)]
@@ -131,7 +131,7 @@ pub enum ApiError {
     #[error("bad request: {}", fields(.0))]
     BadRequest(Vec<Violation>),
     #[error("unsupported media type")]
-    UnsupportedMediaType(Violation),
+    UnsupportedMediaType(Box<Violation>),
     /// Well-formed but unacceptable.
     #[error("validation failed: {}", fields(.0))]
     Validation(Vec<Violation>),
@@ -147,12 +147,9 @@ pub enum ApiError {
         current_version: Option<i32>,
     },
     #[error("payload too large: {}", .0.code)]
-    PayloadTooLarge(Violation),
+    PayloadTooLarge(Box<Violation>),
     #[error("rate limited: {}", .detail.en)]
-    RateLimited {
-        detail: Text,
-        retry_after_secs: u64,
-    },
+    RateLimited { detail: Text, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// Anything unexpected: the client sees an opaque 500; the log (this error's `Display`)
@@ -289,10 +286,12 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated(v)
             | ApiError::UnsupportedMediaType(v)
-            | ApiError::PayloadTooLarge(v) => vec![v.clone()],
+            | ApiError::PayloadTooLarge(v) => vec![v.as_ref().clone()],
             ApiError::BadRequest(errors) | ApiError::Validation(errors) => errors.clone(),
             ApiError::KeyInUse => vec![Violation::at(In::Header, "Idempotency-Key", Code::InUse)],
-            ApiError::PreconditionFailed { .. } => vec![Violation::at(In::Header, "If-Match", Code::Stale)],
+            ApiError::PreconditionFailed { .. } => {
+                vec![Violation::at(In::Header, "If-Match", Code::Stale)]
+            }
             _ => Vec::new(),
         }
     }

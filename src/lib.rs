@@ -132,7 +132,10 @@ fn problem_catch_all<B: MessageBody + 'static>(
     if is_problem {
         // Rendered in the default language by `ResponseError`; here, with the request at hand,
         // in the request's.
-        let api = res.response().error().and_then(|e| e.as_error::<ApiError>());
+        let api = res
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<ApiError>());
         let body = match api {
             Some(e) if lang != Lang::default() => serde_json::to_vec(&e.problem(lang)).ok(),
             _ => None,
@@ -152,7 +155,11 @@ fn problem_catch_all<B: MessageBody + 'static>(
     let whole_body = || vec![Violation::new("", Code::InvalidFormat(Format::Pattern))];
     let err = match status.as_u16() {
         400 => ApiError::BadRequest(whole_body()),
-        401 => ApiError::Unauthenticated(Violation::at(In::Header, "Authorization", Code::Required)),
+        401 => ApiError::Unauthenticated(Box::new(Violation::at(
+            In::Header,
+            "Authorization",
+            Code::Required,
+        ))),
         403 => ApiError::Forbidden(texts::title("forbidden")),
         404 => ApiError::NotFound(texts::no_resource(res.request().path())),
         405 => ApiError::MethodNotAllowed {
@@ -166,12 +173,17 @@ fn problem_catch_all<B: MessageBody + 'static>(
         412 => ApiError::PreconditionFailed {
             current_version: None,
         },
-        413 => ApiError::PayloadTooLarge(Violation::new("", Code::TooLarge { max_bytes: 0 })),
-        415 => ApiError::UnsupportedMediaType(Violation::at(
+        413 => ApiError::PayloadTooLarge(Box::new(Violation::new(
+            "",
+            Code::TooLarge { max_bytes: 0 },
+        ))),
+        415 => ApiError::UnsupportedMediaType(Box::new(Violation::at(
             In::Header,
             "Content-Type",
-            Code::UnsupportedType { allowed: vec!["application/json".into()] },
-        )),
+            Code::UnsupportedType {
+                allowed: vec!["application/json".into()],
+            },
+        ))),
         503 => ApiError::Unavailable(reason),
         s if s >= 500 => ApiError::internal(reason),
         _ => ApiError::BadRequest(whole_body()),

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::validate::{Code, Format, In, Violation};
 use crate::domain::event::{public_id, TypeFilter};
+use crate::domain::validate::{Code, Format, In, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::{decode_cursor, encode_cursor, Page};
 use crate::service::events as svc;
@@ -84,13 +84,12 @@ pub async fn list_events(
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let mut page: Page<(i64, i64)> = Page::parse(query.limit, None)?;
-    page.after =
-        match query.after.as_deref() {
-            None | Some("") => None,
-            Some(a) => Some(decode_cursor(a).ok_or_else(|| {
-                ApiError::malformed(In::Query, "after", Code::InvalidFormat(Format::Cursor))
-            })?),
-        };
+    page.after = match query.after.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(decode_cursor(a).ok_or_else(|| {
+            ApiError::malformed(In::Query, "after", Code::InvalidFormat(Format::Cursor))
+        })?),
+    };
     let types = TypeFilter::parse(
         "types",
         query

@@ -169,7 +169,7 @@ impl Modify for SecurityAddon {
         (name = "webhooks", description = "Signed HTTP deliveries of events (Standard Webhooks)"),
         (name = "health", description = "Liveness and readiness probes; no token needed"),
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError, crate::service::Role, crate::domain::money::Amount, crate::service::input::Tag, crate::service::webhooks::EventTypePattern)),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::error::FieldCode, crate::error::FieldLocation, crate::service::Role, crate::domain::money::Amount, crate::service::input::Tag, crate::service::webhooks::EventTypePattern)),
     modifiers(&SecurityAddon)
 )]
 pub struct ApiDoc;

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::validate::{Code, Format, In, Violation};
 use crate::domain::survey::{InventoryCategory, SectionDiff, Sections};
+use crate::domain::validate::{Code, Format, In, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
@@ -436,16 +436,19 @@ async fn read_upload(
 ) -> ApiResult<Vec<u8>> {
     use futures_util::StreamExt;
     let too_large = || {
-        ApiError::PayloadTooLarge(Violation::new(
+        ApiError::PayloadTooLarge(Box::new(Violation::new(
             "",
             Code::TooLarge {
                 max_bytes: limit as u64,
             },
-        ))
+        )))
     };
     let malformed = |e: actix_multipart::MultipartError| {
         log::debug!("malformed multipart body: {e}");
-        ApiError::BadRequest(vec![Violation::new("", Code::InvalidFormat(Format::Multipart))])
+        ApiError::BadRequest(vec![Violation::new(
+            "",
+            Code::InvalidFormat(Format::Multipart),
+        )])
     };
     let content_type = req
         .headers()
@@ -478,7 +481,7 @@ async fn read_upload(
     if !(content_type.starts_with(XLSX_MIME)
         || content_type.starts_with("application/octet-stream"))
     {
-        return Err(ApiError::UnsupportedMediaType(Violation::at(
+        return Err(ApiError::UnsupportedMediaType(Box::new(Violation::at(
             In::Header,
             "Content-Type",
             Code::UnsupportedType {
@@ -488,7 +491,7 @@ async fn read_upload(
                     "multipart/form-data".to_string(),
                 ],
             },
-        )));
+        ))));
     }
     let mut payload = payload;
     let mut buf = Vec::new();

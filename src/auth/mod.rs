@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use futures_util::future::LocalBoxFuture;
 
-use crate::domain::validate::{Code, Format, In, TokenFault, Violation};
-use crate::domain::texts::{self, Refusal};
 use crate::domain::ids::TenantId;
+use crate::domain::texts::{self, Refusal};
+use crate::domain::validate::{Code, Format, In, TokenFault, Violation};
 use actix_web::{web, FromRequest, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -175,7 +175,8 @@ impl JwtKeys {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(unauth(TokenFault::TooLarge).into());
         }
-        let header = jsonwebtoken::decode_header(token).map_err(|_| unauth(TokenFault::Malformed))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| unauth(TokenFault::Malformed))?;
         if header.crit.is_some() {
             return Err(unauth(TokenFault::Critical).into());
         }
@@ -229,8 +230,7 @@ impl JwtKeys {
         if sub.is_empty() || sub.len() > 200 || sub.contains('\0') {
             return Err(unauth(TokenFault::Claims));
         }
-        let tenant = Uuid::parse_str(&claims.tenant)
-            .map_err(|_| unauth(TokenFault::Claims))?;
+        let tenant = Uuid::parse_str(&claims.tenant).map_err(|_| unauth(TokenFault::Claims))?;
         if tenant.is_nil() {
             return Err(unauth(TokenFault::Claims));
         }
@@ -240,9 +240,9 @@ impl JwtKeys {
                 Some(role) => roles.push(role),
                 None => {
                     let role = r.chars().take(40).collect::<String>();
-                    return Err(ApiError::Forbidden(texts::forbidden(&Refusal::UnknownRole(
-                        role,
-                    ))));
+                    return Err(ApiError::Forbidden(texts::forbidden(
+                        &Refusal::UnknownRole(role),
+                    )));
                 }
             }
         }
@@ -314,19 +314,19 @@ pub fn parse_ttl(s: &str) -> Result<u64, String> {
 
 /// A 401 for a token refused for `fault`.
 fn unauthenticated(fault: TokenFault) -> ApiError {
-    ApiError::Unauthenticated(Violation::at(
+    ApiError::Unauthenticated(Box::new(Violation::at(
         In::Header,
         "Authorization",
         Code::InvalidToken(fault),
-    ))
+    )))
 }
 
 fn malformed_header() -> ApiError {
-    ApiError::Unauthenticated(Violation::at(
+    ApiError::Unauthenticated(Box::new(Violation::at(
         In::Header,
         "Authorization",
         Code::InvalidFormat(Format::BearerToken),
-    ))
+    )))
 }
 
 /// The bearer token of a request.
@@ -335,11 +335,13 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .ok_or_else(|| {
-            ApiError::Unauthenticated(Violation::at(In::Header, "Authorization", Code::Required))
+            ApiError::Unauthenticated(Box::new(Violation::at(
+                In::Header,
+                "Authorization",
+                Code::Required,
+            )))
         })?;
-    let value = header
-        .to_str()
-        .map_err(|_| malformed_header())?;
+    let value = header.to_str().map_err(|_| malformed_header())?;
     value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))

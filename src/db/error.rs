@@ -1,8 +1,8 @@
 //! Database errors into the application's error: SQLSTATE classes to statuses, constraint
 //! names to the fields they guard.
 
-use crate::domain::validate::Code;
 use crate::domain::texts::{self, Noun};
+use crate::domain::validate::Code;
 use crate::error::ApiError;
 
 impl From<diesel::result::Error> for ApiError {
@@ -14,13 +14,10 @@ impl From<diesel::result::Error> for ApiError {
                 let msg = info.message().to_string();
                 let constraint = info.constraint_name().unwrap_or("").to_string();
                 match kind {
-                    K::UniqueViolation => {
-                        ApiError::Conflict(texts::duplicate_values())
+                    K::UniqueViolation => ApiError::Conflict(texts::duplicate_values()),
+                    K::ForeignKeyViolation => {
+                        ApiError::validation(constraint_field(&constraint), Code::NotFound)
                     }
-                    K::ForeignKeyViolation => ApiError::validation(
-                        constraint_field(&constraint),
-                        Code::NotFound,
-                    ),
                     K::CheckViolation | K::NotNullViolation => {
                         ApiError::validation(constraint_field(&constraint), Code::NotAllowed)
                     }

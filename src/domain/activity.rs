@@ -285,7 +285,10 @@ fn check_codes(c: &mut Checker, input: &ActivityInput, playbook: &Playbook) {
         if playbook.action(code).is_none() {
             c.add(
                 format!("key_actions[{i}]"),
-                Code::UnknownCode { code: code.clone(), kind: CodeKind::KeyAction },
+                Code::UnknownCode {
+                    code: code.clone(),
+                    kind: CodeKind::KeyAction,
+                },
             );
         }
     }
@@ -295,7 +298,10 @@ fn check_codes(c: &mut Checker, input: &ActivityInput, playbook: &Playbook) {
         if !tools.contains(code.as_str()) {
             c.add(
                 format!("tools[{i}]"),
-                Code::UnknownCode { code: code.clone(), kind: CodeKind::Tool },
+                Code::UnknownCode {
+                    code: code.clone(),
+                    kind: CodeKind::Tool,
+                },
             );
         }
     }
@@ -310,7 +316,10 @@ fn observations(c: &mut Checker, list: &[Observation], playbook: &Playbook) -> V
             if playbook.stage_of_item(&o.signal, Kind::Behaviour).is_none() {
                 c.add(
                     format!("observations[{i}].signal"),
-                    Code::UnknownCode { code: o.signal.clone(), kind: CodeKind::Signal },
+                    Code::UnknownCode {
+                        code: o.signal.clone(),
+                        kind: CodeKind::Signal,
+                    },
                 );
             }
             Observation {

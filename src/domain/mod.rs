@@ -11,8 +11,8 @@ pub mod org_chart;
 pub mod playbook;
 pub mod survey;
 pub mod text;
-pub mod timeline;
 pub mod texts;
+pub mod timeline;
 pub mod validate;
 pub mod webhook;
 

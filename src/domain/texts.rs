@@ -3,7 +3,7 @@
 //! composes. Callers pass the facts (codes, names, numbers); the wording lives here.
 
 use crate::domain::playbook::Lang;
-use crate::domain::validate::{Code, CodeKind, Format, TokenFault};
+use crate::domain::validate::{Code, CodeKind, Format, Misplaced, TokenFault};
 
 /// A text in both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,10 +124,13 @@ pub fn violation(code: &Code) -> Text {
             let (zh, en) = kind_name(*kind);
             Text::new(format!("{code} 不是方法论中的{zh}"), format!("{code} is not a {en} of the playbook"))
         }
-        Code::NotAssessable { code, stage, evidence, current } => Text::new(
+        Code::NotAssessable(m) => {
+            let Misplaced { code, stage, evidence, current } = m.as_ref();
+            Text::new(
             format!("{code} 属于 {stage}；只评估证据阶段（{evidence}）或当前阶段（{current}）的里程碑"),
             format!("{code} belongs to {stage}; only milestones of the evidence stage ({evidence}) or the current stage ({current}) are assessed"),
-        ),
+            )
+        }
         Code::ReadOnly => Text::new("内置内容（来自方法论原文），不能修改", "is built in (from the methodology's source) and cannot be changed"),
         Code::Duplicate => Text::new("重复列出", "is listed twice"),
         Code::PrivateAddress => Text::new("不能指向本机或私有、保留地址", "must not point at this machine or a private or reserved address"),
@@ -211,7 +214,10 @@ pub fn method_not_allowed(allow: &[String]) -> Text {
 }
 
 pub fn unavailable() -> Text {
-    Text::new("数据库暂时不可用，请稍后重试", "the database is temporarily unavailable; retry later")
+    Text::new(
+        "数据库暂时不可用，请稍后重试",
+        "the database is temporarily unavailable; retry later",
+    )
 }
 
 pub fn internal() -> Text {
@@ -223,7 +229,14 @@ pub fn internal() -> Text {
 
 pub fn rate_limited(scope: &str, retry_after_secs: u64) -> Text {
     Text::new(
-        format!("超出{}请求速率限制；请在 {retry_after_secs} 秒后重试", if scope == "tenant" { "租户" } else { "用户" }),
+        format!(
+            "超出{}请求速率限制；请在 {retry_after_secs} 秒后重试",
+            if scope == "tenant" {
+                "租户"
+            } else {
+                "用户"
+            }
+        ),
         format!("over the {scope}'s request rate; retry in {retry_after_secs} s"),
     )
 }
@@ -253,7 +266,10 @@ pub fn not_found(what: Noun) -> Text {
 
 /// The 404 of a path that names no resource.
 pub fn no_resource(path: &str) -> Text {
-    Text::new(format!("{path} 处没有资源"), format!("no resource at {path}"))
+    Text::new(
+        format!("{path} 处没有资源"),
+        format!("no resource at {path}"),
+    )
 }
 
 /// A write refused because `what` is archived.
@@ -325,11 +341,26 @@ pub enum Refusal {
 pub fn forbidden(r: &Refusal) -> Text {
     match r {
         Refusal::ReadOnly => Text::new("你的角色只能读取", "your roles allow reading only"),
-        Refusal::NotOwner => Text::new("销售代表只能修改自己负责的客户", "reps may change only the accounts they own"),
-        Refusal::OtherOwner => Text::new("只有经理和管理员可以将负责人设为他人", "only managers and admins may name another owner"),
-        Refusal::Playbook => Text::new("只有租户管理员可以编写方法论", "only tenant admins author the playbook"),
-        Refusal::Settings => Text::new("只有租户管理员可以修改设置", "only tenant admins change settings"),
-        Refusal::Webhooks => Text::new("只有租户管理员可以管理 Webhook 端点", "only tenant admins manage webhook endpoints"),
+        Refusal::NotOwner => Text::new(
+            "销售代表只能修改自己负责的客户",
+            "reps may change only the accounts they own",
+        ),
+        Refusal::OtherOwner => Text::new(
+            "只有经理和管理员可以将负责人设为他人",
+            "only managers and admins may name another owner",
+        ),
+        Refusal::Playbook => Text::new(
+            "只有租户管理员可以编写方法论",
+            "only tenant admins author the playbook",
+        ),
+        Refusal::Settings => Text::new(
+            "只有租户管理员可以修改设置",
+            "only tenant admins change settings",
+        ),
+        Refusal::Webhooks => Text::new(
+            "只有租户管理员可以管理 Webhook 端点",
+            "only tenant admins manage webhook endpoints",
+        ),
         Refusal::UnknownRole(role) => Text::new(
             format!("令牌中的角色 '{role}' 未知；应为 viewer、rep、manager 或 admin"),
             format!("unknown role '{role}' in token; expected viewer, rep, manager or admin"),
@@ -340,25 +371,37 @@ pub fn forbidden(r: &Refusal) -> Text {
 
 /// A write refused because a webhook endpoint is disabled.
 pub fn endpoint_disabled() -> Text {
-    Text::new("该 Webhook 端点已停用；请先启用", "the webhook endpoint is disabled; enable it first")
+    Text::new(
+        "该 Webhook 端点已停用；请先启用",
+        "the webhook endpoint is disabled; enable it first",
+    )
 }
 
 /// An authoring write that lost a race with another.
 pub fn playbook_changed() -> Text {
-    Text::new("方法论已被同时修改；请重新加载后重试", "the playbook changed concurrently; reload and retry")
+    Text::new(
+        "方法论已被同时修改；请重新加载后重试",
+        "the playbook changed concurrently; reload and retry",
+    )
 }
 
 /// The record refers to playbook codes the current playbook no longer has.
 pub fn stale_codes(codes: &[String]) -> Text {
     Text::new(
         format!("记录中含有当前方法论已不存在的代码：{}", codes.join("、")),
-        format!("the record holds codes the current playbook no longer has: {}", codes.join(", ")),
+        format!(
+            "the record holds codes the current playbook no longer has: {}",
+            codes.join(", ")
+        ),
     )
 }
 
 /// A generic conflict: a unique value already taken.
 pub fn duplicate_values() -> Text {
-    Text::new("已存在具有这些值的资源", "a resource with these values already exists")
+    Text::new(
+        "已存在具有这些值的资源",
+        "a resource with these values already exists",
+    )
 }
 
 #[cfg(test)]
@@ -371,10 +414,17 @@ mod tests {
             Code::Required,
             Code::TooLong { max: 3 },
             Code::InvalidFormat(Format::Email),
-            Code::InvalidType { expected: "string, null".into() },
-            Code::UnknownValue { allowed: vec!["a".into(), "b".into()] },
+            Code::InvalidType {
+                expected: "string, null".into(),
+            },
+            Code::UnknownValue {
+                allowed: vec!["a".into(), "b".into()],
+            },
             Code::range(1, 9),
-            Code::UnknownCode { code: "S9".into(), kind: CodeKind::Stage },
+            Code::UnknownCode {
+                code: "S9".into(),
+                kind: CodeKind::Stage,
+            },
         ];
         for c in samples {
             let t = violation(&c);
@@ -382,6 +432,12 @@ mod tests {
             assert_ne!(t.zh, t.en, "{c:?}");
             assert!(Code::ALL.contains(&c.as_str()));
         }
-        assert_eq!(violation(&Code::InvalidType { expected: "string, null".into() }).zh, "类型应为字符串或null");
+        assert_eq!(
+            violation(&Code::InvalidType {
+                expected: "string, null".into()
+            })
+            .zh,
+            "类型应为字符串或null"
+        );
     }
 }

@@ -58,25 +58,45 @@ pub enum Format {
 pub enum Code {
     /// Missing, blank, or `null` where a value is needed.
     Required,
-    TooLong { max: u64 },
-    TooShort { min: u64 },
-    TooMany { max: u64 },
-    TooFew { min: u64 },
+    TooLong {
+        max: u64,
+    },
+    TooShort {
+        min: u64,
+    },
+    TooMany {
+        max: u64,
+    },
+    TooFew {
+        min: u64,
+    },
     /// A body or file over its size limit.
-    TooLarge { max_bytes: u64 },
+    TooLarge {
+        max_bytes: u64,
+    },
     /// NUL or control characters other than tab, CR and LF.
     InvalidCharacters,
     InvalidFormat(Format),
     /// A JSON value of the wrong type (`expected`: JSON type names).
-    InvalidType { expected: String },
+    InvalidType {
+        expected: String,
+    },
     /// Not one of the allowed values (an enumeration).
-    UnknownValue { allowed: Vec<String> },
+    UnknownValue {
+        allowed: Vec<String>,
+    },
     /// A member or parameter the operation does not have.
     UnknownField,
     /// A number or amount outside its bounds.
-    OutOfRange { min: Option<i64>, max: Option<i64> },
+    OutOfRange {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
     /// More decimal places than the currency has.
-    TooPrecise { currency: String, max: u32 },
+    TooPrecise {
+        currency: String,
+        max: u32,
+    },
     /// A resource referred to belongs to another account.
     NotInAccount,
     /// A resource referred to does not exist.
@@ -86,9 +106,12 @@ pub enum Code {
     /// Built in (from the methodology's source): cannot be changed.
     ReadOnly,
     /// A code of the playbook that it does not have.
-    UnknownCode { code: String, kind: CodeKind },
+    UnknownCode {
+        code: String,
+        kind: CodeKind,
+    },
     /// A milestone claimed outside the stages an assessment judges.
-    NotAssessable { code: String, stage: String, evidence: String, current: String },
+    NotAssessable(Box<Misplaced>),
     /// Listed twice.
     Duplicate,
     /// Would make a loop (a contact reporting to itself or to someone below it).
@@ -96,15 +119,25 @@ pub enum Code {
     /// A URL that points at this machine or a private or reserved address.
     PrivateAddress,
     /// Goes together with `other`: one without the other.
-    Requires { other: String },
+    Requires {
+        other: String,
+    },
     /// Must not be earlier than `other`.
-    NotBefore { other: String },
+    NotBefore {
+        other: String,
+    },
     /// Must not be less than `other`.
-    NotBelow { other: String },
+    NotBelow {
+        other: String,
+    },
     /// Not allowed here (with the other values given).
     NotAllowed,
     /// Stage percentages must increase: `stage` has `percent`, so this one must have more.
-    NotIncreasing { stage: String, percent: u8, value: u8 },
+    NotIncreasing {
+        stage: String,
+        percent: u8,
+        value: u8,
+    },
     /// An `Idempotency-Key` already used for another request.
     KeyReused,
     /// An `Idempotency-Key` whose first request is still running.
@@ -114,7 +147,9 @@ pub enum Code {
     /// A bearer token that is not valid, and why.
     InvalidToken(TokenFault),
     /// A content type the operation does not read.
-    UnsupportedType { allowed: Vec<String> },
+    UnsupportedType {
+        allowed: Vec<String>,
+    },
 }
 
 /// Why a bearer token is refused.
@@ -135,6 +170,16 @@ pub enum TokenFault {
     Claims,
     /// Lives longer than the service accepts.
     Lifetime,
+}
+
+/// A milestone (`code`) of `stage`, claimed where only the evidence stage's and the current
+/// stage's are judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misplaced {
+    pub code: String,
+    pub stage: String,
+    pub evidence: String,
+    pub current: String,
 }
 
 /// What kind of playbook code an `unknown_code` is.
@@ -172,7 +217,7 @@ impl Code {
             Code::Archived => "archived",
             Code::UnknownCode { .. } => "unknown_code",
             Code::ReadOnly => "read_only",
-            Code::NotAssessable { .. } => "not_assessable",
+            Code::NotAssessable(_) => "not_assessable",
             Code::Duplicate => "duplicate",
             Code::Cycle => "cycle",
             Code::PrivateAddress => "private_address",
@@ -191,22 +236,52 @@ impl Code {
 
     /// Every wire code, for the document.
     pub const ALL: &'static [&'static str] = &[
-        "required", "too_long", "too_short", "too_many", "too_few", "too_large",
-        "invalid_characters", "invalid_format", "invalid_type", "unknown_value", "unknown_field",
-        "out_of_range", "too_precise", "not_in_account", "not_found", "archived", "unknown_code",
+        "required",
+        "too_long",
+        "too_short",
+        "too_many",
+        "too_few",
+        "too_large",
+        "invalid_characters",
+        "invalid_format",
+        "invalid_type",
+        "unknown_value",
+        "unknown_field",
+        "out_of_range",
+        "too_precise",
+        "not_in_account",
+        "not_found",
+        "archived",
+        "unknown_code",
         "read_only",
-        "not_assessable", "duplicate", "cycle", "private_address", "requires", "not_before", "not_below",
-        "not_allowed", "not_increasing", "key_reused", "in_use", "stale", "invalid_token",
+        "not_assessable",
+        "duplicate",
+        "cycle",
+        "private_address",
+        "requires",
+        "not_before",
+        "not_below",
+        "not_allowed",
+        "not_increasing",
+        "key_reused",
+        "in_use",
+        "stale",
+        "invalid_token",
         "unsupported_type",
     ];
 
     /// `out_of_range` from `min` to `max`.
     pub fn range(min: i64, max: i64) -> Code {
-        Code::OutOfRange { min: Some(min), max: Some(max) }
+        Code::OutOfRange {
+            min: Some(min),
+            max: Some(max),
+        }
     }
 
     pub fn requires(other: &str) -> Code {
-        Code::Requires { other: other.to_string() }
+        Code::Requires {
+            other: other.to_string(),
+        }
     }
 }
 
@@ -253,6 +328,27 @@ impl Violation {
             code,
         }
     }
+}
+
+/// A member path from a JSON pointer (`/sections/inventory/3/brand` is
+/// `sections.inventory[3].brand`); anything else as it is.
+pub fn member_path(pointer: &str) -> String {
+    let Some(rest) = pointer.strip_prefix('/') else {
+        return pointer.to_string();
+    };
+    let mut out = String::new();
+    for part in rest.split('/') {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{part}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&part);
+        }
+    }
+    out
 }
 
 /// Violations, when there are any.

@@ -75,7 +75,11 @@ fn is_entity_tag(tag: &str) -> bool {
 /// weak tag, another server's) can never match.
 pub fn parse_if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
     let malformed = |_: String| {
-        ApiError::malformed(In::Header, "If-Match", Code::InvalidFormat(Format::EntityTag))
+        ApiError::malformed(
+            In::Header,
+            "If-Match",
+            Code::InvalidFormat(Format::EntityTag),
+        )
     };
     let mut versions = Vec::new();
     let mut seen = false;

@@ -24,14 +24,14 @@ pub fn json_error(err: &JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::PayloadTooLarge(Violation::new(
+            ApiError::PayloadTooLarge(Box::new(Violation::new(
                 "",
                 Code::TooLarge {
                     max_bytes: *limit as u64,
                 },
-            ))
+            )))
         }
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(Violation::at(
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(Box::new(Violation::at(
             In::Header,
             "Content-Type",
             Code::UnsupportedType {
@@ -40,7 +40,7 @@ pub fn json_error(err: &JsonPayloadError) -> ApiError {
                     "application/merge-patch+json".to_string(),
                 ],
             },
-        )),
+        ))),
         other => {
             log::debug!("unreadable JSON body: {other}");
             ApiError::BadRequest(vec![Violation::new("", Code::InvalidFormat(Format::Json))])
@@ -95,7 +95,11 @@ pub fn query_config() -> web::QueryConfig {
 fn parameter_error(found: Vec<(bool, Violation)>, location: In) -> ApiError {
     if found.is_empty() {
         // The document and the extractor disagree: still name where.
-        let name = if location == In::Path { "path" } else { "query" };
+        let name = if location == In::Path {
+            "path"
+        } else {
+            "query"
+        };
         return ApiError::malformed(location, name, Code::InvalidFormat(Format::Pattern));
     }
     let malformed = found.iter().any(|(m, _)| *m);
@@ -127,9 +131,16 @@ impl<T: DeserializeOwned + utoipa::ToSchema + 'static> FromRequest for JsonBody<
 /// A documented operation's parameters: name, where, schema.
 type Parameters = Vec<(String, In, serde_json::Value)>;
 
+/// A documented path: its pattern, methods, and each method's parameters.
+type Route = (
+    actix_web::dev::ResourceDef,
+    Vec<String>,
+    Vec<(String, Parameters)>,
+);
+
 /// The documented routes (from the OpenAPI spec), for telling 405 from 404 and for naming the
 /// parameters a request got wrong.
-pub struct KnownRoutes(Vec<(actix_web::dev::ResourceDef, Vec<String>, Vec<(String, Parameters)>)>);
+pub struct KnownRoutes(Vec<Route>);
 
 impl KnownRoutes {
     pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> KnownRoutes {
@@ -159,7 +170,11 @@ impl KnownRoutes {
                     .collect();
                 operations.push((m.to_ascii_uppercase(), params));
             }
-            routes.push((actix_web::dev::ResourceDef::new(path.as_str()), methods, operations));
+            routes.push((
+                actix_web::dev::ResourceDef::new(path.as_str()),
+                methods,
+                operations,
+            ));
         }
         KnownRoutes(routes)
     }
@@ -190,7 +205,9 @@ impl KnownRoutes {
             _ => {
                 let mut p = actix_web::dev::Path::new(path);
                 def.capture_match_info(&mut p);
-                p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+                p.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
             }
         };
         let mut found = Vec::new();
@@ -285,7 +302,12 @@ mod tests {
             panic!()
         };
         assert_eq!(errs[0].path, "/name");
-        assert_eq!(errs[0].code, Code::InvalidType { expected: "string".into() });
+        assert_eq!(
+            errs[0].code,
+            Code::InvalidType {
+                expected: "string".into()
+            }
+        );
         let e = decode::<Outer>(serde_json::json!({"name": "a", "inner": {"n": -1}}))
             .err()
             .unwrap();
@@ -293,7 +315,13 @@ mod tests {
             panic!()
         };
         assert_eq!(errs[0].path, "/inner/n");
-        assert_eq!(errs[0].code, Code::OutOfRange { min: Some(0), max: None });
+        assert_eq!(
+            errs[0].code,
+            Code::OutOfRange {
+                min: Some(0),
+                max: None
+            }
+        );
         let e = decode::<Outer>(serde_json::json!({"name": "a", "bogus": 1}))
             .err()
             .unwrap();

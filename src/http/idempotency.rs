@@ -35,17 +35,14 @@ pub async fn middleware(
     {
         Ok(k) => k,
         Err(why) => {
-            return Ok(fail(
-                req,
-                {
-                    log::debug!("Idempotency-Key refused: {why}");
-                    ApiError::malformed(
-                        In::Header,
-                        "Idempotency-Key",
-                        Code::InvalidFormat(Format::IdempotencyKey),
-                    )
-                },
-            ))
+            return Ok(fail(req, {
+                log::debug!("Idempotency-Key refused: {why}");
+                ApiError::malformed(
+                    In::Header,
+                    "Idempotency-Key",
+                    Code::InvalidFormat(Format::IdempotencyKey),
+                )
+            }))
         }
     };
     // Without a valid token the handler answers 401; nothing is kept.
@@ -97,7 +94,7 @@ async fn keep(
     let Ok(bytes) = actix_web::body::to_bytes(body).await else {
         release(state, who, key).await;
         let err = ApiError::internal("the response body could not be read");
-        return ServiceResponse::new(http_req, HttpResponse::from_error(err));
+        return ServiceResponse::from_err(err, http_req);
     };
     let kept = (!status.is_server_error()).then(|| Response {
         status: i32::from(status.as_u16()),
@@ -121,7 +118,8 @@ async fn keep(
 }
 
 fn fail(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
-    req.into_response(HttpResponse::from_error(e))
+    // `error_response` keeps the error on the response (for the problem's language).
+    req.error_response(e)
 }
 
 async fn release(state: &AppState, who: &Principal, key: &str) {
@@ -167,12 +165,12 @@ async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes,
         let chunk =
             chunk.map_err(|e| ApiError::internal_in("reading the request body", e.to_string()))?;
         if buf.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(Violation::new(
+            return Err(ApiError::PayloadTooLarge(Box::new(Violation::new(
                 "",
                 Code::TooLarge {
                     max_bytes: limit as u64,
                 },
-            )));
+            ))));
         }
         buf.extend_from_slice(&chunk);
     }

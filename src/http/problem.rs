@@ -48,8 +48,8 @@ impl ResponseError for ApiError {
             _ => {}
         }
         // The default language; `problem_catch_all` renders it again in the request's.
-        let body = serde_json::to_vec(&self.problem(Lang::default()))
-            .unwrap_or_else(|_| b"{}".to_vec());
+        let body =
+            serde_json::to_vec(&self.problem(Lang::default())).unwrap_or_else(|_| b"{}".to_vec());
         res.body(body)
     }
 }
@@ -100,7 +100,10 @@ mod tests {
     fn pointers() {
         let p = |s: &str| crate::error::pointer(&Violation::new(s, Code::Required));
         assert_eq!(p("name"), "/name");
-        assert_eq!(p("sections.inventory[3].brand"), "/sections/inventory/3/brand");
+        assert_eq!(
+            p("sections.inventory[3].brand"),
+            "/sections/inventory/3/brand"
+        );
         assert_eq!(p("a[1][2]"), "/a/1/2");
         assert_eq!(p("/already/0"), "/already/0");
         assert_eq!(p("body"), "");
@@ -140,8 +143,12 @@ mod tests {
 
     #[test]
     fn unauthenticated_has_www_authenticate() {
-        let res = ApiError::Unauthenticated(Violation::at(In::Header, "Authorization", Code::Required))
-            .error_response();
+        let res = ApiError::Unauthenticated(Box::new(Violation::at(
+            In::Header,
+            "Authorization",
+            Code::Required,
+        )))
+        .error_response();
         assert!(res.headers().get(header::WWW_AUTHENTICATE).is_some());
     }
 

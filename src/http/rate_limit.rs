@@ -168,12 +168,13 @@ pub async fn middleware(
     match limits.check(&who) {
         Err((standing, retry_after_secs)) => {
             let err = ApiError::RateLimited {
-                detail: texts::rate_limited(&standing.policy, retry_after_secs),
+                detail: texts::rate_limited(standing.policy, retry_after_secs),
                 retry_after_secs,
             };
-            let mut res = actix_web::HttpResponse::from_error(err);
+            // `error_response` keeps the error on the response (for the problem's language).
+            let mut res = req.error_response(err);
             set_headers(res.headers_mut(), policy, &standing);
-            Ok(req.into_response(res).map_into_boxed_body())
+            Ok(res.map_into_boxed_body())
         }
         Ok(standing) => {
             let mut res = next.call(req).await?.map_into_boxed_body();

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::texts::Noun;
 use crate::db;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
 use crate::db::table::VersionedTable;
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
+use crate::domain::texts::Noun;
 use crate::domain::texts::{self, Refusal};
 use crate::domain::validate::{Checker, Code};
 use crate::domain::SizeBand;

@@ -8,9 +8,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::validate::Code;
-use crate::domain::texts;
-use crate::domain::texts::Noun;
 use crate::db;
 use crate::db::activities::{self as q, Activity, ActivityContent, ActivityFilter, NewActivity};
 use crate::db::documents::activity::{read_findings, write_findings, Findings};
@@ -24,6 +21,9 @@ use crate::domain::assessment::Requirements;
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::Playbook;
+use crate::domain::texts;
+use crate::domain::texts::Noun;
+use crate::domain::validate::Code;
 use crate::domain::validate::Violation;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
@@ -187,19 +187,13 @@ async fn check_references(
                     return Err(ApiError::Conflict(texts::archived(Noun::Opportunity)));
                 }
             }
-            _ => errors.push(Violation::new(
-                "opportunity_id",
-                Code::NotInAccount,
-            )),
+            _ => errors.push(Violation::new("opportunity_id", Code::NotInAccount)),
         }
     }
     if let Some(s) = content.survey_record_id {
         match SurveyRecord::find(conn, tenant, s).await? {
             Some(r) if r.account_id == account => {}
-            _ => errors.push(Violation::new(
-                "survey_record_id",
-                Code::NotInAccount,
-            )),
+            _ => errors.push(Violation::new("survey_record_id", Code::NotInAccount)),
         }
     }
     if errors.is_empty() {
@@ -298,7 +292,9 @@ pub async fn update(
     if !patch.is_object() {
         return Err(ApiError::validation(
             "",
-            Code::InvalidType { expected: "object".into() },
+            Code::InvalidType {
+                expected: "object".into(),
+            },
         ));
     }
     let written = conn

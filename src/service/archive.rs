@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
-use crate::domain::texts::{self, Noun};
 use crate::db::accounts::Account;
 use crate::db::table::{Find, SetArchived, VersionedTable};
+use crate::domain::texts::{self, Noun};
 
 use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;

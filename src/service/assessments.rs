@@ -10,9 +10,6 @@ use chrono::{SubsecRound, Utc};
 use futures_util::TryFutureExt;
 use uuid::Uuid;
 
-use crate::domain::validate::Code;
-use crate::domain::texts;
-use crate::domain::texts::Noun;
 use crate::db::activities as activity_q;
 use crate::db::contacts::Contact;
 use crate::db::opportunities::{self as q, Assessment, Opportunity};
@@ -28,6 +25,9 @@ use crate::domain::opportunity::StageCode;
 use crate::domain::org_chart::{coverage_with, Person, Recency};
 use crate::domain::playbook::{Lang, Playbook};
 use crate::domain::survey;
+use crate::domain::texts;
+use crate::domain::texts::Noun;
+use crate::domain::validate::Code;
 use crate::domain::validate::Violation;
 use crate::error::{ApiError, ApiResult};
 use crate::service::events;
@@ -83,12 +83,7 @@ fn facts_of(
     let unknown: Vec<Violation> = assessment::contact_sources(input)
         .into_iter()
         .filter(|(_, cid)| !known.contains(cid))
-        .map(|(field, _)| {
-            Violation::new(
-                field,
-                Code::NotInAccount,
-            )
-        })
+        .map(|(field, _)| Violation::new(field, Code::NotInAccount))
         .collect();
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));
@@ -196,9 +191,8 @@ async fn judge_in(
         let codes: Vec<String> = e
             .iter()
             .filter_map(|v| match &v.code {
-                Code::UnknownCode { code, .. } | Code::NotAssessable { code, .. } => {
-                    Some(code.clone())
-                }
+                Code::UnknownCode { code, .. } => Some(code.clone()),
+                Code::NotAssessable(m) => Some(m.code.clone()),
                 _ => None,
             })
             .collect();

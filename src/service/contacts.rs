@@ -9,8 +9,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::validate::Code;
-use crate::domain::texts::Noun;
 use crate::db::accounts::Account;
 use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
 use crate::db::table::VersionedTable;
@@ -21,7 +19,9 @@ use crate::domain::org_chart::{
     self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Recency,
     Relationship,
 };
+use crate::domain::texts::Noun;
 use crate::domain::validate::Checker;
+use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::events;
@@ -172,30 +172,20 @@ async fn check_reports_to(
     manager: Uuid,
 ) -> ApiResult<()> {
     if Some(manager) == contact {
-        return Err(ApiError::validation(
-            "reports_to",
-            Code::Cycle,
-        ));
+        return Err(ApiError::validation("reports_to", Code::Cycle));
     }
     let target = Contact::find(conn, tenant, (account, manager)).await?;
     match target {
-        None => Err(ApiError::validation(
-            "reports_to",
-            Code::NotInAccount,
-        )),
-        Some(t) if t.archived_at.is_some() => Err(ApiError::validation(
-            "reports_to",
-            Code::Archived,
-        )),
+        None => Err(ApiError::validation("reports_to", Code::NotInAccount)),
+        Some(t) if t.archived_at.is_some() => {
+            Err(ApiError::validation("reports_to", Code::Archived))
+        }
         Some(_) => {
             if let Some(contact) = contact {
                 let edges: HashMap<Uuid, Option<Uuid>> =
                     q::edges(conn, tenant, account).await?.into_iter().collect();
                 if org_chart::would_create_cycle(&edges, contact, manager) {
-                    return Err(ApiError::validation(
-                        "reports_to",
-                        Code::Cycle,
-                    ));
+                    return Err(ApiError::validation("reports_to", Code::Cycle));
                 }
             }
             Ok(())

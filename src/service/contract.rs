@@ -97,7 +97,10 @@ pub fn parameter_violation(name: &str, schema: &Value, value: &str) -> Option<(b
     let typed = match coerce(schema, &c.root, value) {
         Ok(v) => v,
         Err(format) => {
-            return Some((true, Violation::at(In::Query, name, Code::InvalidFormat(format))));
+            return Some((
+                true,
+                Violation::at(In::Query, name, Code::InvalidFormat(format)),
+            ));
         }
     };
     let v = c.validator(&format!("query:{name}:{schema}"), schema.clone())?;
@@ -106,7 +109,10 @@ pub fn parameter_violation(name: &str, schema: &Value, value: &str) -> Option<(b
         violations_of(&e, &mut found);
     }
     let first = settle(found).into_iter().next()?;
-    let malformed = matches!(first.code, Code::InvalidFormat(_) | Code::InvalidType { .. });
+    let malformed = matches!(
+        first.code,
+        Code::InvalidFormat(_) | Code::InvalidType { .. }
+    );
     Some((malformed, Violation::at(In::Query, name, first.code)))
 }
 
@@ -171,7 +177,13 @@ fn violations_of(e: &ValidationError<'_>, out: &mut Vec<Violation>) {
             let _ = kind;
             push(out, at, Code::Required);
         }
-        K::Type { kind } => push(out, at, Code::InvalidType { expected: type_names(kind) }),
+        K::Type { kind } => push(
+            out,
+            at,
+            Code::InvalidType {
+                expected: type_names(kind),
+            },
+        ),
         K::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             push(out, format!("{at}/{}", escape(name)), Code::Required);
@@ -184,12 +196,20 @@ fn violations_of(e: &ValidationError<'_>, out: &mut Vec<Violation>) {
         K::Enum { options } => {
             let allowed = options
                 .as_array()
-                .map(|o| o.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             push(out, at, Code::UnknownValue { allowed });
         }
         K::Constant { expected_value } => {
-            let allowed = expected_value.as_str().map(str::to_string).into_iter().collect();
+            let allowed = expected_value
+                .as_str()
+                .map(str::to_string)
+                .into_iter()
+                .collect();
             push(out, at, Code::UnknownValue { allowed });
         }
         K::MaxLength { limit } => push(out, at, Code::TooLong { max: *limit }),
@@ -198,10 +218,24 @@ fn violations_of(e: &ValidationError<'_>, out: &mut Vec<Violation>) {
         K::MaxItems { limit } => push(out, at, Code::TooMany { max: *limit }),
         K::MinItems { limit } => push(out, at, Code::TooFew { min: *limit }),
         K::Minimum { limit } | K::ExclusiveMinimum { limit } => {
-            push(out, at, Code::OutOfRange { min: limit.as_i64(), max: None });
+            push(
+                out,
+                at,
+                Code::OutOfRange {
+                    min: limit.as_i64(),
+                    max: None,
+                },
+            );
         }
         K::Maximum { limit } | K::ExclusiveMaximum { limit } => {
-            push(out, at, Code::OutOfRange { min: None, max: limit.as_i64() });
+            push(
+                out,
+                at,
+                Code::OutOfRange {
+                    min: None,
+                    max: limit.as_i64(),
+                },
+            );
         }
         K::UniqueItems => push(out, at, Code::Duplicate),
         K::Pattern { pattern } => push(out, at, pattern_code(pattern, instance)),
@@ -264,10 +298,16 @@ fn escape(name: &str) -> String {
     name.replace('~', "~0").replace('/', "~1")
 }
 
-/// Findings in document order, one per place and code.
+/// Findings in document order, one per place: the most basic (missing, then of the wrong
+/// type) where a value breaks several rules.
 fn settle(mut found: Vec<Violation>) -> Vec<Violation> {
-    found.sort_by(|a, b| a.path.cmp(&b.path));
-    found.dedup_by(|a, b| a.path == b.path && a.code == b.code);
+    let rank = |c: &Code| match c {
+        Code::Required => 0,
+        Code::InvalidType { .. } => 1,
+        _ => 2,
+    };
+    found.sort_by(|a, b| a.path.cmp(&b.path).then(rank(&a.code).cmp(&rank(&b.code))));
+    found.dedup_by(|later, first| later.path == first.path);
     found
 }
 
@@ -279,7 +319,10 @@ mod tests {
     fn patterns_tell_blank_from_control_characters_from_format() {
         use crate::domain::validate::EMAIL_PATTERN;
         let s = |v: &str| Value::String(v.to_string());
-        assert_eq!(pattern_code(EMAIL_PATTERN, &s("nobody")), Code::InvalidFormat(Format::Email));
+        assert_eq!(
+            pattern_code(EMAIL_PATTERN, &s("nobody")),
+            Code::InvalidFormat(Format::Email)
+        );
         assert_eq!(pattern_code("^x$", &s("  ")), Code::Required);
         assert_eq!(pattern_code("^x$", &s("a\u{1}")), Code::InvalidCharacters);
     }
@@ -293,6 +336,9 @@ mod tests {
         let flag = serde_json::json!({"type": ["boolean", "null"]});
         assert_eq!(coerce(&flag, &root, "yes"), Err(Format::Boolean));
         let text = serde_json::json!({"type": "string", "format": "date-time"});
-        assert_eq!(coerce(&text, &root, "yesterday"), Ok(Value::from("yesterday")));
+        assert_eq!(
+            coerce(&text, &root, "yesterday"),
+            Ok(Value::from("yesterday"))
+        );
     }
 }

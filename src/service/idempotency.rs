@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::domain::validate::{Code, In, Violation};
 use crate::db::idempotency::{self as q, Begin, KeyRef};
+use crate::domain::validate::{Code, In, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{Conn, Principal};
 
@@ -66,9 +66,13 @@ pub async fn start(conn: &mut Conn, who: &Principal, key: &str, hash: &str) -> A
     let now = Utc::now();
     match q::begin(conn, key_ref(who, key), hash, now + hold, now - keep).await? {
         Begin::Started => Ok(Start::Run),
-        Begin::Existing(s) if s.request_hash != hash => Err(ApiError::Validation(vec![
-            Violation::at(In::Header, "Idempotency-Key", Code::KeyReused),
-        ])),
+        Begin::Existing(s) if s.request_hash != hash => {
+            Err(ApiError::Validation(vec![Violation::at(
+                In::Header,
+                "Idempotency-Key",
+                Code::KeyReused,
+            )]))
+        }
         Begin::Existing(s) => match (s.response_status, s.response_body) {
             (Some(status), Some(body)) => Ok(Start::Replay(Response {
                 status,

@@ -99,7 +99,11 @@ pub fn decode<T: DeserializeOwned + utoipa::ToSchema>(
 /// when it names one below the path (`missing field`).
 fn serde_code(message: &str) -> (Code, Option<String>) {
     let quoted = |s: &str| -> Vec<String> {
-        s.split('`').skip(1).step_by(2).map(str::to_string).collect()
+        s.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
     };
     if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default().to_string();
@@ -126,18 +130,36 @@ fn serde_code(message: &str) -> (Code, Option<String>) {
             e if e.starts_with('f') || e.contains("number") => "number",
             _ => "string",
         };
-        return (Code::InvalidType { expected: name.to_string() }, None);
+        return (
+            Code::InvalidType {
+                expected: name.to_string(),
+            },
+            None,
+        );
     }
     if message.starts_with("invalid value: integer") || message.contains("must not be negative") {
-        return (Code::OutOfRange { min: Some(0), max: None }, None);
+        return (
+            Code::OutOfRange {
+                min: Some(0),
+                max: None,
+            },
+            None,
+        );
     }
     let format = if message.contains("UUID") {
         Format::Uuid
     } else if message.contains("decimal string") {
         Format::Amount
-    } else if ["input contains invalid characters", "premature end of input", "trailing input", "input is out of range", "no possible date", "input is not enough"]
-        .iter()
-        .any(|m| message.contains(m))
+    } else if [
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "input is out of range",
+        "no possible date",
+        "input is not enough",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
     {
         Format::DateTime
     } else {

@@ -5,12 +5,12 @@
 //! Functions named `*_in` run inside the caller's transaction, so a larger use case (an
 //! assessment that moves a stage, a background job) can compose them.
 
-pub mod contract;
 pub mod accounts;
 pub mod activities;
 pub mod archive;
 pub mod assessments;
 pub mod contacts;
+pub mod contract;
 pub mod delivery;
 pub mod events;
 pub mod health;

@@ -7,9 +7,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::validate::Code;
-use crate::domain::texts::{self, Refusal};
-use crate::domain::texts::Noun;
 use crate::db::documents;
 use crate::db::opportunities::{
     self as q, NewOpportunity, Opportunity, OpportunityChanges, OpportunityFilter,
@@ -19,7 +16,10 @@ use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
+use crate::domain::texts::Noun;
+use crate::domain::texts::{self, Refusal};
 use crate::domain::validate::Checker;
+use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive;
 use crate::service::events;
@@ -166,7 +166,10 @@ fn check_stage(c: &mut Checker, field: &str, v: &str) -> Option<StageCode> {
         c.add(
             field,
             Code::UnknownValue {
-                allowed: StageCode::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+                allowed: StageCode::ALL
+                    .iter()
+                    .map(|s| s.as_str().to_string())
+                    .collect(),
             },
         );
     }
@@ -207,12 +210,21 @@ pub async fn create(
             } else {
                 "estimated_amount"
             },
-            Code::requires(if b.currency.is_none() { "estimated_amount" } else { "currency" }),
+            Code::requires(if b.currency.is_none() {
+                "estimated_amount"
+            } else {
+                "currency"
+            }),
         );
     }
     if let (Some(s), Some(d)) = (b.expected_start, b.deadline) {
         if d < s {
-            c.add("deadline", Code::NotBefore { other: "expected_start".into() });
+            c.add(
+                "deadline",
+                Code::NotBefore {
+                    other: "expected_start".into(),
+                },
+            );
         }
     }
     let competitors = check_competitors(&mut c, &b.competitors);
@@ -402,7 +414,12 @@ fn resolve(current: &Opportunity, p: &mut Checked) -> ApiResult<()> {
     let deadline = p.ch.deadline.unwrap_or(current.deadline);
     if let (Some(s), Some(d)) = (start, deadline) {
         if d < s {
-            c.add("deadline", Code::NotBefore { other: "expected_start".into() });
+            c.add(
+                "deadline",
+                Code::NotBefore {
+                    other: "expected_start".into(),
+                },
+            );
         }
     }
     c.finish()?;

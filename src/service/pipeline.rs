@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use crate::domain::validate::Code;
 use crate::db::opportunities as q;
 use crate::domain::money::{percent_of, Currency};
 use crate::domain::playbook::Stage;
 use crate::domain::validate::Checker;
+use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
 use crate::service::{playbook, Conn, Principal};
 

@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 
-use crate::domain::texts::{self, Noun, Refusal};
 use crate::db::documents;
 use crate::db::playbook::{self as q, PlaybookVersion};
 use crate::domain::event::EventType;
@@ -14,6 +13,7 @@ use crate::domain::ids::TenantId;
 use crate::domain::playbook::{
     apply, author_stage, built_in, Overlay, Playbook, StageInput, BUILT_IN_VERSION,
 };
+use crate::domain::texts::{self, Noun, Refusal};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{events, Conn, Precondition, Principal, Role};
 

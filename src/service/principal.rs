@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::texts::{self, Refusal};
 use crate::domain::ids::TenantId;
+use crate::domain::texts::{self, Refusal};
 use crate::error::ApiError;
 
 /// A role from the token's `roles` claim.

@@ -5,11 +5,11 @@ use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::domain::validate::Code;
-use crate::domain::texts::{self, Refusal};
 use crate::db::surveys::{self as q, SettingValues};
 use crate::domain::ids::TenantId;
+use crate::domain::texts::{self, Refusal};
 use crate::domain::validate::Checker;
+use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
 use crate::service::{Conn, Precondition, Principal, Role};
 

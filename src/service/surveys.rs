@@ -9,8 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::validate::Code;
-use crate::domain::texts::Noun;
 use crate::db;
 use crate::db::documents;
 use crate::db::opportunities::Opportunity;
@@ -23,6 +21,9 @@ use crate::domain::event::Lifecycle;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::built_in;
 use crate::domain::survey::{self, InventoryCategory, SectionDiff, Sections, SurveySummary};
+use crate::domain::texts::Noun;
+use crate::domain::validate::member_path;
+use crate::domain::validate::Code;
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
@@ -161,10 +162,7 @@ async fn check_references(
     if let Some(o) = p.opportunity_id {
         match Opportunity::find(conn, tenant, o).await? {
             Some(opp) if opp.account_id == account => {}
-            _ => errors.push(Violation::new(
-                "opportunity_id",
-                Code::NotInAccount,
-            )),
+            _ => errors.push(Violation::new("opportunity_id", Code::NotInAccount)),
         }
     }
     if errors.is_empty() {
@@ -304,7 +302,9 @@ pub async fn update(
     if !patch.is_object() {
         return Err(ApiError::validation(
             "",
-            Code::InvalidType { expected: "object".into() },
+            Code::InvalidType {
+                expected: "object".into(),
+            },
         ));
     }
     let written = conn
@@ -375,12 +375,7 @@ pub async fn diff(
     let this = find_in(conn, who.tenant, id).await?;
     let base = match SurveyRecord::find(conn, who.tenant, base).await? {
         Some(b) if b.account_id == this.account_id => b,
-        _ => {
-            return Err(ApiError::validation(
-                "base",
-                Code::NotInAccount,
-            ))
-        }
+        _ => return Err(ApiError::validation("base", Code::NotInAccount)),
     };
     Ok(survey::diff(&sections_of(&base)?, &sections_of(&this)?))
 }
@@ -482,8 +477,8 @@ fn to_cells(e: ApiError) -> ApiError {
             errors
                 .into_iter()
                 .map(|v| {
-                    match crate::xlsx::locate(&v.path)
-                        .or_else(|| crate::xlsx::locate_overview(&v.path))
+                    let path = member_path(&v.path);
+                    match crate::xlsx::locate(&path).or_else(|| crate::xlsx::locate_overview(&path))
                     {
                         Some(cell) => Violation::new(cell, v.code),
                         None => v,

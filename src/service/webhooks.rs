@@ -8,16 +8,16 @@ use serde_json::Map;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::validate::Code;
-use crate::domain::texts::{self, Refusal};
-use crate::domain::texts::Noun;
 use crate::db::table::VersionedTable;
 use crate::db::webhooks::{
     self as q, Attempt, Endpoint, EndpointChanges, NewDelivery, NewEndpoint,
 };
 use crate::db::Keyset;
 use crate::domain::event::{self, EventType, TypeFilter};
+use crate::domain::texts::Noun;
+use crate::domain::texts::{self, Refusal};
 use crate::domain::validate::Checker;
+use crate::domain::validate::Code;
 use crate::domain::webhook::{self as wh, ROTATION_OVERLAP, SECRET_BYTES};
 use crate::error::{ApiError, ApiResult};
 use crate::service::input::double_option;
@@ -115,7 +115,14 @@ fn check_url(c: &mut Checker, url: &str, policy: UrlPolicy) -> String {
 
 fn check_types(c: &mut Checker, types: &[String]) -> Vec<Option<String>> {
     if types.is_empty() || types.len() > 50 {
-        c.add("event_types", if types.is_empty() { Code::TooFew { min: 1 } } else { Code::TooMany { max: 50 } });
+        c.add(
+            "event_types",
+            if types.is_empty() {
+                Code::TooFew { min: 1 }
+            } else {
+                Code::TooMany { max: 50 }
+            },
+        );
         return Vec::new();
     }
     match TypeFilter::parse("event_types", types.iter().map(String::as_str)) {

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
 use super::*;
-use crate::domain::validate::{Code, Format};
 use crate::domain::validate::Violation;
+use crate::domain::validate::{Code, Format};
 
 pub(super) fn col_letter(c: u32) -> String {
     let mut n = c + 1;
@@ -83,7 +83,10 @@ fn parse_cell(d: &Data, fd: &Field) -> Result<Option<Value>, Code> {
                 return Err(Code::InvalidFormat(Format::Integer));
             }
             if fd.ty == Ty::Count && x < 0.0 {
-                return Err(Code::OutOfRange { min: Some(0), max: None });
+                return Err(Code::OutOfRange {
+                    min: Some(0),
+                    max: None,
+                });
             }
             json!(x as i64)
         }
@@ -168,18 +171,12 @@ fn check_sheets(names: &[String]) -> Result<(), Vec<Violation>> {
     expected.extend(SHEETS.iter().map(|s| s.code));
     for name in &expected {
         if !names.iter().any(|n| n == name) {
-            errors.push(Violation::new(
-                format!("{name}!A1"),
-                Code::Required,
-            ));
+            errors.push(Violation::new(format!("{name}!A1"), Code::Required));
         }
     }
     for n in names {
         if !expected.contains(&n.as_str()) {
-            errors.push(Violation::new(
-                format!("{n}!A1"),
-                Code::UnknownField,
-            ));
+            errors.push(Violation::new(format!("{n}!A1"), Code::UnknownField));
         }
     }
     if errors.is_empty() {
@@ -278,7 +275,12 @@ fn headers_match(
             .unwrap_or_default();
         if got != label(fd) {
             let allowed = vec![label(fd)];
-            errors.push(problem(sheet, HEADER_ROW, c as u32, Code::UnknownValue { allowed }));
+            errors.push(problem(
+                sheet,
+                HEADER_ROW,
+                c as u32,
+                Code::UnknownValue { allowed },
+            ));
             ok = false;
         }
     }

@@ -224,8 +224,8 @@ async fn bad_activities_are_refused_naming_the_field_and_nothing_is_stored() {
     assert_eq!(
         app.get(&format!("{base}?cursor=nope"), &admin)
             .await
-            .error_fields(),
-        ["cursor"]
+            .malformed(),
+        [("cursor".to_string(), "invalid_format".to_string())]
     );
 }
 
@@ -319,7 +319,7 @@ async fn record_settings_have_defaults_and_ranges() {
         .await;
     assert_eq!(
         bad.error_fields(),
-        ["stale_contact_days", "record_window_days"]
+        ["record_window_days", "stale_contact_days"]
     );
     app.patch(
         "/v1/settings",

@@ -392,7 +392,7 @@ async fn malformed_assessments_name_the_field() {
         ),
         (
             json!({"observed_behaviours": [{"code": "S1.B01", "sources": [{"kind": "other"}]}]}),
-            "observed_behaviours[0].sources[0]",
+            "observed_behaviours[0].sources[0].ref",
         ),
         (
             json!({"milestones": [{"code": "S1.M1", "status": "done"}]}),

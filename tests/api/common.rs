@@ -101,7 +101,9 @@ impl Resp {
         assert!(self.json["detail"].is_string());
     }
 
-    /// The `field` names of a 422 problem.
+    /// The `field`s of a 422 problem, body members written as paths (`tags[1]` for the
+    /// pointer `/tags/1`), in the order the problem lists them (by pointer). Every item has
+    /// `in`, `code` and `message`.
     #[track_caller]
     pub fn error_fields(&self) -> Vec<String> {
         self.assert_problem(422, "validation_failed");
@@ -109,7 +111,31 @@ impl Resp {
             .as_array()
             .expect("errors array")
             .iter()
-            .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+            .map(|e| {
+                for member in ["in", "code", "message"] {
+                    assert!(e[member].is_string(), "{member} missing in {e}");
+                }
+                let field = e["field"].as_str().unwrap_or_default();
+                match e["in"].as_str() {
+                    Some("body") => path_of(field),
+                    _ => field.to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// The `(field, code)`s of a 400 problem (parameters, headers, unreadable bodies).
+    #[track_caller]
+    pub fn malformed(&self) -> Vec<(String, String)> {
+        self.assert_problem(400, "bad_request");
+        self.json["errors"]
+            .as_array()
+            .expect("errors array")
+            .iter()
+            .map(|e| {
+                let s = |m: &str| e[m].as_str().unwrap_or_default().to_string();
+                (s("field"), s("code"))
+            })
             .collect()
     }
 
@@ -337,4 +363,25 @@ pub async fn wait_ready(client: &reqwest::Client, base: &str) {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("{base} did not become ready");
+}
+
+/// A JSON pointer as a member path: `/sections/inventory/3/brand` is
+/// `sections.inventory[3].brand`.
+pub fn path_of(pointer: &str) -> String {
+    if !pointer.starts_with('/') {
+        return pointer.to_string();
+    }
+    let mut out = String::new();
+    for part in pointer[1..].split('/') {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{part}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&part);
+        }
+    }
+    out
 }

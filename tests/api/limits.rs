@@ -31,7 +31,11 @@ async fn users_and_tenants_are_limited_with_retry_after_and_ratelimit_fields() {
         .header("ratelimit")
         .unwrap()
         .starts_with("\"user\";r=0;t="));
-    assert!(r.json["detail"].as_str().unwrap().contains("user"));
+    assert!(
+        r.json["detail"].as_str().unwrap().contains("用户"),
+        "{}",
+        r.json
+    );
 
     // Bob has his own user bucket; the tenant's five requests run out after his second.
     let bob = app.rep("bob");

@@ -14,6 +14,7 @@ mod cli;
 mod conditional;
 mod contacts;
 mod embedded;
+mod errors;
 mod events;
 mod idempotency;
 mod jwks;

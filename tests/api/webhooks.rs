@@ -71,7 +71,7 @@ async fn endpoints_are_for_admins_of_their_tenant_and_validated() {
             json!({"url": "https://crm.example.com/hook", "event_types": ["opportunity.moved"]}),
         )
         .await;
-    assert_eq!(r.error_fields(), vec!["event_types"]);
+    assert_eq!(r.error_fields(), vec!["event_types[0]"]);
     let r = app
         .post(
             "/v1/webhook-endpoints",

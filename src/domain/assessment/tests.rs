@@ -1,10 +1,10 @@
 //! The engine, rule by rule.
 use super::*;
-use crate::domain::validate::Code;
 use crate::domain::org_chart::{
     coverage, Attitude, Department, MethodologyRole, Person, Relationship,
 };
 use crate::domain::playbook::{apply, author_stage, built_in, ItemInput, Overlay, StageInput};
+use crate::domain::validate::Code;
 use uuid::Uuid;
 
 fn pb() -> Playbook {
@@ -543,7 +543,7 @@ fn validation_names_fields() {
         ..Default::default()
     };
     let e = validate(&p2, p2.stage("S1").unwrap(), &input).unwrap_err();
-    assert!(matches!(&e[0].code, Code::NotAssessable { evidence, .. } if evidence == "S1"));
+    assert!(matches!(&e[0].code, Code::NotAssessable(m) if m.evidence == "S1"));
     let ids = contact_sources(&AssessmentInput {
         observed_behaviours: vec![observed("S1.B01", vec![contact(7), src(SourceKind::Email)])],
         milestones: vec![claim("S1.M1", ClaimStatus::Achieved, vec![contact(8)])],

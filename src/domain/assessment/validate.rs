@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::model::{AssessmentInput, Source, SourceKind};
 use super::steps::evidence_stage;
 use crate::domain::playbook::{Kind, Playbook, Stage};
-use crate::domain::validate::{text, Code, CodeKind, Violation};
+use crate::domain::validate::{text, Code, CodeKind, Misplaced, Violation};
 
 const MAX_EVIDENCE: usize = 5000;
 const MAX_SOURCES: usize = 20;
@@ -22,20 +22,20 @@ fn check_sources(errors: &mut Vec<Violation>, field: &str, sources: &[Source]) {
     if sources.len() > MAX_SOURCES {
         errors.push(Violation::new(
             format!("{field}.sources"),
-            Code::TooMany { max: MAX_SOURCES as u64 },
+            Code::TooMany {
+                max: MAX_SOURCES as u64,
+            },
         ));
     }
     for (j, s) in sources.iter().enumerate() {
         let f = format!("{field}.sources[{j}]");
         match (s.kind, s.contact_id) {
-            (SourceKind::Contact, None) => errors.push(Violation::new(
-                format!("{f}.contact_id"),
-                Code::Required,
-            )),
-            (k, Some(_)) if k != SourceKind::Contact => errors.push(Violation::new(
-                format!("{f}.contact_id"),
-                Code::NotAllowed,
-            )),
+            (SourceKind::Contact, None) => {
+                errors.push(Violation::new(format!("{f}.contact_id"), Code::Required))
+            }
+            (k, Some(_)) if k != SourceKind::Contact => {
+                errors.push(Violation::new(format!("{f}.contact_id"), Code::NotAllowed))
+            }
             _ => {}
         }
         let blank = |v: &Option<String>| v.as_deref().map(str::trim).is_none_or(str::is_empty);
@@ -61,13 +61,13 @@ pub fn validate(
         if playbook.stage_of_item(&b.code, Kind::Behaviour).is_none() {
             errors.push(Violation::new(
                 format!("{field}.code"),
-                Code::UnknownCode { code: b.code.clone(), kind: CodeKind::Signal },
+                Code::UnknownCode {
+                    code: b.code.clone(),
+                    kind: CodeKind::Signal,
+                },
             ));
         } else if !seen.insert(b.code.clone()) {
-            errors.push(Violation::new(
-                format!("{field}.code"),
-                Code::Duplicate,
-            ));
+            errors.push(Violation::new(format!("{field}.code"), Code::Duplicate));
         }
         check_len(
             &mut errors,
@@ -84,7 +84,10 @@ pub fn validate(
         if playbook.action(a).is_none() {
             errors.push(Violation::new(
                 field,
-                Code::UnknownCode { code: a.clone(), kind: CodeKind::KeyAction },
+                Code::UnknownCode {
+                    code: a.clone(),
+                    kind: CodeKind::KeyAction,
+                },
             ));
         } else if !seen.insert(a.clone()) {
             errors.push(Violation::new(field, Code::Duplicate));
@@ -120,17 +123,22 @@ fn check_milestones(
         match playbook.stage_of_item(&m.code, Kind::Milestone) {
             None => errors.push(Violation::new(
                 format!("{field}.code"),
-                Code::UnknownCode { code: m.code.clone(), kind: CodeKind::Milestone },
-            )),
-            Some(s) if s.code != evidence.code && s.code != current.code => errors.push(Violation::new(
-                format!("{field}.code"),
-                Code::NotAssessable {
+                Code::UnknownCode {
                     code: m.code.clone(),
-                    stage: s.code.clone(),
-                    evidence: evidence.code.clone(),
-                    current: current.code.clone(),
+                    kind: CodeKind::Milestone,
                 },
             )),
+            Some(s) if s.code != evidence.code && s.code != current.code => {
+                errors.push(Violation::new(
+                    format!("{field}.code"),
+                    Code::NotAssessable(Box::new(Misplaced {
+                        code: m.code.clone(),
+                        stage: s.code.clone(),
+                        evidence: evidence.code.clone(),
+                        current: current.code.clone(),
+                    })),
+                ))
+            }
             Some(_) if !seen.insert(m.code.clone()) => {
                 errors.push(Violation::new(format!("{field}.code"), Code::Duplicate))
             }

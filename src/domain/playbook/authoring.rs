@@ -168,7 +168,10 @@ pub fn author_stage(
         vec![Violation::at(
             In::Path,
             "code",
-            Code::UnknownCode { code: stage_code.to_string(), kind: CodeKind::Stage },
+            Code::UnknownCode {
+                code: stage_code.to_string(),
+                kind: CodeKind::Stage,
+            },
         )]
     };
     let base = built_in.stage(stage_code).ok_or_else(unknown)?;
@@ -253,7 +256,12 @@ impl Authoring<'_> {
     /// Goals, signals, milestones or notes: kept (built-in ones unchanged), changed, or new.
     fn items(&mut self, kind: Kind, inputs: &[ItemInput]) {
         if inputs.len() > MAX_ITEMS {
-            self.error(kind.field(), Code::TooMany { max: MAX_ITEMS as u64 });
+            self.error(
+                kind.field(),
+                Code::TooMany {
+                    max: MAX_ITEMS as u64,
+                },
+            );
             return;
         }
         let mut n = self.counter(kind);
@@ -298,7 +306,12 @@ impl Authoring<'_> {
     /// Key actions: serve milestones of the stage (after this change), use known tools.
     fn actions(&mut self, inputs: &[ActionInput]) {
         if inputs.len() > MAX_ITEMS {
-            self.error("key_actions", Code::TooMany { max: MAX_ITEMS as u64 });
+            self.error(
+                "key_actions",
+                Code::TooMany {
+                    max: MAX_ITEMS as u64,
+                },
+            );
             return;
         }
         let mut milestones: HashSet<String> = self
@@ -360,13 +373,19 @@ impl Authoring<'_> {
             if !milestones.contains(m) {
                 let code = m.clone();
                 let kind = CodeKind::Milestone;
-                self.error(format!("{field}.serves[{j}]"), Code::UnknownCode { code, kind });
+                self.error(
+                    format!("{field}.serves[{j}]"),
+                    Code::UnknownCode { code, kind },
+                );
             }
         }
         for (j, t) in a.tools.iter().enumerate() {
             if !self.built_in.tools.iter().any(|k| k.code == *t) {
                 let (code, kind) = (t.clone(), CodeKind::Tool);
-                self.error(format!("{field}.tools[{j}]"), Code::UnknownCode { code, kind });
+                self.error(
+                    format!("{field}.tools[{j}]"),
+                    Code::UnknownCode { code, kind },
+                );
             }
         }
     }

@@ -190,7 +190,7 @@ fn authoring_validation() {
     assert_eq!(
         fields,
         [
-            "customer_goals[0]",
+            "customer_goals[0].zh",
             "sales_milestones[0].code",
             "notes[0].code",
             "key_actions[0].serves[0]",

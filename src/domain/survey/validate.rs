@@ -25,8 +25,13 @@ impl V {
     fn non_negative(&mut self, field: String, v: Option<f64>) {
         if let Some(x) = v {
             if !x.is_finite() || x < 0.0 {
-                self.errors
-                    .push(Violation::new(field, Code::OutOfRange { min: Some(0), max: None }));
+                self.errors.push(Violation::new(
+                    field,
+                    Code::OutOfRange {
+                        min: Some(0),
+                        max: None,
+                    },
+                ));
             }
         }
     }
@@ -61,7 +66,9 @@ impl V {
         if list.len() > MAX_ITEMS {
             self.errors.push(Violation::new(
                 field.to_string(),
-                Code::TooMany { max: MAX_ITEMS as u64 },
+                Code::TooMany {
+                    max: MAX_ITEMS as u64,
+                },
             ));
         }
     }
@@ -207,7 +214,9 @@ fn daily_traffic(v: &mut V, d: &DailyTraffic) -> DailyTraffic {
         if pk < a {
             v.errors.push(Violation::new(
                 format!("{p}.peak_mbps"),
-                Code::NotBelow { other: "average_mbps".into() },
+                Code::NotBelow {
+                    other: "average_mbps".into(),
+                },
             ));
         }
     }
@@ -258,7 +267,9 @@ fn timeline(v: &mut V, t: &Timeline) -> Timeline {
         if d < s {
             v.errors.push(Violation::new(
                 "sections.timeline.deadline",
-                Code::NotBefore { other: "earliest_start".into() },
+                Code::NotBefore {
+                    other: "earliest_start".into(),
+                },
             ));
         }
     }

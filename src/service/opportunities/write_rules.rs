@@ -3,11 +3,11 @@
 
 use uuid::Uuid;
 
-use crate::domain::texts::Noun;
 use crate::db::opportunities::{self as q, Opportunity};
 use crate::db::table::VersionedTable;
 use crate::db::{accounts as account_q, AccountKey};
 use crate::domain::ids::TenantId;
+use crate::domain::texts::Noun;
 use crate::error::ApiResult;
 use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::{Conn, Precondition, Principal};
