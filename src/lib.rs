@@ -19,19 +19,15 @@ pub mod state;
 pub mod worker;
 pub mod xlsx;
 
-use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{self, Condition, ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{web, App, ResponseError};
+use actix_web::http::header;
+use actix_web::middleware::{self, Condition, ErrorHandlers};
+use actix_web::{web, App};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::domain::playbook::Lang;
-use crate::domain::texts;
-use crate::domain::validate::{Code, Format, In, Violation};
-use crate::error::{ApiError, PROBLEM_JSON};
 use crate::http::extract::{self, KnownRoutes};
 use crate::http::request_id;
 use crate::state::AppState;
@@ -83,7 +79,7 @@ pub fn build_app(
         .wrap(middleware::from_fn(http::conditional::middleware))
         .wrap(middleware::from_fn(http::rate_limit::middleware))
         .wrap(Condition::new(cors_enabled, cors))
-        .wrap(ErrorHandlers::new().default_handler(problem_catch_all))
+        .wrap(ErrorHandlers::new().default_handler(http::problem::catch_all))
         .wrap(middleware::from_fn(http::compress::middleware))
         .wrap(metrics)
         .wrap(middleware::from_fn(http::access_log::middleware))
@@ -117,98 +113,4 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
         cors = cors.allowed_origin(o);
     }
     cors
-}
-
-/// Turns any error response that is not problem+json yet (actix internals, CORS rejections)
-/// into one, keeping its status.
-fn problem_catch_all<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    let lang = http::lang::request_lang(res.request());
-    if is_problem {
-        // Rendered in the default language by `ResponseError`; here, with the request at hand,
-        // in the request's.
-        let api = res
-            .response()
-            .error()
-            .and_then(|e| e.as_error::<ApiError>());
-        let body = match api {
-            Some(e) if lang != Lang::default() => serde_json::to_vec(&e.problem(lang)).ok(),
-            _ => None,
-        };
-        return Ok(ErrorHandlerResponse::Response(match body {
-            Some(b) => {
-                let (req, old) = res.into_parts();
-                let new = old.set_body(BoxBody::new(b));
-                ServiceResponse::new(req, new).map_body(|_, b| EitherBody::right(b))
-            }
-            None => res.map_into_left_body(),
-        }));
-    }
-    let status = res.status();
-    let allow = res.headers().get(header::ALLOW).cloned();
-    let reason = status.canonical_reason().unwrap_or("error").to_string();
-    let whole_body = || vec![Violation::new("", Code::InvalidFormat(Format::Pattern))];
-    let err = match status.as_u16() {
-        400 => ApiError::BadRequest(whole_body()),
-        401 => ApiError::Unauthenticated(Box::new(Violation::at(
-            In::Header,
-            "Authorization",
-            Code::Required,
-        ))),
-        403 => ApiError::Forbidden(texts::title("forbidden")),
-        404 => ApiError::NotFound(texts::no_resource(res.request().path())),
-        405 => ApiError::MethodNotAllowed {
-            allow: allow
-                .as_ref()
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.split(',').map(|m| m.trim().to_string()).collect())
-                .unwrap_or_default(),
-        },
-        409 => ApiError::Conflict(texts::title("conflict")),
-        412 => ApiError::PreconditionFailed {
-            current_version: None,
-        },
-        413 => ApiError::PayloadTooLarge(Box::new(Violation::new(
-            "",
-            Code::TooLarge { max_bytes: 0 },
-        ))),
-        415 => ApiError::UnsupportedMediaType(Box::new(Violation::at(
-            In::Header,
-            "Content-Type",
-            Code::UnsupportedType {
-                allowed: vec!["application/json".into()],
-            },
-        ))),
-        503 => ApiError::Unavailable(reason),
-        s if s >= 500 => ApiError::internal(reason),
-        _ => ApiError::BadRequest(whole_body()),
-    };
-    let (req, old) = res.into_parts();
-    let mut new = err.error_response();
-    if lang != Lang::default() {
-        if let Ok(b) = serde_json::to_vec(&err.problem(lang)) {
-            new = new.set_body(BoxBody::new(b));
-        }
-    }
-    // Keep the original status (e.g. 408, 431) even when it has no dedicated error kind.
-    *new.status_mut() = status;
-    for (name, value) in old.headers() {
-        if name != header::CONTENT_TYPE
-            && name != header::CONTENT_LENGTH
-            && !new.headers().contains_key(name)
-        {
-            new.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    new.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    let res = ServiceResponse::new(req, new).map_into_boxed_body();
-    Ok(ErrorHandlerResponse::Response(
-        res.map_body(|_, b| EitherBody::right(b)),
-    ))
 }

@@ -1,8 +1,16 @@
 //! Renders `ApiError` as an RFC 9457 `application/problem+json` response.
 
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{web, HttpResponse, ResponseError};
+
+use crate::domain::texts;
+use crate::domain::validate::{Code, Format, In, Violation};
+use crate::http::lang::request_lang;
+use crate::state::AppState;
 
 use crate::domain::playbook::Lang;
 use crate::error::{ApiError, PROBLEM_JSON};
@@ -51,6 +59,108 @@ impl ResponseError for ApiError {
         let body =
             serde_json::to_vec(&self.problem(Lang::default())).unwrap_or_else(|_| b"{}".to_vec());
         res.body(body)
+    }
+}
+
+/// Every error response leaves as problem+json in the request's language: one rendered by
+/// `ResponseError` (in zh) is rendered again in the request's language; one that is not a
+/// problem yet (actix internals, CORS rejections) becomes one, keeping its status.
+pub fn catch_all<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let lang = request_lang(res.request());
+    if is_problem {
+        let api = res
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<ApiError>());
+        let body = match api {
+            Some(e) if lang != Lang::default() => serde_json::to_vec(&e.problem(lang)).ok(),
+            _ => None,
+        };
+        return Ok(ErrorHandlerResponse::Response(match body {
+            Some(b) => {
+                let (req, old) = res.into_parts();
+                let new = old.set_body(BoxBody::new(b));
+                ServiceResponse::new(req, new).map_body(|_, b| EitherBody::right(b))
+            }
+            None => res.map_into_left_body(),
+        }));
+    }
+    let status = res.status();
+    let err = error_for_status(&res);
+    let (req, old) = res.into_parts();
+    let mut new = err.error_response();
+    if lang != Lang::default() {
+        if let Ok(b) = serde_json::to_vec(&err.problem(lang)) {
+            new = new.set_body(BoxBody::new(b));
+        }
+    }
+    // Keep the original status (e.g. 408, 431) even when it has no dedicated error kind.
+    *new.status_mut() = status;
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && !new.headers().contains_key(name)
+        {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    new.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    let res = ServiceResponse::new(req, new).map_into_boxed_body();
+    Ok(ErrorHandlerResponse::Response(
+        res.map_body(|_, b| EitherBody::right(b)),
+    ))
+}
+
+/// The error a bare error response of actix stands for.
+fn error_for_status<B>(res: &ServiceResponse<B>) -> ApiError {
+    let status = res.status();
+    let reason = status.canonical_reason().unwrap_or("error").to_string();
+    let whole_body = || vec![Violation::new("", Code::InvalidFormat(Format::Pattern))];
+    match status.as_u16() {
+        400 => ApiError::BadRequest(whole_body()),
+        401 => ApiError::Unauthenticated(Box::new(Violation::at(
+            In::Header,
+            "Authorization",
+            Code::Required,
+        ))),
+        403 => ApiError::Forbidden(texts::title("forbidden")),
+        404 => ApiError::NotFound(texts::no_resource(res.request().path())),
+        405 => ApiError::MethodNotAllowed {
+            allow: res
+                .headers()
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.split(',').map(|m| m.trim().to_string()).collect())
+                .unwrap_or_default(),
+        },
+        409 => ApiError::Conflict(texts::title("conflict")),
+        412 => ApiError::PreconditionFailed {
+            current_version: None,
+        },
+        413 => {
+            let max_bytes = res
+                .request()
+                .app_data::<web::Data<AppState>>()
+                .map_or(0, |s| s.config.body_limit as u64);
+            ApiError::PayloadTooLarge(Box::new(Violation::new("", Code::TooLarge { max_bytes })))
+        }
+        415 => ApiError::UnsupportedMediaType(Box::new(Violation::at(
+            In::Header,
+            "Content-Type",
+            Code::UnsupportedType {
+                allowed: vec!["application/json".into()],
+            },
+        ))),
+        503 => ApiError::Unavailable(reason),
+        s if s >= 500 => ApiError::internal(reason),
+        _ => ApiError::BadRequest(whole_body()),
     }
 }
 

@@ -156,9 +156,6 @@ fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
 fn violations_of(e: &ValidationError<'_>, out: &mut Vec<Violation>) {
     let at = e.instance_path().as_str().to_string();
     let instance: &Value = e.instance();
-    let push = |out: &mut Vec<Violation>, path: String, code: Code| {
-        out.push(Violation::new(path, code));
-    };
     match e.kind() {
         K::AnyOf { context } | K::OneOfNotValid { context } => {
             // A nullable member (`oneOf: [X, {type: null}]`): the branch that is not the null
@@ -169,78 +166,70 @@ fn violations_of(e: &ValidationError<'_>, out: &mut Vec<Violation>) {
                 .collect();
             match branches.as_slice() {
                 [one] => one.iter().for_each(|e| violations_of(e, out)),
-                _ if instance.is_null() => push(out, at, Code::Required),
-                _ => push(out, at, Code::InvalidFormat(Format::Pattern)),
+                _ if instance.is_null() => out.push(Violation::new(at, Code::Required)),
+                _ => out.push(Violation::new(at, Code::InvalidFormat(Format::Pattern))),
             }
         }
-        K::Type { kind } if instance.is_null() => {
-            let _ = kind;
-            push(out, at, Code::Required);
-        }
-        K::Type { kind } => push(
-            out,
-            at,
-            Code::InvalidType {
-                expected: type_names(kind),
-            },
-        ),
         K::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            push(out, format!("{at}/{}", escape(name)), Code::Required);
+            out.push(Violation::new(
+                format!("{at}/{}", escape(name)),
+                Code::Required,
+            ));
         }
         K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => {
             for name in unexpected {
-                push(out, format!("{at}/{}", escape(name)), Code::UnknownField);
+                out.push(Violation::new(
+                    format!("{at}/{}", escape(name)),
+                    Code::UnknownField,
+                ));
             }
         }
-        K::Enum { options } => {
-            let allowed = options
+        kind => out.push(Violation::new(at, code_of(kind, instance))),
+    }
+}
+
+/// The code of a schema error about the value itself.
+fn code_of(kind: &K, instance: &Value) -> Code {
+    match kind {
+        K::Type { .. } if instance.is_null() => Code::Required,
+        K::Type { kind } => Code::InvalidType {
+            expected: type_names(kind),
+        },
+        K::Enum { options } => Code::UnknownValue {
+            allowed: options
                 .as_array()
                 .map(|o| {
                     o.iter()
                         .filter_map(|v| v.as_str().map(str::to_string))
                         .collect()
                 })
-                .unwrap_or_default();
-            push(out, at, Code::UnknownValue { allowed });
-        }
-        K::Constant { expected_value } => {
-            let allowed = expected_value
+                .unwrap_or_default(),
+        },
+        K::Constant { expected_value } => Code::UnknownValue {
+            allowed: expected_value
                 .as_str()
                 .map(str::to_string)
                 .into_iter()
-                .collect();
-            push(out, at, Code::UnknownValue { allowed });
-        }
-        K::MaxLength { limit } => push(out, at, Code::TooLong { max: *limit }),
-        K::MinLength { limit } if *limit <= 1 => push(out, at, Code::Required),
-        K::MinLength { limit } => push(out, at, Code::TooShort { min: *limit }),
-        K::MaxItems { limit } => push(out, at, Code::TooMany { max: *limit }),
-        K::MinItems { limit } => push(out, at, Code::TooFew { min: *limit }),
-        K::Minimum { limit } | K::ExclusiveMinimum { limit } => {
-            push(
-                out,
-                at,
-                Code::OutOfRange {
-                    min: limit.as_i64(),
-                    max: None,
-                },
-            );
-        }
-        K::Maximum { limit } | K::ExclusiveMaximum { limit } => {
-            push(
-                out,
-                at,
-                Code::OutOfRange {
-                    min: None,
-                    max: limit.as_i64(),
-                },
-            );
-        }
-        K::UniqueItems => push(out, at, Code::Duplicate),
-        K::Pattern { pattern } => push(out, at, pattern_code(pattern, instance)),
-        K::Format { format } => push(out, at, Code::InvalidFormat(format_of(format))),
-        _ => push(out, at, Code::InvalidFormat(Format::Pattern)),
+                .collect(),
+        },
+        K::MaxLength { limit } => Code::TooLong { max: *limit },
+        K::MinLength { limit } if *limit <= 1 => Code::Required,
+        K::MinLength { limit } => Code::TooShort { min: *limit },
+        K::MaxItems { limit } => Code::TooMany { max: *limit },
+        K::MinItems { limit } => Code::TooFew { min: *limit },
+        K::Minimum { limit } | K::ExclusiveMinimum { limit } => Code::OutOfRange {
+            min: limit.as_i64(),
+            max: None,
+        },
+        K::Maximum { limit } | K::ExclusiveMaximum { limit } => Code::OutOfRange {
+            min: None,
+            max: limit.as_i64(),
+        },
+        K::UniqueItems => Code::Duplicate,
+        K::Pattern { pattern } => pattern_code(pattern, instance),
+        K::Format { format } => Code::InvalidFormat(format_of(format)),
+        _ => Code::InvalidFormat(Format::Pattern),
     }
 }
 

@@ -117,7 +117,7 @@ impl Resp {
                 }
                 let field = e["field"].as_str().unwrap_or_default();
                 match e["in"].as_str() {
-                    Some("body") => path_of(field),
+                    Some("body") => buyerpath::domain::validate::member_path(field),
                     _ => field.to_string(),
                 }
             })
@@ -363,25 +363,4 @@ pub async fn wait_ready(client: &reqwest::Client, base: &str) {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("{base} did not become ready");
-}
-
-/// A JSON pointer as a member path: `/sections/inventory/3/brand` is
-/// `sections.inventory[3].brand`.
-pub fn path_of(pointer: &str) -> String {
-    if !pointer.starts_with('/') {
-        return pointer.to_string();
-    }
-    let mut out = String::new();
-    for part in pointer[1..].split('/') {
-        let part = part.replace("~1", "/").replace("~0", "~");
-        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
-            out.push_str(&format!("[{part}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(&part);
-        }
-    }
-    out
 }
