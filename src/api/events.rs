@@ -2,11 +2,10 @@
 //! receiving webhooks.
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::event::{public_id, TypeFilter};
+use crate::domain::event::TypeFilter;
 use crate::domain::validate::{Code, Format, In, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::{decode_cursor, encode_cursor, Page};
@@ -14,30 +13,10 @@ use crate::service::events as svc;
 use crate::service::Principal;
 use crate::state::AppState;
 
-/// One event, in the envelope webhooks deliver.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventDto {
-    /// `evt_` and a UUID v7; the `webhook-id` of its deliveries.
-    #[schema(example = "evt_019384b2-6f1e-7c3a-9d2b-3c4d5e6f7a8b")]
-    pub id: String,
-    /// One of the event types, e.g. `opportunity.stage_changed`.
-    #[serde(rename = "type")]
-    #[schema(example = "opportunity.stage_changed")]
-    pub event_type: String,
-    /// When the change was committed (its transaction's time).
-    pub timestamp: DateTime<Utc>,
-    /// The resource's ids, its new `version`, the `actor`; `changed_fields` for `*.updated`;
-    /// `previous_stage`, `current_stage`, `reason`, `assessment_id` and `changed_by` for
-    /// `opportunity.stage_changed`; `stage`, `ready_to_advance` and `risk_codes` for
-    /// `stage_assessment.created`; `version` for `playbook.updated`.
-    #[schema(value_type = Object)]
-    pub data: serde_json::Map<String, serde_json::Value>,
-}
-
 /// A page of the log.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventPage {
-    pub items: Vec<EventDto>,
+    pub items: Vec<svc::EventView>,
     /// Pass as `after` to read on. Always set: on an empty page it is the position you asked
     /// from, so polling with it never misses or repeats an event.
     pub next_cursor: Option<String>,
@@ -115,15 +94,7 @@ pub async fn list_events(
         })
         .or_else(|| Some(encode_cursor((0i64, 0i64))));
     Ok(HttpResponse::Ok().json(EventPage {
-        items: rows
-            .into_iter()
-            .map(|e| EventDto {
-                id: public_id(e.id),
-                event_type: e.event_type,
-                timestamp: e.timestamp,
-                data: e.data,
-            })
-            .collect(),
+        items: rows.into_iter().map(|e| e.view()).collect(),
         next_cursor,
         has_more,
     }))

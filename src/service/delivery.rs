@@ -16,7 +16,7 @@ use crate::domain::event::matches;
 use crate::domain::ids::TenantId;
 use crate::domain::webhook::{self as wh, Outcome, DISABLE_AFTER, KEPT_RESPONSE_BYTES};
 use crate::error::{ApiError, ApiResult};
-use crate::service::{events, webhooks, Conn};
+use crate::service::{events, Conn};
 
 /// A claimed delivery and where it goes.
 #[derive(Debug, Clone)]
@@ -75,7 +75,7 @@ pub async fn dispatch(conn: &mut Conn, batch: i64) -> ApiResult<usize> {
                     endpoint_id: e.id,
                     event_id: event.id,
                     event_type: event.event_type.clone(),
-                    body: webhooks::body_of(&event.event_type, event.timestamp, &event.data)?,
+                    body: event.view().body()?,
                     status: "pending".to_string(),
                     next_attempt_at: Some(Utc::now()),
                 });

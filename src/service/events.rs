@@ -67,13 +67,61 @@ pub struct Event {
     pub position: Position,
 }
 
-/// The envelope of the Standard Webhooks specification: `{type, timestamp, data}`.
-pub fn envelope(event_type: &str, timestamp: DateTime<Utc>, data: &Map<String, Value>) -> Value {
-    json!({
-        "type": event_type,
-        "timestamp": timestamp.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "data": data,
-    })
+/// An event as the log publishes it: the items of `GET /v1/events` and, byte for byte, the
+/// body of a webhook delivery (the envelope of the Standard Webhooks specification,
+/// `{type, timestamp, data}`, with the event's `id`, which is also the delivery's
+/// `webhook-id`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = EventDto)]
+pub struct EventView {
+    /// `evt_` and a UUID v7; the `webhook-id` of its deliveries.
+    #[schema(example = "evt_019384b2-6f1e-7c3a-9d2b-3c4d5e6f7a8b")]
+    pub id: String,
+    /// One of the event types, e.g. `opportunity.stage_changed`.
+    #[serde(rename = "type")]
+    #[schema(example = "opportunity.stage_changed")]
+    pub event_type: String,
+    /// When the change was committed (its transaction's time), to the microsecond.
+    #[serde(serialize_with = "micros")]
+    pub timestamp: DateTime<Utc>,
+    /// The resource's ids, its new `version`, the `actor`; `changed_fields` for `*.updated`;
+    /// `previous_stage`, `current_stage`, `reason`, `assessment_id` and `changed_by` for
+    /// `opportunity.stage_changed`; `stage`, `ready_to_advance` and `risk_codes` for
+    /// `stage_assessment.created`; `version` for `playbook.updated`.
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+}
+
+fn micros<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+impl EventView {
+    pub fn new(
+        id: Uuid,
+        event_type: &str,
+        timestamp: DateTime<Utc>,
+        data: Map<String, Value>,
+    ) -> Self {
+        EventView {
+            id: crate::domain::event::public_id(id),
+            event_type: event_type.to_string(),
+            timestamp,
+            data,
+        }
+    }
+
+    /// The body of a webhook delivery of this event.
+    pub fn body(&self) -> ApiResult<String> {
+        serde_json::to_string(self).map_err(ApiError::internal)
+    }
+}
+
+impl Event {
+    /// The event as published.
+    pub fn view(&self) -> EventView {
+        EventView::new(self.id, &self.event_type, self.timestamp, self.data.clone())
+    }
 }
 
 /// Appends one event in the caller's transaction (a shared connection: it can be pipelined
@@ -246,13 +294,16 @@ mod tests {
     }
 
     #[test]
-    fn envelope_has_type_timestamp_and_data() {
+    fn envelope_has_id_type_timestamp_and_data() {
         let t = DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
         let mut m = Map::new();
         m.insert("id".into(), json!("x"));
-        let e = envelope("account.created", t, &m);
+        let id = Uuid::now_v7();
+        let body = EventView::new(id, "account.created", t, m).body().unwrap();
+        let e: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(e["id"], format!("evt_{id}"));
         assert_eq!(e["type"], "account.created");
         assert_eq!(e["timestamp"], "2026-11-27T10:00:00.000000Z");
         assert_eq!(e["data"]["id"], "x");

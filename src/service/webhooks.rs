@@ -1,7 +1,7 @@
 //! Webhook endpoints (admins): subscribe, change, rotate the secret, test, and look at and
 //! repeat deliveries. Sending is the worker's (`service::delivery`, `crate::worker`).
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use serde_json::Map;
@@ -289,15 +289,6 @@ pub async fn rotate_secret(
     .await
 }
 
-/// The body of a delivery: the envelope as sent.
-pub fn body_of(
-    event_type: &str,
-    at: DateTime<Utc>,
-    data: &Map<String, serde_json::Value>,
-) -> ApiResult<String> {
-    serde_json::to_string(&events::envelope(event_type, at, data)).map_err(ApiError::internal)
-}
-
 fn ensure_enabled(e: &Endpoint) -> ApiResult<()> {
     if e.enabled {
         Ok(())
@@ -322,7 +313,8 @@ pub async fn send_test(
         "This is a test event from buyerpath.".into(),
     );
     data.insert("actor".into(), who.sub.clone().into());
-    let body = body_of(EventType::WEBHOOK_TEST.as_str(), Utc::now(), &data)?;
+    let body = events::EventView::new(event_id, EventType::WEBHOOK_TEST.as_str(), Utc::now(), data)
+        .body()?;
     let mut rows = q::insert_deliveries(
         conn,
         vec![NewDelivery {

@@ -264,6 +264,11 @@ async fn deliveries_carry_the_event_and_a_signature_the_reference_library_accept
             got[2].header("webhook-id")
         ]
     );
+    // Each body is exactly the event as the feed returns it, `id` included.
+    for (g, e) in got.iter().zip(log.json["items"].as_array().unwrap()) {
+        assert_eq!(&g.json(), e);
+        assert_eq!(g.json()["id"], g.header("webhook-id"));
+    }
 
     // Nothing else arrives (account.created is not subscribed).
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
