@@ -48,7 +48,8 @@ pub struct ListEventsQuery {
 /// started before it has ended, so a reader following `next_cursor` never skips one.
 ///
 /// Events are kept for `BUYERPATH_EVENT_RETENTION_DAYS` (default 30). An unknown type or
-/// pattern in `types`, or a cursor this API did not issue, is 422.
+/// pattern in `types`, or a cursor this API did not issue, is 422. Each item is one of the
+/// event types' schemas (`Event`, told apart by `type`); `GET /v1/event-types` lists them.
 #[utoipa::path(
     tag = "events",
     params(ListEventsQuery),
@@ -66,7 +67,11 @@ pub async fn list_events(
     page.after = match query.after.as_deref() {
         None | Some("") => None,
         Some(a) => Some(decode_cursor(a).ok_or_else(|| {
-            ApiError::malformed(In::Query, "after", Code::InvalidFormat(Format::Cursor))
+            ApiError::Validation(vec![Violation::at(
+                In::Query,
+                "after",
+                Code::InvalidFormat(Format::Cursor),
+            )])
         })?),
     };
     let types = TypeFilter::parse(
@@ -98,4 +103,19 @@ pub async fn list_events(
         next_cursor,
         has_more,
     }))
+}
+
+/// List event types.
+///
+/// Every type of the event log (and `webhook.test`, sent to webhooks only), with what it means
+/// in zh and en and the name of its schema in this document (`components.schemas`; also the
+/// body of its entry in `webhooks`).
+#[utoipa::path(
+    tag = "events",
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The event types.", body = svc::EventTypeList))
+)]
+#[get("/v1/event-types")]
+pub async fn list_event_types(_principal: Principal) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::types()))
 }

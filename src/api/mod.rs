@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activities;
 pub mod assessments;
 pub mod contacts;
+pub mod event_schemas;
 pub mod events;
 pub mod health;
 pub mod opportunities;
@@ -41,6 +42,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(settings::get_settings)
         .service(settings::patch_settings)
         .service(events::list_events)
+        .service(events::list_event_types)
         .service(scope("/v1/webhook-endpoints").configure(webhook_routes));
 }
 
@@ -507,5 +509,42 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             document_shared_responses(op, method, &params);
         }
     }
+    with_events(api)
+}
+
+/// `api` with the event catalogue (`event_schemas`), written from the document's schemas.
+fn with_events(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{schema::Schema, PathItem, RefOr};
+    let Some(components) = api.components.as_mut() else {
+        return api;
+    };
+    let schemas = serde_json::to_value(&components.schemas)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    let catalogue = event_schemas::catalogue(&schemas);
+    for name in catalogue.dropped {
+        components.schemas.remove(name);
+    }
+    // A schema or webhook that cannot be read back is left out, and the drift test of the
+    // committed document fails.
+    for (name, schema) in catalogue.schemas {
+        match serde_json::from_value::<RefOr<Schema>>(schema) {
+            Ok(s) => {
+                components.schemas.insert(name, s);
+            }
+            Err(e) => log::error!("the event schema {name} is not a schema: {e}"),
+        }
+    }
+    let mut hooks = utoipa::openapi::Paths::new();
+    for (name, item) in catalogue.webhooks {
+        match serde_json::from_value::<PathItem>(item) {
+            Ok(i) => {
+                hooks.paths.insert(name, i);
+            }
+            Err(e) => log::error!("the webhook {name} is not a path item: {e}"),
+        }
+    }
+    api.webhooks = Some(hooks);
     api
 }

@@ -99,6 +99,73 @@ impl EventType {
     }
 }
 
+/// What an event's data holds, by its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `<resource>.created|updated|archived|restored`: the resource's ids, `version`, `actor`
+    /// and `object`; `changed_fields` and `previous` for `updated`.
+    Lifecycle(Resource, Lifecycle),
+    StageChanged,
+    AssessmentCreated,
+    PlaybookUpdated,
+    WebhookTest,
+}
+
+impl EventType {
+    /// What this type's data holds.
+    pub fn shape(self) -> Shape {
+        let resources = [
+            Resource::Account,
+            Resource::Contact,
+            Resource::Opportunity,
+            Resource::SurveyRecord,
+            Resource::Activity,
+        ];
+        let lifecycles = [
+            Lifecycle::Created,
+            Lifecycle::Updated,
+            Lifecycle::Archived,
+            Lifecycle::Restored,
+        ];
+        for r in resources {
+            for l in lifecycles {
+                if EventType::of(r, l) == self {
+                    return Shape::Lifecycle(r, l);
+                }
+            }
+        }
+        match self {
+            EventType::STAGE_CHANGED => Shape::StageChanged,
+            EventType::ASSESSMENT_CREATED => Shape::AssessmentCreated,
+            EventType::PLAYBOOK_UPDATED => Shape::PlaybookUpdated,
+            _ => Shape::WebhookTest,
+        }
+    }
+
+    /// The name of its schema in the OpenAPI document: `opportunity.stage_changed` is
+    /// `OpportunityStageChangedEvent`.
+    pub fn schema_name(self) -> String {
+        let mut name = String::new();
+        for part in self.0.split(['.', '_']) {
+            let mut chars = part.chars();
+            if let Some(first) = chars.next() {
+                name.extend(first.to_uppercase());
+                name.push_str(chars.as_str());
+            }
+        }
+        name.push_str("Event");
+        name
+    }
+
+    /// Every type of the log, and `webhook.test`.
+    pub fn all() -> impl Iterator<Item = EventType> {
+        EVENT_TYPES
+            .iter()
+            .chain(std::iter::once(&WEBHOOK_TEST))
+            .map(|t| EventType(t))
+    }
+}
+
 impl std::fmt::Display for EventType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.0)
@@ -255,6 +322,23 @@ mod tests {
         assert_eq!(all.len(), 1 + 7 + EVENT_TYPES.len());
         assert!(TypeFilter::parse("t", all.iter().map(String::as_str)).is_ok());
         assert!(TypeFilter::parse("t", [" account.created"]).is_err());
+    }
+
+    #[test]
+    fn every_type_has_a_shape_and_a_schema_name() {
+        assert_eq!(
+            EventType::STAGE_CHANGED.schema_name(),
+            "OpportunityStageChangedEvent"
+        );
+        assert_eq!(
+            EventType::parse("survey_record.updated").map(EventType::shape),
+            Some(Shape::Lifecycle(Resource::SurveyRecord, Lifecycle::Updated))
+        );
+        assert_eq!(EventType::WEBHOOK_TEST.shape(), Shape::WebhookTest);
+        assert_eq!(EventType::all().count(), EVENT_TYPES.len() + 1);
+        let names: std::collections::HashSet<String> =
+            EventType::all().map(EventType::schema_name).collect();
+        assert_eq!(names.len(), EVENT_TYPES.len() + 1, "names are distinct");
     }
 
     #[test]

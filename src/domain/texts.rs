@@ -404,6 +404,48 @@ pub fn duplicate_values() -> Text {
     )
 }
 
+/// What an event type means, for `GET /v1/event-types` and the document's `webhooks`.
+pub fn event_type(t: crate::domain::event::EventType) -> Text {
+    use crate::domain::event::{Lifecycle, Resource, Shape};
+    match t.shape() {
+        Shape::Lifecycle(r, l) => {
+            let (zh_r, en_r) = match r {
+                Resource::Account => ("客户", "An account"),
+                Resource::Contact => ("联系人", "A contact"),
+                Resource::Opportunity => ("商机", "An opportunity"),
+                Resource::SurveyRecord => ("调研记录", "A survey record"),
+                Resource::Activity => ("活动", "An activity"),
+            };
+            let (zh_l, en_l) = match l {
+                Lifecycle::Created => ("已创建", "was created"),
+                Lifecycle::Updated => ("已修改；changed_fields 列出改动的字段，previous 为其原值", "was changed; changed_fields names the fields, previous holds their former values"),
+                Lifecycle::Archived => ("已归档", "was archived"),
+                Lifecycle::Restored => ("已恢复", "was restored"),
+            };
+            Text::new(
+                format!("{zh_r}{zh_l}；object 为此时 GET 返回的资源"),
+                format!("{en_r} {en_l}; object is the resource as GET returns it then"),
+            )
+        }
+        Shape::StageChanged => Text::new(
+            "商机的购买阶段改变（previous_stage → current_stage）",
+            "An opportunity moved from previous_stage to current_stage",
+        ),
+        Shape::AssessmentCreated => Text::new(
+            "完成了一次阶段评估（applied 表示是否据此推进了阶段）",
+            "A stage assessment was made (applied: whether it moved the stage)",
+        ),
+        Shape::PlaybookUpdated => Text::new(
+            "租户编写了方法论的一个阶段，产生新版本",
+            "The tenant authored a stage of the playbook: a new version",
+        ),
+        Shape::WebhookTest => Text::new(
+            "由 POST /v1/webhook-endpoints/{id}/test 发送的测试事件，不进入事件日志",
+            "A test sent by POST /v1/webhook-endpoints/{id}/test; never in the event log",
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

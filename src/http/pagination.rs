@@ -146,7 +146,12 @@ impl<K: CursorKey> Page<K> {
         let after = match cursor {
             None | Some("") => None,
             Some(c) => Some(decode_cursor::<K>(c).ok_or_else(|| {
-                ApiError::malformed(In::Query, "cursor", Code::InvalidFormat(Format::Cursor))
+                // Of the documented form, so well-formed: refused, not malformed.
+                ApiError::Validation(vec![Violation::at(
+                    In::Query,
+                    "cursor",
+                    Code::InvalidFormat(Format::Cursor),
+                )])
             })?),
         };
         Ok(Page { after, limit })

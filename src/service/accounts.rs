@@ -17,7 +17,7 @@ use crate::domain::validate::{Checker, Code};
 use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
-use crate::service::events;
+use crate::service::events::{self, Changes};
 use crate::service::input::{double_option, Tag};
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{not_found, Conn, Keyset, Precondition, Principal};
@@ -93,7 +93,11 @@ pub struct ListAccounts {
     pub include_archived: bool,
 }
 
-events::published!(Account, Account, "id" => id);
+events::published!(Account, Account, AccountView, view_in, "id" => id);
+
+async fn view_in(_: &mut Conn, _: TenantId, row: Account) -> ApiResult<AccountView> {
+    view(row)
+}
 
 impl Archivable for Account {
     const NAME: Noun = Noun::Account;
@@ -298,8 +302,8 @@ pub async fn update(
             }
             let row = Account::update(conn, who.tenant, id, changes).await?;
             let (before, after) = (view(current)?, view(row.clone())?);
-            let fields = events::changed_fields(&before, &after)?;
-            publish_or_keep(conn, who, &row, fields, before).await?;
+            let changes = Changes::of(&before, events::changed_fields(&before, &after)?)?;
+            publish_or_keep(conn, who, &row, changes, before).await?;
             Ok(after)
         })
         .await;

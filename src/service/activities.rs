@@ -27,7 +27,7 @@ use crate::domain::validate::Code;
 use crate::domain::validate::Violation;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
-use crate::service::events;
+use crate::service::events::{self, Changes};
 use crate::service::input::{decode, merge_patch};
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
@@ -112,7 +112,11 @@ pub(crate) fn view(r: Activity) -> ApiResult<ActivityView> {
     })
 }
 
-events::published!(Activity, Activity, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
+events::published!(Activity, Activity, ActivityView, view_in, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
+
+async fn view_in(_: &mut Conn, _: TenantId, row: Activity) -> ApiResult<ActivityView> {
+    view(row)
+}
 
 impl Archivable for Activity {
     const NAME: Noun = Noun::Activity;
@@ -310,8 +314,8 @@ pub async fn update(
             check_references(conn, who.tenant, account_id, &content, false).await?;
             let row = Activity::update(conn, who.tenant, id, content).await?;
             let after = view(row.clone())?;
-            let fields = events::changed_fields(&before, &after)?;
-            publish_or_keep(conn, who, &row, fields, before).await?;
+            let changes = Changes::of(&before, events::changed_fields(&before, &after)?)?;
+            publish_or_keep(conn, who, &row, changes, before).await?;
             Ok(after)
         })
         .await;

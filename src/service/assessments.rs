@@ -366,6 +366,11 @@ fn created_event(
     data.insert("applied".into(), row.applied.into());
     data.insert("basis".into(), row.basis.clone().into());
     data.insert("actor".into(), who.sub.clone().into());
+    let object = view(row.clone())?;
+    data.insert(
+        "object".into(),
+        serde_json::to_value(object).map_err(ApiError::internal)?,
+    );
     Ok(data)
 }
 

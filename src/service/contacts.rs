@@ -24,7 +24,7 @@ use crate::domain::validate::Checker;
 use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
-use crate::service::events;
+use crate::service::events::{self, Changes};
 use crate::service::input::double_option;
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{accounts, settings, Conn, Keyset, Precondition, Principal};
@@ -134,7 +134,7 @@ pub fn person_of(c: &Contact) -> ApiResult<Person> {
     })
 }
 
-events::published!(Contact, Contact, "id" => id, "account_id" => account_id);
+events::published!(Contact, Contact, ContactView, one_in, "id" => id, "account_id" => account_id);
 
 impl Archivable for Contact {
     const NAME: Noun = Noun::Contact;
@@ -344,8 +344,8 @@ pub async fn update(
             }
             let row = Contact::update(conn, who.tenant, (account_id, contact_id), ch).await?;
             let (before, after) = (view(current.clone(), None)?, view(row.clone(), None)?);
-            let fields = events::changed_fields(&before, &after)?;
-            publish_or_keep(conn, who, &row, fields, current).await?;
+            let changes = Changes::of(&before, events::changed_fields(&before, &after)?)?;
+            publish_or_keep(conn, who, &row, changes, current).await?;
             Ok(row)
         })
         .await;

@@ -16,9 +16,17 @@ use crate::service::{Conn, Principal};
 /// A resource whose lifecycle is published.
 pub trait Published: Sync {
     const RESOURCE: Resource;
+    /// The representation GET returns: an event's `data.object`.
+    type View: Serialize + Send;
     /// The resource's ids: `id` and the ids of its parents.
     fn ids(&self) -> Map<String, Value>;
     fn current_version(&self) -> i32;
+    /// The resource as GET returns it, read in the caller's transaction.
+    fn view_in(
+        &self,
+        conn: &mut Conn,
+        tenant: TenantId,
+    ) -> impl std::future::Future<Output = ApiResult<Self::View>> + Send;
 }
 
 /// An id member of a resource: a parent id that may be absent, or one that is always there.
@@ -38,13 +46,23 @@ impl IdOf for Option<Uuid> {
     }
 }
 
-/// `Published` for a row with a `version` column: `published!(Row, Resource, "id" => id, ...)`
-/// (an absent optional id is left out of the event's data).
+/// `Published` for a row with a `version` column:
+/// `published!(Row, Resource, View, view_in, "id" => id, ...)` where `view_in(conn, tenant,
+/// row)` is the resource as GET returns it (an absent optional id is left out of the event's
+/// data).
 macro_rules! published {
-    ($row:ty, $res:ident, $($key:literal => $field:ident),+ $(,)?) => {
+    ($row:ty, $res:ident, $view:ty, $view_in:path, $($key:literal => $field:ident),+ $(,)?) => {
         impl $crate::service::events::Published for $row {
             const RESOURCE: $crate::domain::event::Resource =
                 $crate::domain::event::Resource::$res;
+            type View = $view;
+            async fn view_in(
+                &self,
+                conn: &mut $crate::service::Conn,
+                tenant: $crate::domain::ids::TenantId,
+            ) -> $crate::error::ApiResult<$view> {
+                $view_in(conn, tenant, self.clone()).await
+            }
             fn ids(&self) -> serde_json::Map<String, serde_json::Value> {
                 use $crate::service::events::IdOf;
                 $crate::service::events::ids(&[$(($key, self.$field.id_of())),+])
@@ -158,6 +176,21 @@ pub fn data_of<R: Published>(who: &Principal, row: &R) -> Map<String, Value> {
     m
 }
 
+/// `data_of` with the resource as GET returns it now (`object`).
+pub async fn data_with_object<R: Published>(
+    conn: &mut Conn,
+    who: &Principal,
+    row: &R,
+) -> ApiResult<Map<String, Value>> {
+    let mut data = data_of(who, row);
+    let object = row.view_in(conn, who.tenant).await?;
+    data.insert(
+        "object".into(),
+        serde_json::to_value(object).map_err(ApiError::internal)?,
+    );
+    Ok(data)
+}
+
 /// `<resource>.created|archived|restored`, in the caller's transaction.
 pub async fn lifecycle<R: Published>(
     conn: &mut Conn,
@@ -165,27 +198,53 @@ pub async fn lifecycle<R: Published>(
     row: &R,
     what: Lifecycle,
 ) -> ApiResult<()> {
-    emit(
-        conn,
-        who.tenant,
-        EventType::of(R::RESOURCE, what),
-        data_of(who, row),
-    )
-    .await
+    let data = data_with_object(conn, who, row).await?;
+    emit(conn, who.tenant, EventType::of(R::RESOURCE, what), data).await
 }
 
-/// `<resource>.updated` with the API names of the fields that changed; nothing when none did.
+/// What changed in a write: the API names of the changed fields (sorted) and their former
+/// values.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub fields: Vec<String>,
+    pub previous: Map<String, Value>,
+}
+
+impl Changes {
+    /// The changes of `fields`, their former values read from `before` (a view; a field
+    /// `sections.x` is the member `x` of `sections`).
+    pub fn of<V: Serialize>(before: &V, fields: Vec<String>) -> ApiResult<Changes> {
+        let before = serde_json::to_value(before).map_err(ApiError::internal)?;
+        let previous = fields
+            .iter()
+            .map(|f| {
+                let pointer = format!("/{}", f.replace('.', "/"));
+                let old = before.pointer(&pointer).cloned().unwrap_or(Value::Null);
+                (f.clone(), old)
+            })
+            .collect();
+        Ok(Changes { fields, previous })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+/// `<resource>.updated` with the changed fields, their former values (`previous`) and the
+/// resource as it is now (`object`); nothing when nothing changed.
 pub async fn updated<R: Published>(
     conn: &mut Conn,
     who: &Principal,
     row: &R,
-    changed_fields: Vec<String>,
+    changes: Changes,
 ) -> ApiResult<()> {
-    if changed_fields.is_empty() {
+    if changes.is_empty() {
         return Ok(());
     }
-    let mut data = data_of(who, row);
-    data.insert("changed_fields".into(), json!(changed_fields));
+    let mut data = data_with_object(conn, who, row).await?;
+    data.insert("changed_fields".into(), json!(changes.fields));
+    data.insert("previous".into(), Value::Object(changes.previous));
     emit(
         conn,
         who.tenant,
@@ -197,7 +256,7 @@ pub async fn updated<R: Published>(
 
 /// Members of a view that every write changes, that no write of its content sets, or that
 /// follow from other members or other resources: never listed as changed fields.
-const BOOKKEEPING: &[&str] = &[
+pub const BOOKKEEPING: &[&str] = &[
     "id",
     "version",
     "created_at",
@@ -256,6 +315,52 @@ pub async fn list(
     )
     .await?;
     rows.into_iter().map(read).collect()
+}
+
+/// An event type, as `GET /v1/event-types` lists it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventTypeView {
+    /// The type, e.g. `opportunity.stage_changed`.
+    #[serde(rename = "type")]
+    pub event_type: &'static str,
+    /// What it means.
+    pub description: Description,
+    /// The name of its schema in the OpenAPI document, e.g. `OpportunityStageChangedEvent`.
+    pub schema: String,
+    /// Whether it is in the event log (`webhook.test` is sent to webhooks only).
+    pub logged: bool,
+}
+
+/// A text in both languages.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Description {
+    pub zh: String,
+    pub en: String,
+}
+
+/// The event types.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventTypeList {
+    pub items: Vec<EventTypeView>,
+}
+
+/// Every event type with its description and schema name.
+pub fn types() -> EventTypeList {
+    let items = EventType::all()
+        .map(|t| {
+            let text = crate::domain::texts::event_type(t);
+            EventTypeView {
+                event_type: t.as_str(),
+                description: Description {
+                    zh: text.zh,
+                    en: text.en,
+                },
+                schema: t.schema_name(),
+                logged: t != EventType::WEBHOOK_TEST,
+            }
+        })
+        .collect();
+    EventTypeList { items }
 }
 
 /// An event row as published.

@@ -22,7 +22,7 @@ use crate::domain::validate::Checker;
 use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive;
-use crate::service::events;
+use crate::service::events::{self, Changes};
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 
 mod write_rules;
@@ -114,7 +114,7 @@ mod view;
 use view::{currency_of, view, view_of, views};
 pub use view::{OpportunityView, StageChangeView};
 
-events::published!(Opportunity, Opportunity, "id" => id, "account_id" => account_id);
+events::published!(Opportunity, Opportunity, OpportunityView, view, "id" => id, "account_id" => account_id);
 
 pub(crate) async fn find_in(conn: &Conn, tenant: TenantId, id: Uuid) -> ApiResult<Opportunity> {
     Opportunity::find(conn, tenant, id)
@@ -451,15 +451,14 @@ pub async fn update(
                 changes.stage_entered_at = Some(chrono::Utc::now());
             }
             let updated = Opportunity::update(conn, who.tenant, id, changes).await?;
-            let fields = events::changed_fields(
-                &view_of(current.clone(), None)?,
-                &view_of(updated.clone(), None)?,
-            )?;
+            let before = view_of(current.clone(), None)?;
+            let fields = events::changed_fields(&before, &view_of(updated.clone(), None)?)?;
+            let changes = Changes::of(&before, fields)?;
             if stage.is_some() {
                 let reason = p.reason.clone();
                 stage_moves::record_move_in(conn, who, &current, &updated, reason, None).await?;
             }
-            publish_or_keep(conn, who, &updated, fields, current).await?;
+            publish_or_keep(conn, who, &updated, changes, current).await?;
             Ok(updated)
         })
         .await;

@@ -51,7 +51,7 @@ pub(crate) async fn record_move_in(
         assessment_id,
     )
     .await?;
-    let mut data = events::data_of(who, moved);
+    let mut data = events::data_with_object(conn, who, moved).await?;
     data.insert("previous_stage".into(), before.current_stage.clone().into());
     data.insert("current_stage".into(), moved.current_stage.clone().into());
     data.insert("reason".into(), reason.into());

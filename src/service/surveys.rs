@@ -27,7 +27,7 @@ use crate::domain::validate::Code;
 use crate::domain::validate::{Checker, Violation};
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
-use crate::service::events;
+use crate::service::events::{self, Changes};
 use crate::service::input::{decode, merge_patch};
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{accounts, not_found, Conn, Keyset, Precondition, Principal};
@@ -78,7 +78,11 @@ pub(crate) fn sections_of(row: &SurveyRecord) -> ApiResult<Sections> {
     )?)
 }
 
-events::published!(SurveyRecord, SurveyRecord, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
+events::published!(SurveyRecord, SurveyRecord, SurveyRecordView, view_in, "id" => id, "account_id" => account_id, "opportunity_id" => opportunity_id);
+
+async fn view_in(_: &mut Conn, _: TenantId, row: SurveyRecord) -> ApiResult<SurveyRecordView> {
+    view(row)
+}
 
 impl Archivable for SurveyRecord {
     const NAME: Noun = Noun::SurveyRecord;
@@ -333,8 +337,8 @@ pub async fn update(
             .await?;
             store_items_in(conn, who.tenant, id, account_id, &p.sections).await?;
             let after = view(row.clone())?;
-            let fields = changed_fields(&before, &after)?;
-            publish_or_keep(conn, who, &row, fields, before).await?;
+            let changes = Changes::of(&before, changed_fields(&before, &after)?)?;
+            publish_or_keep(conn, who, &row, changes, before).await?;
             Ok(after)
         })
         .await;

@@ -6,7 +6,7 @@
 //! that into the answer.
 
 use crate::error::{ApiError, ApiResult};
-use crate::service::events::{self, Published};
+use crate::service::events::{self, Changes, Published};
 use crate::service::{Conn, Principal};
 
 /// Why a write's transaction ended without committing.
@@ -37,18 +37,18 @@ pub(crate) fn settle<T>(r: Result<T, Step<T>>) -> ApiResult<T> {
     }
 }
 
-/// `<resource>.updated` naming the changed `fields` in the caller's transaction; with none, the
-/// write ends as unchanged, answering `before`.
+/// `<resource>.updated` with the `changes` in the caller's transaction; with none, the write
+/// ends as unchanged, answering `before`.
 pub(crate) async fn publish_or_keep<R: Published, T>(
     conn: &mut Conn,
     who: &Principal,
     row: &R,
-    fields: Vec<String>,
+    changes: Changes,
     before: T,
 ) -> Result<(), Step<T>> {
-    if fields.is_empty() {
+    if changes.is_empty() {
         return Err(Step::Unchanged(before));
     }
-    events::updated(conn, who, row, fields).await?;
+    events::updated(conn, who, row, changes).await?;
     Ok(())
 }

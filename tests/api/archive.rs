@@ -9,17 +9,17 @@ use serde_json::{json, Value};
 use crate::common::TestApp;
 
 /// One archivable child of an account.
-struct Child {
-    name: &'static str,
+pub(crate) struct Child {
+    pub name: &'static str,
     /// The collection under the account.
-    create: fn(&str) -> String,
+    pub create: fn(&str) -> String,
     /// The item path from (account, id).
-    item: fn(&str, &str) -> String,
-    body: fn() -> Value,
-    patch: fn() -> Value,
+    pub item: fn(&str, &str) -> String,
+    pub body: fn() -> Value,
+    pub patch: fn() -> Value,
 }
 
-fn children() -> Vec<Child> {
+pub(crate) fn children() -> Vec<Child> {
     vec![
         Child {
             name: "contact",

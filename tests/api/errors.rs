@@ -214,7 +214,7 @@ async fn every_bad_request_names_what_is_wrong_in_both_languages() {
             "GET",
             "/v1/accounts?cursor=bogus".into(),
             None,
-            400,
+            422,
             vec![("cursor", "query", "invalid_format")],
         ),
         case(

@@ -363,6 +363,19 @@ async fn gone_disables_the_endpoint_and_tests_and_rotation_work() {
     let got = rx.wait_for(1, 10).await;
     assert_eq!(got[0].json()["type"], "webhook.test");
     got[0].verify(&old_secret).unwrap();
+    // Its body is what the document's webhooks section says.
+    let doc = app.get("/openapi.json", &admin).await.json;
+    let schema = doc["webhooks"]["webhook.test"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(schema, "WebhookTestEvent");
+    crate::events::conforms(&doc, &schema, &got[0].json()).unwrap();
+    assert_eq!(got[0].json()["id"], got[0].header("webhook-id"));
 
     // Rotation: both secrets sign for 24 hours.
     let r = app
