@@ -68,112 +68,119 @@ fn changeable(schemas: &Map<String, Value>, r: Resource) -> Vec<(String, Value)>
     out
 }
 
+/// The members of a `data` schema, in the making.
+#[derive(Default)]
+struct Data {
+    props: Map<String, Value>,
+    required: Vec<String>,
+}
+
+impl Data {
+    /// A member that is always there.
+    fn req(mut self, name: &str, schema: Value) -> Self {
+        self.required.push(name.to_string());
+        self.opt(name, schema)
+    }
+
+    /// A member that may be absent.
+    fn opt(mut self, name: &str, schema: Value) -> Self {
+        self.props.insert(name.to_string(), schema);
+        self
+    }
+
+    fn build(self) -> Value {
+        json!({"type": "object", "properties": self.props, "required": self.required,
+               "additionalProperties": false})
+    }
+}
+
+fn actor() -> Value {
+    json!({"type": "string", "description": "Who made the change (the token's `sub`)."})
+}
+
+fn version() -> Value {
+    json!({"type": "integer", "format": "int32", "description": "The version after the change."})
+}
+
 /// The schema of a type's `data`.
 fn data_schema(schemas: &Map<String, Value>, t: EventType) -> Value {
-    let mut props = Map::new();
-    let mut required: Vec<&str> = Vec::new();
-    let mut id = |props: &mut Map<String, Value>, name: &'static str, needed: bool| {
-        props.insert(name.into(), uuid());
-        if needed {
-            required.push(name);
-        }
-    };
-    let version = json!({"type": "integer", "format": "int32", "description": "The resource's version after the change."});
-    let actor =
-        json!({"type": "string", "description": "Who made the change (the token's `sub`)."});
     match t.shape() {
-        Shape::Lifecycle(r, l) => {
-            let (needed, optional) = ids(r);
-            needed.iter().for_each(|n| id(&mut props, n, true));
-            optional.iter().for_each(|n| id(&mut props, n, false));
-            props.insert("version".into(), version);
-            props.insert("actor".into(), actor);
-            props.insert("object".into(), schema_ref(dto(r)));
-            required.extend(["version", "actor", "object"]);
-            if l == Lifecycle::Updated {
-                let fields = changeable(schemas, r);
-                let names: Vec<&String> = fields.iter().map(|(n, _)| n).collect();
-                props.insert(
-                    "changed_fields".into(),
-                    json!({"type": "array", "minItems": 1,
-                           "items": {"type": "string", "enum": names},
-                           "description": "The API names of the fields the change set, sorted."}),
-                );
-                let previous: Map<String, Value> = fields.into_iter().collect();
-                props.insert(
-                    "previous".into(),
-                    json!({"type": "object", "properties": previous, "additionalProperties": false,
-                           "description": "The changed fields' values before the change."}),
-                );
-                required.extend(["changed_fields", "previous"]);
-            }
-        }
-        Shape::StageChanged => {
-            id(&mut props, "id", true);
-            id(&mut props, "account_id", true);
-            props.insert("version".into(), version);
-            props.insert("actor".into(), actor);
-            props.insert("previous_stage".into(), schema_ref("StageCode"));
-            props.insert("current_stage".into(), schema_ref("StageCode"));
-            props.insert("reason".into(), json!({"type": ["string", "null"]}));
-            props.insert(
-                "assessment_id".into(),
-                json!({"type": ["string", "null"], "format": "uuid"}),
-            );
-            props.insert("changed_by".into(), json!({"type": "string"}));
-            props.insert("object".into(), schema_ref("OpportunityDto"));
-            required.extend([
-                "version",
-                "actor",
-                "previous_stage",
-                "current_stage",
-                "reason",
+        Shape::Lifecycle(r, l) => lifecycle_data(schemas, r, l),
+        Shape::StageChanged => Data::default()
+            .req("id", uuid())
+            .req("account_id", uuid())
+            .req("version", version())
+            .req("actor", actor())
+            .req("previous_stage", schema_ref("StageCode"))
+            .req("current_stage", schema_ref("StageCode"))
+            .req("reason", json!({"type": ["string", "null"]}))
+            .req(
                 "assessment_id",
-                "changed_by",
-                "object",
-            ]);
-        }
-        Shape::AssessmentCreated => {
-            id(&mut props, "id", true);
-            id(&mut props, "opportunity_id", true);
-            id(&mut props, "account_id", true);
-            props.insert("stage".into(), schema_ref("StageCode"));
-            props.insert("from_stage".into(), schema_ref("StageCode"));
-            props.insert("ready_to_advance".into(), json!({"type": "boolean"}));
-            props.insert(
-                "risk_codes".into(),
-                json!({"type": "array", "items": schema_ref("RiskCode")}),
-            );
-            props.insert("applied".into(), json!({"type": "boolean"}));
-            props.insert("basis".into(), schema_ref("Basis"));
-            props.insert("actor".into(), actor);
-            props.insert("object".into(), schema_ref("AssessmentDto"));
-            required.extend([
-                "stage",
-                "from_stage",
-                "ready_to_advance",
+                json!({"type": ["string", "null"], "format": "uuid"}),
+            )
+            .req("changed_by", json!({"type": "string"}))
+            .req("object", schema_ref("OpportunityDto"))
+            .build(),
+        Shape::AssessmentCreated => Data::default()
+            .req("id", uuid())
+            .req("opportunity_id", uuid())
+            .req("account_id", uuid())
+            .req("stage", schema_ref("StageCode"))
+            .req("from_stage", schema_ref("StageCode"))
+            .req("ready_to_advance", json!({"type": "boolean"}))
+            .req(
                 "risk_codes",
-                "applied",
-                "basis",
-                "actor",
-                "object",
-            ]);
-        }
-        Shape::PlaybookUpdated => {
-            props.insert("version".into(), json!({"type": "integer", "format": "int32", "description": "The playbook's new version."}));
-            props.insert("stage_code".into(), schema_ref("StageCode"));
-            props.insert("actor".into(), actor);
-            required.extend(["version", "stage_code", "actor"]);
-        }
-        Shape::WebhookTest => {
-            id(&mut props, "endpoint_id", true);
-            props.insert("message".into(), json!({"type": "string"}));
-            props.insert("actor".into(), actor);
-            required.extend(["message", "actor"]);
-        }
+                json!({"type": "array", "items": schema_ref("RiskCode")}),
+            )
+            .req("applied", json!({"type": "boolean"}))
+            .req("basis", schema_ref("Basis"))
+            .req("actor", actor())
+            .req("object", schema_ref("AssessmentDto"))
+            .build(),
+        Shape::PlaybookUpdated => Data::default()
+            .req("version", version())
+            .req("stage_code", schema_ref("StageCode"))
+            .req("actor", actor())
+            .build(),
+        Shape::WebhookTest => Data::default()
+            .req("endpoint_id", uuid())
+            .req("message", json!({"type": "string"}))
+            .req("actor", actor())
+            .build(),
     }
-    json!({"type": "object", "properties": props, "required": required,
-           "additionalProperties": false})
+}
+
+/// `<resource>.<lifecycle>`: ids, version, actor, object; what changed for `updated`.
+fn lifecycle_data(schemas: &Map<String, Value>, r: Resource, l: Lifecycle) -> Value {
+    let (needed, optional) = ids(r);
+    let mut data = Data::default();
+    for n in needed {
+        data = data.req(n, uuid());
+    }
+    for n in optional {
+        data = data.opt(n, uuid());
+    }
+    data = data
+        .req("version", version())
+        .req("actor", actor())
+        .req("object", schema_ref(dto(r)));
+    if l == Lifecycle::Updated {
+        let fields = changeable(schemas, r);
+        let names: Vec<&String> = fields.iter().map(|(n, _)| n).collect();
+        data = data.req(
+            "changed_fields",
+            json!({"type": "array", "minItems": 1,
+                   "items": {"type": "string", "enum": names},
+                   "description": "The API names of the fields the change set, sorted."}),
+        );
+        let previous: Map<String, Value> = fields.into_iter().collect();
+        data = data.req(
+            "previous",
+            json!({"type": "object", "properties": previous, "additionalProperties": false,
+                   "description": "The changed fields' values before the change."}),
+        );
+    }
+    data.build()
 }
 
 /// The schema of a whole event of type `t` (the envelope with its typed data).
@@ -253,4 +260,81 @@ fn webhook(t: EventType, name: &str) -> Value {
         "requestBody": {"required": true, "content": {"application/json": {"schema": schema_ref(name)}}},
         "responses": {"2XX": {"description": "Any 2xx acknowledges the delivery; 410 disables the endpoint; others are retried."}},
     }})
+}
+
+/// The survey diff typed section by section: `SectionDiff` is the `oneOf` of one schema a
+/// section (told apart by `section`), whose added, removed and changed items have the
+/// section's own item schema (a list section) or its value's (a single-value section).
+pub fn section_diffs(schemas: &Map<String, Value>) -> Catalogue {
+    let sections = schemas
+        .get("Sections")
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut new = Map::new();
+    let mut one_of = Vec::new();
+    let mut mapping = Map::new();
+    for (section, schema) in sections {
+        let (item, listed) = match schema.get("items") {
+            Some(item) => (item.clone(), true),
+            None => (schema.clone(), false),
+        };
+        // A single-value section's schema already allows null (it may be absent on one side).
+        let either = item.clone();
+        let name = format!("{}SectionDiff", camel(&section));
+        // A single-value section adds and removes no items: its lists stay empty.
+        let items = if listed {
+            json!({"type": "array", "items": item})
+        } else {
+            json!({"type": "array", "items": item, "maxItems": 0})
+        };
+        new.insert(name.clone(), json!({
+            "type": "object",
+            "description": format!("What changed in `{section}`."),
+            "required": ["section", "added", "removed", "changed"],
+            "properties": {
+                "section": {"type": "string", "enum": [section]},
+                "added": items.clone(),
+                "removed": items,
+                "changed": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["key", "before", "after"],
+                    "properties": {
+                        "key": {"type": "string", "description": "The matching key (`server|Huawei|RH2288` for inventory items; the section's name for a single-value section)."},
+                        "before": either.clone(),
+                        "after": either,
+                    },
+                    "additionalProperties": false,
+                }},
+            },
+            "additionalProperties": false,
+        }));
+        one_of.push(schema_ref(&name));
+        mapping.insert(section, Value::from(format!("#/components/schemas/{name}")));
+    }
+    new.insert(
+        "SectionDiff".into(),
+        json!({
+            "description": "What changed in one section between a base record and this one.",
+            "oneOf": one_of,
+            "discriminator": {"propertyName": "section", "mapping": mapping},
+        }),
+    );
+    Catalogue {
+        schemas: new,
+        dropped: vec!["Change"],
+        webhooks: Map::new(),
+    }
+}
+
+fn camel(s: &str) -> String {
+    s.split('_')
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
 }

@@ -7,6 +7,7 @@ pub mod assessments;
 pub mod contacts;
 pub mod event_schemas;
 pub mod events;
+mod headers;
 pub mod health;
 pub mod opportunities;
 pub mod pipeline;
@@ -156,7 +157,10 @@ impl Modify for SecurityAddon {
                        (`\"1200000.00\"`) or whole numbers, never fractional JSON numbers.",
         license(name = "Proprietary"),
     ),
-    servers((url = "/", description = "This server")),
+    servers(
+        (url = "/", description = "The service that serves this document"),
+        (url = "http://127.0.0.1:8080", description = "A service started with the README's quick start (`cargo run`)")
+    ),
     tags(
         (name = "accounts", description = "Customer accounts (客户)"),
         (name = "contacts", description = "People at the customer and the org chart (组织结构)"),
@@ -365,18 +369,7 @@ fn document_shared_responses(op: &mut Operation, method: &str, params: &[Paramet
             add(status, description);
         }
     }
-    if let Some(RefOr::T(r)) = op.responses.responses.get_mut("412") {
-        use utoipa::openapi::header::HeaderBuilder;
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        r.headers.insert(
-            "ETag".to_string(),
-            HeaderBuilder::new()
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
-                .description(Some("The version now, as `If-Match` takes it"))
-                .build()
-                .into(),
-        );
-    }
+    headers::declare(op, method, secured);
 }
 
 /// When a shared error response applies to an operation.
@@ -487,6 +480,7 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         schema::state_limits(&mut api, limits);
     }
     schema::state_text_rules(&mut api);
+    headers::components(&mut api);
     for item in api.paths.paths.values_mut() {
         let ops = [
             ("GET", item.get.as_mut()),
@@ -522,7 +516,11 @@ fn with_events(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         .ok()
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default();
-    let catalogue = event_schemas::catalogue(&schemas);
+    let events = event_schemas::catalogue(&schemas);
+    let mut catalogue = event_schemas::section_diffs(&schemas);
+    catalogue.schemas.extend(events.schemas);
+    catalogue.dropped.extend(events.dropped);
+    catalogue.webhooks = events.webhooks;
     for name in catalogue.dropped {
         components.schemas.remove(name);
     }

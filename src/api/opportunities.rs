@@ -45,8 +45,8 @@ pub struct ListOpportunitiesQuery {
     /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
     /// `(updated_at, id)` order; `cursor` then continues that order.
     pub updated_since: Option<DateTime<Utc>>,
-    /// Only opportunities in this stage (S1-S6).
-    #[param(pattern = "^S[1-6]$")]
+    /// Only opportunities in this stage.
+    #[param(value_type = Option<crate::domain::opportunity::StageCode>)]
     pub stage: Option<String>,
     pub status: Option<OpportunityStatus>,
     #[param(max_length = 200)]

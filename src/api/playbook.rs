@@ -41,7 +41,7 @@ pub struct ActionDto {
 /// A purchase stage.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StageDto {
-    #[schema(example = "S1")]
+    #[schema(value_type = crate::domain::opportunity::StageCode)]
     pub code: String,
     pub order: u8,
     pub name: Localized,
@@ -97,6 +97,7 @@ pub struct PlaybookDto {
 pub struct PlaybookVersionDto {
     pub version: i32,
     /// The stage the change authored; null for the built-in version.
+    #[schema(value_type = Option<crate::domain::opportunity::StageCode>)]
     pub stage_code: Option<String>,
     pub created_by: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
@@ -337,7 +338,7 @@ pub async fn get_playbook_version(
 /// `If-Match` is 412.
 #[utoipa::path(
     tag = "playbook",
-    params(("code" = String, Path, description = "Stage code, S1-S6"),
+    params(("code" = crate::domain::opportunity::StageCode, Path, description = "Stage code, S1-S6"),
            ("If-Match" = Option<String>, Header, description = "ETag (version) of the playbook being changed"),
            LangQuery),
     request_body(content = StageInput, content_type = "application/json"),

@@ -398,7 +398,8 @@ fn xlsx_response(bytes: Vec<u8>, filename: &str) -> HttpResponse {
 #[utoipa::path(
     tag = "surveys",
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "A blank survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
+    responses((status = 200, description = "A blank survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(crate::api::schema::Binary),
+               headers(("Content-Disposition" = String, description = "`attachment; filename=\"survey-template.xlsx\"`"))))
 )]
 #[get("/template.xlsx")]
 pub async fn get_survey_template(_principal: Principal) -> ApiResult<HttpResponse> {
@@ -413,7 +414,8 @@ pub async fn get_survey_template(_principal: Principal) -> ApiResult<HttpRespons
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The filled survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
+    responses((status = 200, description = "The filled survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(crate::api::schema::Binary),
+               headers(("Content-Disposition" = String, description = "`attachment; filename=\"survey-<date>-<id>.xlsx\"`"))))
 )]
 #[get("/{survey_id}/export.xlsx")]
 pub async fn export_survey_record(
@@ -516,8 +518,11 @@ async fn read_upload(
 #[utoipa::path(
     tag = "surveys",
     params(("account_id" = Uuid, Path, description = "Account id")),
-    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 description = "The workbook (or multipart/form-data with a file field)."),
+    request_body(description = "The workbook: as the body, or as the `file` part of a form.",
+                 content(
+                     (crate::api::schema::WorkbookForm = "multipart/form-data"),
+                     (inline(crate::api::schema::Binary) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                 )),
     security(("bearer_auth" = [])),
     responses((status = 201, description = "The imported record.", body = SurveyRecordView,
                headers(("Location" = String, description = "URL of the record"))),

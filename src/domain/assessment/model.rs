@@ -197,7 +197,7 @@ pub struct Facts {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StageRef {
-    #[schema(example = "S1")]
+    #[schema(value_type = crate::domain::opportunity::StageCode)]
     pub code: String,
     pub order: u8,
     pub name: String,
@@ -207,6 +207,7 @@ pub struct StageRef {
 pub struct ObservedOut {
     pub code: String,
     /// The stage the signal belongs to.
+    #[schema(value_type = crate::domain::opportunity::StageCode)]
     pub stage: String,
     pub evidence: Option<String>,
     pub sources: Vec<Source>,
