@@ -30,6 +30,9 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the OpenAPI document (JSON) to stdout.
     Openapi,
+    /// Print the URL of the database the service uses: DATABASE_URL, or the embedded cluster's
+    /// unix socket (for pg_dump while the service runs).
+    DbUrl,
     /// Exit 0 when the running service answers /readyz with 200 (for container health checks).
     Healthcheck(HealthcheckArgs),
 }

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
             Ok(config) => match other {
                 Command::Migrate => server::migrate(&config),
                 Command::Token(args) => server::token(&config, &args).map(|t| println!("{t}")),
+                Command::DbUrl => server::db_url(&config).map(|u| println!("{u}")),
                 _ => server::serve(config),
             },
         },

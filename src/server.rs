@@ -272,6 +272,19 @@ fn serve_with(
     })
 }
 
+/// The URL of the database the service uses: `DATABASE_URL`, or the embedded cluster's socket
+/// (found where `serve` puts it; it answers while the service runs).
+pub fn db_url(config: &Config) -> Result<String, String> {
+    match &config.database_url {
+        Some(url) => Ok(url.clone()),
+        None => {
+            let (dir, _) = crate::db::embedded_pg::placement(&config.data_dir.join("postgres"))
+                .map_err(|e| e.to_string())?;
+            Ok(crate::db::embedded_pg::socket_url(&dir, EMBEDDED_DB_NAME))
+        }
+    }
+}
+
 /// Development mode: prints an admin token and where to try it.
 fn announce_development(
     dev: &DevIdentity,

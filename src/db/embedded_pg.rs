@@ -157,6 +157,15 @@ pub fn placement(dir: &Path) -> Result<(PathBuf, bool), EmbeddedPgError> {
     Ok((moved, true))
 }
 
+/// The URL of database `db` of the cluster in `dir` (as `placement` gives it), over its unix
+/// socket.
+pub fn socket_url(dir: &Path, db: &str) -> String {
+    format!(
+        "postgres://{SUPERUSER}@localhost:{SOCKET_PORT}/{db}?host={}",
+        dir.display()
+    )
+}
+
 impl EmbeddedPostgres {
     /// Initialises (first time only) and starts the cluster in `dir`, then makes sure the
     /// database `db_name` exists.
@@ -210,10 +219,7 @@ impl EmbeddedPostgres {
 
     /// A connection URL for database `db` over the cluster's unix socket.
     pub fn url(&self, db: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}@localhost:{SOCKET_PORT}/{db}?host={}",
-            self.dir.display()
-        )
+        socket_url(&self.dir, db)
     }
 
     fn command(&self, tool: &str) -> Command {
