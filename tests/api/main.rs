@@ -10,6 +10,7 @@ mod archive;
 mod assessments;
 mod auth;
 mod backup;
+mod catalogue;
 mod cli;
 mod conditional;
 mod contacts;

@@ -449,10 +449,10 @@ async fn diff_between_two_records() {
     assert_eq!(sections, ["inventory", "budget"]);
     // Each section's diff is what the document's typed schema says.
     let doc = app.get("/openapi.json", &admin).await.json;
-    crate::events::conforms(&doc, "SurveyDiff", &d.json).unwrap();
+    crate::catalogue::conforms(&doc, "SurveyDiff", &d.json).unwrap();
     let mut wrong = d.json.clone();
     wrong["sections"][0]["added"][0]["quantity"] = json!("many");
-    assert!(crate::events::conforms(&doc, "SurveyDiff", &wrong).is_err());
+    assert!(crate::catalogue::conforms(&doc, "SurveyDiff", &wrong).is_err());
     let inv = &d.json["sections"][0];
     assert_eq!(inv["added"][0]["brand"], "Sangfor");
     assert_eq!(inv["removed"][0]["brand"], "Inspur");

@@ -374,7 +374,7 @@ async fn gone_disables_the_endpoint_and_tests_and_rotation_work() {
         .unwrap()
         .to_string();
     assert_eq!(schema, "WebhookTestEvent");
-    crate::events::conforms(&doc, &schema, &got[0].json()).unwrap();
+    crate::catalogue::conforms(&doc, &schema, &got[0].json()).unwrap();
     assert_eq!(got[0].json()["id"], got[0].header("webhook-id"));
 
     // Rotation: both secrets sign for 24 hours.
