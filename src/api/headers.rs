@@ -56,7 +56,8 @@ pub fn declare(op: &mut Operation, method: &str, secured: bool) {
         };
         shared("X-Request-Id");
         let success = status.starts_with('2');
-        if secured && (success || status == "429") {
+        // Every answer to an authenticated request says where its rate limits stand.
+        if secured && status != "401" {
             shared("RateLimit");
             shared("RateLimit-Policy");
         }

@@ -525,7 +525,8 @@ async fn read_upload(
                  )),
     security(("bearer_auth" = [])),
     responses((status = 201, description = "The imported record.", body = SurveyRecordView,
-               headers(("Location" = String, description = "URL of the record"))),
+               headers(("Location" = String, description = "URL of the record"),
+                       ("ETag" = String, description = "Version tag for If-Match"))),
               (status = 413, description = "The workbook exceeds the upload limit.", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 415, description = "The body is not a workbook.", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 422, description = "The workbook is not a valid survey form; `errors` name the cells.", body = crate::error::Problem, content_type = "application/problem+json"))

@@ -179,3 +179,112 @@ async fn every_event_type_carries_what_its_schema_says() {
         assert!(!t["description"]["en"].as_str().unwrap().is_empty());
     }
 }
+
+/// The header fields of `r` a client reads, each declared on the document's response for
+/// `method path status` (`path` as the document writes it).
+fn declared(doc: &Value, method: &str, path: &str, r: &crate::common::Resp) {
+    let response = &doc["paths"][path][method]["responses"][r.status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {path} {} is not documented",
+        r.status
+    );
+    for name in [
+        "etag",
+        "location",
+        "idempotent-replayed",
+        "ratelimit",
+        "ratelimit-policy",
+        "retry-after",
+        "www-authenticate",
+        "x-request-id",
+    ] {
+        if r.header(name).is_some() {
+            let listed = response["headers"]
+                .as_object()
+                .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case(name)));
+            assert!(
+                listed,
+                "{method} {path} {}: {name} is sent but not declared",
+                r.status
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_header_fields_sent_are_the_ones_declared() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let doc = app.get("/openapi.json", &admin).await.json;
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/v1/accounts"))
+                .bearer_auth(&admin)
+                .header("idempotency-key", "k-1")
+                .json(&json!({"name": "Headers Ltd"})),
+        )
+        .await;
+    declared(&doc, "post", "/v1/accounts", &r);
+    let acc = r.id();
+    let again = app
+        .send(
+            app.client
+                .post(app.url("/v1/accounts"))
+                .bearer_auth(&admin)
+                .header("idempotency-key", "k-1")
+                .json(&json!({"name": "Headers Ltd"})),
+        )
+        .await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    declared(&doc, "post", "/v1/accounts", &again);
+    let item = format!("/v1/accounts/{acc}");
+    declared(
+        &doc,
+        "get",
+        "/v1/accounts/{account_id}",
+        &app.get(&item, &admin).await,
+    );
+    let stale = app
+        .patch(&item, &admin, json!({"region": "华东"}), Some("\"9\""))
+        .await;
+    assert_eq!(stale.status, 412);
+    declared(&doc, "patch", "/v1/accounts/{account_id}", &stale);
+    let r = app
+        .patch(&item, &admin, json!({"region": "华东"}), None)
+        .await;
+    declared(&doc, "patch", "/v1/accounts/{account_id}", &r);
+    let r = app.send(app.client.get(app.url("/v1/accounts"))).await;
+    assert_eq!(r.status, 401);
+    declared(&doc, "get", "/v1/accounts", &r);
+    let wb = app.get("/v1/survey-records/template.xlsx", &admin).await;
+    declared(&doc, "get", "/v1/survey-records/template.xlsx", &wb);
+    let body = buyerpath::xlsx::export(
+        &buyerpath::xlsx::Banner {
+            account_name: "Headers Ltd".into(),
+            surveyed_at: None,
+        },
+        &json!({"surveyed_at": "2026-11-20T00:00:00Z"}),
+    )
+    .unwrap();
+    let r = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/accounts/{acc}/survey-records/import")))
+                .bearer_auth(&admin)
+                .header(
+                    "content-type",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )
+                .body(body),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    declared(
+        &doc,
+        "post",
+        "/v1/accounts/{account_id}/survey-records/import",
+        &r,
+    );
+}
