@@ -15,30 +15,6 @@ const ALLOWED: &str = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]";
 const VISIBLE: &str = r"[^\s\x00-\x1F\x7F-\x9F]";
 
 /// The pattern of an optional (possibly blank) text.
-/// A binary body (a workbook): `type: string, format: binary`.
-pub struct Binary;
-
-impl utoipa::PartialSchema for Binary {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for Binary {}
-
-/// A workbook uploaded as a form.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // only a schema: the handler reads the parts itself
-pub struct WorkbookForm {
-    /// The `.xlsx` file (the first file part of the form is read).
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
-}
-
 pub fn text_pattern() -> String {
     format!("^{ALLOWED}*$")
 }

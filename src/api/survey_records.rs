@@ -398,7 +398,7 @@ fn xlsx_response(bytes: Vec<u8>, filename: &str) -> HttpResponse {
 #[utoipa::path(
     tag = "surveys",
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "A blank survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(crate::api::schema::Binary),
+    responses((status = 200, description = "A blank survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(crate::service::input::Binary),
                headers(("Content-Disposition" = String, description = "`attachment; filename=\"survey-template.xlsx\"`"))))
 )]
 #[get("/template.xlsx")]
@@ -414,7 +414,7 @@ pub async fn get_survey_template(_principal: Principal) -> ApiResult<HttpRespons
     tag = "surveys",
     params(("survey_id" = Uuid, Path, description = "Survey record id")),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The filled survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(crate::api::schema::Binary),
+    responses((status = 200, description = "The filled survey form.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(crate::service::input::Binary),
                headers(("Content-Disposition" = String, description = "`attachment; filename=\"survey-<date>-<id>.xlsx\"`"))))
 )]
 #[get("/{survey_id}/export.xlsx")]
@@ -520,8 +520,8 @@ async fn read_upload(
     params(("account_id" = Uuid, Path, description = "Account id")),
     request_body(description = "The workbook: as the body, or as the `file` part of a form.",
                  content(
-                     (crate::api::schema::WorkbookForm = "multipart/form-data"),
-                     (inline(crate::api::schema::Binary) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                     (crate::service::input::WorkbookForm = "multipart/form-data"),
+                     (inline(crate::service::input::Binary) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                  )),
     security(("bearer_auth" = [])),
     responses((status = 201, description = "The imported record.", body = SurveyRecordView,

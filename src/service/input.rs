@@ -184,6 +184,30 @@ impl utoipa::PartialSchema for Tag {
 
 impl utoipa::ToSchema for Tag {}
 
+/// A binary body (a workbook): `type: string, format: binary`.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
+
+/// A workbook uploaded as a form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only a schema: the handler reads the parts itself
+pub struct WorkbookForm {
+    /// The `.xlsx` file (the first file part of the form is read).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
