@@ -39,6 +39,8 @@ pub struct AccountList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListAccountsQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Case-insensitive substring of the name.
     #[param(max_length = 200)]
     pub q: Option<String>,

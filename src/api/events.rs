@@ -28,6 +28,8 @@ pub struct EventPage {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListEventsQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// `next_cursor` of the previous page; from the oldest retained event when absent.
     #[param(max_length = 200, pattern = r"^[A-Za-z0-9_-]*$")]
     pub after: Option<String>,

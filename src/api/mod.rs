@@ -501,6 +501,7 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 })
                 .collect();
             document_shared_responses(op, method, &params);
+            schema::state_lang(op);
         }
     }
     with_events(api)

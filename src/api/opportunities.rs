@@ -42,6 +42,8 @@ pub struct OpportunityList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListOpportunitiesQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
     /// `(updated_at, id)` order; `cursor` then continues that order.
     pub updated_since: Option<DateTime<Utc>>,

@@ -114,6 +114,8 @@ pub struct PlaybookVersionList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct VersionsQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Sync: only versions made at or after this time (RFC 3339; versions never change, and the
     /// built-in version 1 is left out), in version order.
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,

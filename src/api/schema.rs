@@ -15,6 +15,30 @@ const ALLOWED: &str = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]";
 const VISIBLE: &str = r"[^\s\x00-\x1F\x7F-\x9F]";
 
 /// The pattern of an optional (possibly blank) text.
+/// Documents `lang` (the language of error texts) on an operation that does not list it: every
+/// operation takes it (list queries have the member; the others read no query).
+pub fn state_lang(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{RefOr, Required};
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    let listed = params
+        .iter()
+        .any(|p| matches!(p, RefOr::T(p) if p.name == "lang"));
+    if listed {
+        return;
+    }
+    let p = ParameterBuilder::new()
+        .name("lang")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(
+            "The language of error texts: `zh` (default) or `en`; overrides `Accept-Language`.",
+        ))
+        .schema(Some(utoipa::openapi::Ref::from_schema_name("Lang")))
+        .build();
+    params.push(p.into());
+}
+
 pub fn text_pattern() -> String {
     format!("^{ALLOWED}*$")
 }

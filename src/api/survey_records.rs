@@ -59,6 +59,8 @@ pub struct SurveyRecordList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListSurveysQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
     /// `(updated_at, id)` order; `cursor` then continues that order.
     pub updated_since: Option<DateTime<Utc>>,
@@ -74,6 +76,8 @@ pub struct ListSurveysQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DiffQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Another record of the same account to compare with.
     pub base: Uuid,
 }
@@ -91,6 +95,8 @@ pub struct SurveyDiff {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct InventoryQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Brand (case-insensitive, exact).
     #[param(max_length = 100)]
     pub brand: Option<String>,

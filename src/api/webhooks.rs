@@ -44,6 +44,8 @@ pub struct WebhookDeliveryList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListEndpointsQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Only endpoints changed at or after this time, in `(updated_at, id)` order.
     pub updated_since: Option<DateTime<Utc>>,
     /// Page size, 1-200 (default 50).

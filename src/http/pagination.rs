@@ -80,6 +80,8 @@ impl CursorKey for ChangedKey {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SyncPageQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
     /// `(updated_at, id)` order.
     pub updated_since: Option<DateTime<Utc>>,
@@ -122,6 +124,8 @@ pub struct Page<K> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
+    pub lang: Option<crate::domain::playbook::Lang>,
     /// Page size, 1-200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
