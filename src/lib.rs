@@ -76,6 +76,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(extract::fallback))
+        .wrap(middleware::from_fn(http::lang::middleware))
         .wrap(middleware::from_fn(http::idempotency::middleware))
         .wrap(middleware::from_fn(http::conditional::middleware))
         .wrap(middleware::from_fn(http::rate_limit::middleware))

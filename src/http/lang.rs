@@ -1,6 +1,9 @@
 //! The language of texts in a response: `?lang`, else `Accept-Language`, else zh.
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::HttpRequest;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -35,4 +38,26 @@ pub fn request_lang(req: &HttpRequest) -> Lang {
         .find(|(k, _)| k == "lang")
         .and_then(|(_, v)| Lang::parse(&v));
     pick_lang(asked, req)
+}
+
+/// Middleware (use with `actix_web::middleware::from_fn`): every operation takes `lang`, so a
+/// value other than `zh` or `en` is refused everywhere (422 naming it), also where the handler
+/// reads no query.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let bad = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| k == "lang" && Lang::parse(&v).is_none());
+    if bad {
+        use crate::domain::validate::{Code, In, Violation};
+        let allowed = vec!["zh".to_string(), "en".to_string()];
+        let e = crate::error::ApiError::Validation(vec![Violation::at(
+            In::Query,
+            "lang",
+            Code::UnknownValue { allowed },
+        )]);
+        return Ok(req.error_response(e));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }

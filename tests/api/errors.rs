@@ -353,7 +353,14 @@ async fn every_bad_request_names_what_is_wrong_in_both_languages() {
     let r = app.get("/v1/accounts?lang=en&limit=0", &admin).await;
     assert_eq!(r.json["errors"][0]["field"], "limit", "{}", r.text);
     assert_eq!(r.json["errors"][0]["message"], "must be from 1 to 200");
+    let r = app.get("/v1/event-types?lang=fr", &admin).await;
+    assert_eq!(
+        r.error_fields(),
+        ["lang"],
+        "a handler that reads no query refuses it too"
+    );
     let r = app.get("/v1/accounts/abc?lang=en", &admin).await;
+
     assert_eq!(r.json["title"], "Bad request", "{}", r.text);
 
     // Nothing of the refused writes was stored.
