@@ -491,6 +491,8 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         ];
         for (method, op) in ops {
             let Some(op) = op else { continue };
+            // First, so that its 422 is documented with the other parameters' answers.
+            schema::state_lang(op);
             let params: Vec<ParameterIn> = op
                 .parameters
                 .iter()
@@ -501,7 +503,6 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 })
                 .collect();
             document_shared_responses(op, method, &params);
-            schema::state_lang(op);
         }
     }
     with_events(api)
