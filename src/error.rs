@@ -79,7 +79,7 @@ impl utoipa::PartialSchema for FieldCode {
                  `unknown_value`, `unknown_field`, `out_of_range`, `too_precise`, \
                  `not_in_account`, `not_found`, `archived`, `unknown_code`, `read_only`, `not_assessable`, \
                  `duplicate`, `cycle`, `private_address`, `requires`, `not_before`, `not_below`, `not_allowed`, \
-                 `not_increasing`, `key_reused`, `in_use`, `stale`, `invalid_token`, `unsupported_type`.",
+                 `taken`, `fixed`, `not_increasing`, `key_reused`, `in_use`, `stale`, `invalid_token`, `unsupported_type`.",
             ))
             .into()
     }
@@ -106,13 +106,17 @@ pub struct Problem {
     #[schema(example = "validation_failed")]
     pub code: String,
     /// What is wrong with the request, one item per field, parameter or header (every 400,
-    /// 401, 409 `idempotency_key_in_use`, 412, 413, 415 and 422).
+    /// 401, 409 `idempotency_key_in_use` and `external_ref_taken`, 412, 413, 415 and 422).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
     /// The resource's current version (412 only): `If-Match` it after reading the resource
     /// again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i32>,
+    /// The resource that holds the reference (409 `external_ref_taken` only): its path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "/v1/accounts/0193a1d2-7c4e-7b3a-9f10-2c5d8e4f6a7b")]
+    pub held_by: Option<String>,
 }
 
 /// Every error a handler can return. Texts a person reads are `Text` (zh and en, from
@@ -137,6 +141,14 @@ pub enum ApiError {
     Validation(Vec<Violation>),
     #[error("conflict: {}", .0.en)]
     Conflict(Text),
+    /// A reference of another system that another resource holds (`key`: `system:id`;
+    /// `held_by`: its path, when known).
+    #[error("external reference {key} taken (held by {held_by:?})")]
+    ExternalRefTaken {
+        violation: Box<Violation>,
+        key: String,
+        held_by: Option<String>,
+    },
     /// A repeat of a request whose first run has not finished (`Idempotency-Key`): retry after
     /// a second.
     #[error("idempotency key in use")]
@@ -253,6 +265,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::ExternalRefTaken { .. } => "external_ref_taken",
             ApiError::KeyInUse => "idempotency_key_in_use",
             ApiError::PreconditionFailed { .. } => "precondition_failed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -272,7 +285,7 @@ impl ApiError {
             ApiError::BadRequest(_) => 400,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Validation(_) => 422,
-            ApiError::Conflict(_) | ApiError::KeyInUse => 409,
+            ApiError::Conflict(_) | ApiError::KeyInUse | ApiError::ExternalRefTaken { .. } => 409,
             ApiError::PreconditionFailed { .. } => 412,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::RateLimited { .. } => 429,
@@ -286,7 +299,8 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated(v)
             | ApiError::UnsupportedMediaType(v)
-            | ApiError::PayloadTooLarge(v) => vec![v.as_ref().clone()],
+            | ApiError::PayloadTooLarge(v)
+            | ApiError::ExternalRefTaken { violation: v, .. } => vec![v.as_ref().clone()],
             ApiError::BadRequest(errors) | ApiError::Validation(errors) => errors.clone(),
             ApiError::KeyInUse => vec![Violation::at(In::Header, "Idempotency-Key", Code::InUse)],
             ApiError::PreconditionFailed { .. } => {
@@ -302,6 +316,9 @@ impl ApiError {
             ApiError::Forbidden(d) | ApiError::NotFound(d) | ApiError::Conflict(d) => d.clone(),
             ApiError::RateLimited { detail, .. } => detail.clone(),
             ApiError::KeyInUse => texts::key_in_use(),
+            ApiError::ExternalRefTaken { key, held_by, .. } => {
+                texts::external_ref_taken(key, held_by.as_deref())
+            }
             ApiError::PreconditionFailed { current_version } => texts::stale(*current_version),
             ApiError::MethodNotAllowed { allow } => texts::method_not_allowed(allow),
             ApiError::Unavailable(_) => texts::unavailable(),
@@ -347,6 +364,10 @@ impl ApiError {
             errors: (!errors.is_empty()).then_some(errors),
             current_version: match self {
                 ApiError::PreconditionFailed { current_version } => *current_version,
+                _ => None,
+            },
+            held_by: match self {
+                ApiError::ExternalRefTaken { held_by, .. } => held_by.clone(),
                 _ => None,
             },
         }

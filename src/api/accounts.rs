@@ -1,12 +1,13 @@
 //! `/v1/accounts`: customer accounts.
 
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::api::by_ref::ByRefPath;
 use crate::error::ApiResult;
 use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
@@ -53,6 +54,13 @@ pub struct ListAccountsQuery {
     /// Only accounts carrying this tag.
     #[param(max_length = 50)]
     pub tag: Option<String>,
+    /// Only the account holding this reference of another system: `<system>:<id>`
+    /// (`salesforce:0015g00000AbCdE`), exact.
+    #[param(
+        max_length = 289,
+        pattern = r"^[a-z][a-z0-9_-]{0,31}:[^\x00-\x1F\x7F-\x9F]+$"
+    )]
+    pub external_ref: Option<String>,
     /// Include archived accounts (default false).
     pub include_archived: Option<bool>,
     /// Sync: only rows changed at or after this time (RFC 3339), archived ones included, in
@@ -92,6 +100,51 @@ pub async fn create_account(
     Ok(respond(builder, account))
 }
 
+/// Write an account by its reference in another system.
+///
+/// The whole account (`PUT`), found by the reference of another system in the path
+/// (`salesforce`, `0015g00000AbCdE`): created when no account holds it (201 + Location), else
+/// replaced (200) — members left out are cleared, except `owner` and `external_refs`, which stay
+/// as they are; the path's reference is always kept. A write that changes nothing answers 200
+/// with the same version and ETag and publishes no event, so a sync can send every record every
+/// time. `If-Match` is honoured (412 when no account holds the reference). The rules of create
+/// and update apply (roles, 409 archived, 422 naming fields, 409 `external_ref_taken`).
+#[utoipa::path(
+    tag = "accounts",
+    params(ByRefPath,
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced")),
+    request_body(content = CreateAccount, content_type = "application/json"),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The account was replaced (or already was so).", body = AccountView,
+         headers(("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 201, description = "The account was created.", body = AccountView,
+         headers(("Location" = String, description = "URL of the new account"),
+                  ("ETag" = String, description = "Version tag for If-Match"))),
+    )
+)]
+#[put("/by-ref/{system}/{external_id}")]
+pub async fn put_account_by_ref(
+    state: web::Data<AppState>,
+    principal: Principal,
+    if_match: Precondition,
+    path: web::Path<ByRefPath>,
+    body: JsonBody<CreateAccount>,
+) -> ApiResult<HttpResponse> {
+    let reference = path.reference()?;
+    let mut conn = state.conn().await?;
+    let written = svc::upsert(&mut conn, &principal, reference, &if_match, body.0).await?;
+    if !written.created {
+        return Ok(ok(written.view));
+    }
+    let mut builder = HttpResponse::Created();
+    builder.insert_header((
+        header::LOCATION,
+        format!("/v1/accounts/{}", written.view.id),
+    ));
+    Ok(respond(builder, written.view))
+}
+
 /// List accounts.
 ///
 /// Keyset-paginated in creation order. Archived accounts are left out unless
@@ -121,6 +174,7 @@ pub async fn list_accounts(
         owner: query.owner,
         industry: query.industry,
         tag: query.tag,
+        external_ref: query.external_ref,
         include_archived: query.include_archived.unwrap_or(false),
     };
     let mut conn = state.conn().await?;

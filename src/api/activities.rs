@@ -1,20 +1,22 @@
 //! `/v1/accounts/{account_id}/activities` and `/v1/activities/{activity_id}`: what the seller did.
 
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::api::by_ref::ByRefPath;
 use crate::domain::activity::ActivityInput;
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
+use crate::domain::external_ref::ExternalRef;
 use crate::error::ApiResult;
 use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;
-use crate::service::activities::{self as svc, ActivityView, ListActivities};
+use crate::service::activities::{self as svc, ActivityView, ListActivities, PutActivity};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
@@ -49,6 +51,9 @@ pub struct ActivityPatch {
     outcome: Option<String>,
     next_step: Option<NextStep>,
     survey_record_id: Option<Uuid>,
+    /// Replaces the whole list; `null` clears it.
+    #[schema(max_items = 20)]
+    external_refs: Option<Vec<ExternalRef>>,
 }
 
 /// A page of activities.
@@ -79,6 +84,13 @@ pub struct ListActivitiesQuery {
     pub to: Option<DateTime<Utc>>,
     /// Include archived activities (default false).
     pub include_archived: Option<bool>,
+    /// Only the activity holding this reference of another system: `<system>:<id>`
+    /// (`salesforce:00T5g00000MnOpQ`), exact.
+    #[param(
+        max_length = 289,
+        pattern = r"^[a-z][a-z0-9_-]{0,31}:[^\x00-\x1F\x7F-\x9F]+$"
+    )]
+    pub external_ref: Option<String>,
     /// Page size, 1-200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -150,6 +162,7 @@ pub async fn list_activities(
         kind: query.kind,
         from: query.from,
         to: query.to,
+        external_ref: query.external_ref,
         include_archived: query.include_archived.unwrap_or(false),
     };
     let mut conn = state.conn().await?;
@@ -168,6 +181,51 @@ pub async fn list_activities(
         items: views,
         next_cursor,
     }))
+}
+
+/// Write an activity by its reference in another system.
+///
+/// The whole activity (`PUT`), found by the reference of another system in the path: created
+/// when no activity holds it (201 + Location), else replaced (200) — members left out are
+/// cleared, except `external_refs`, which stay; the path's reference is always kept. Its account
+/// is `account_id` or `account_ref`, its opportunity `opportunity_id` or `opportunity_ref`, its
+/// participants `participants` and `participant_refs` (references in the same system; an
+/// unknown one is 422 naming it); the account cannot change once the activity exists (422
+/// `fixed`). A write that changes nothing answers 200 with the same version and ETag and
+/// publishes no event. `If-Match` is honoured (412 when no activity holds the reference). The
+/// rules of recording and updating an activity apply.
+#[utoipa::path(
+    tag = "activities",
+    params(ByRefPath,
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced")),
+    request_body(content = PutActivity, content_type = "application/json"),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The activity was replaced (or already was so).", body = ActivityView,
+         headers(("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 201, description = "The activity was recorded.", body = ActivityView,
+         headers(("Location" = String, description = "URL of the new activity"),
+                  ("ETag" = String, description = "Version tag for If-Match"))),
+    )
+)]
+#[put("/by-ref/{system}/{external_id}")]
+pub async fn put_activity_by_ref(
+    state: web::Data<AppState>,
+    principal: Principal,
+    if_match: Precondition,
+    path: web::Path<ByRefPath>,
+    body: JsonBody<PutActivity>,
+) -> ApiResult<HttpResponse> {
+    let reference = path.reference()?;
+    let mut conn = state.conn().await?;
+    let written = svc::upsert(&mut conn, &principal, reference, &if_match, body.0).await?;
+    if !written.created {
+        return Ok(respond(HttpResponse::Ok(), written.view));
+    }
+    let mut builder = HttpResponse::Created();
+    let location = format!("/v1/activities/{}", written.view.id);
+    builder.insert_header((header::LOCATION, location));
+    Ok(respond(builder, written.view))
 }
 
 /// Get an activity.

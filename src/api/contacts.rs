@@ -1,18 +1,19 @@
 //! `/v1/accounts/{account_id}/contacts` and the org chart.
 
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::api::by_ref::ByRefPath;
 use crate::domain::org_chart::{Coverage, OrgNode};
 use crate::error::ApiResult;
 use crate::http::etag::with_computed_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;
-use crate::service::contacts::{self as svc, ContactView, CreateContact, PatchContact};
+use crate::service::contacts::{self as svc, ContactView, CreateContact, PatchContact, PutContact};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
 
@@ -49,6 +50,13 @@ pub struct ListContactsQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// Include archived contacts (default false).
     pub include_archived: Option<bool>,
+    /// Only the contact holding this reference of another system: `<system>:<id>`
+    /// (`salesforce:0035g00000XyZaB`), exact.
+    #[param(
+        max_length = 289,
+        pattern = r"^[a-z][a-z0-9_-]{0,31}:[^\x00-\x1F\x7F-\x9F]+$"
+    )]
+    pub external_ref: Option<String>,
     /// Page size, 1-200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -99,6 +107,53 @@ pub async fn create_contact(
     respond(builder, contact)
 }
 
+/// Write a contact by its reference in another system.
+///
+/// The whole contact (`PUT`), found by the reference of another system in the path: created
+/// when no contact holds it (201 + Location), else replaced (200) — members left out are
+/// cleared, except `external_refs`, which stay; the path's reference is always kept. Its account
+/// is `account_id` or `account_ref` (the account's reference in the same system), and its
+/// manager `reports_to` or `reports_to_ref`; an unknown reference is 422 naming the member, and
+/// the account cannot change once the contact exists (422 `fixed`). A write that changes nothing
+/// answers 200 with the same version and ETag and publishes no event. `If-Match` is honoured
+/// (412 when no contact holds the reference). The rules of create and update apply.
+#[utoipa::path(
+    tag = "contacts",
+    params(ByRefPath,
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced")),
+    request_body(content = PutContact, content_type = "application/json"),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The contact was replaced (or already was so).", body = ContactView,
+         headers(("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 201, description = "The contact was created.", body = ContactView,
+         headers(("Location" = String, description = "URL of the new contact"),
+                  ("ETag" = String, description = "Version tag for If-Match"))),
+    )
+)]
+#[put("/by-ref/{system}/{external_id}")]
+pub async fn put_contact_by_ref(
+    state: web::Data<AppState>,
+    principal: Principal,
+    if_match: Precondition,
+    path: web::Path<ByRefPath>,
+    body: JsonBody<PutContact>,
+) -> ApiResult<HttpResponse> {
+    let reference = path.reference()?;
+    let mut conn = state.conn().await?;
+    let written = svc::upsert(&mut conn, &principal, reference, &if_match, body.0).await?;
+    if !written.created {
+        return ok(written.view);
+    }
+    let mut builder = HttpResponse::Created();
+    let (account_id, id) = (written.view.account_id, written.view.id);
+    builder.insert_header((
+        header::LOCATION,
+        format!("/v1/accounts/{account_id}/contacts/{id}"),
+    ));
+    respond(builder, written.view)
+}
+
 /// List the contacts of an account.
 ///
 /// Active contacts in creation order; `include_archived=true` adds the archived ones. `cursor`
@@ -128,7 +183,10 @@ pub async fn list_contacts(
         &mut conn,
         &principal,
         account_id,
-        query.include_archived.unwrap_or(false),
+        svc::ListContacts {
+            include_archived: query.include_archived.unwrap_or(false),
+            external_ref: query.external_ref,
+        },
         page.keyset(),
         page.fetch(),
     )

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod assessments;
+mod by_ref;
 pub mod contacts;
 pub mod event_schemas;
 pub mod events;
@@ -34,6 +35,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::get_healthz)
         .service(health::get_readyz)
         .service(scope("/v1/accounts").configure(account_routes))
+        .service(scope("/v1/contacts").configure(|cfg| {
+            cfg.service(contacts::put_contact_by_ref);
+        }))
         .service(scope("/v1/activities").configure(activity_routes))
         .service(scope("/v1/opportunities").configure(opportunity_routes))
         .service(scope("/v1/playbook").configure(playbook_routes))
@@ -50,6 +54,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// `/v1/accounts` and what lives under an account.
 fn account_routes(cfg: &mut ServiceConfig) {
     cfg.service(accounts::create_account)
+        .service(accounts::put_account_by_ref)
         .service(accounts::list_accounts)
         .service(accounts::get_account)
         .service(accounts::patch_account)
@@ -73,7 +78,8 @@ fn account_routes(cfg: &mut ServiceConfig) {
 }
 
 fn activity_routes(cfg: &mut ServiceConfig) {
-    cfg.service(activities::get_activity)
+    cfg.service(activities::put_activity_by_ref)
+        .service(activities::get_activity)
         .service(activities::patch_activity)
         .service(activities::delete_activity)
         .service(activities::restore_activity);
@@ -81,6 +87,7 @@ fn activity_routes(cfg: &mut ServiceConfig) {
 
 fn opportunity_routes(cfg: &mut ServiceConfig) {
     cfg.service(timeline::get_opportunity_timeline)
+        .service(opportunities::put_opportunity_by_ref)
         .service(opportunities::list_opportunities)
         .service(opportunities::get_opportunity)
         .service(opportunities::patch_opportunity)
@@ -197,7 +204,10 @@ pub(crate) fn openapi_unfinished() -> utoipa::openapi::OpenApi {
 }
 
 /// The limits the domain states once, for the schemas they name.
-pub(crate) const LIMITS: &[&[crate::domain::validate::Limit]] = &[crate::domain::activity::LIMITS];
+pub(crate) const LIMITS: &[&[crate::domain::validate::Limit]] = &[
+    crate::domain::activity::LIMITS,
+    crate::domain::external_ref::LIMITS,
+];
 
 fn problem(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()

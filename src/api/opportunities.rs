@@ -1,12 +1,13 @@
 //! Opportunities (purchase projects) and their stage history.
 
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::api::by_ref::ByRefPath;
 use crate::domain::opportunity::OpportunityStatus;
 use crate::error::ApiResult;
 use crate::http::etag::with_computed_etag;
@@ -14,7 +15,7 @@ use crate::http::extract::JsonBody;
 use crate::http::pagination::{SyncPage, SyncPageQuery};
 use crate::service::opportunities::{
     self as svc, CreateOpportunity, ListOpportunities, OpportunityView, PatchOpportunity,
-    StageChangeView,
+    PutOpportunity, StageChangeView,
 };
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
@@ -55,6 +56,13 @@ pub struct ListOpportunitiesQuery {
     pub owner: Option<String>,
     /// Only opportunities of this account.
     pub account_id: Option<Uuid>,
+    /// Only the opportunity holding this reference of another system: `<system>:<id>`
+    /// (`salesforce:0065g00000QrStU`), exact.
+    #[param(
+        max_length = 289,
+        pattern = r"^[a-z][a-z0-9_-]{0,31}:[^\x00-\x1F\x7F-\x9F]+$"
+    )]
+    pub external_ref: Option<String>,
     pub include_archived: Option<bool>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -156,11 +164,58 @@ pub async fn list_opportunities(
         stage: query.stage,
         status: query.status,
         owner: query.owner,
+        external_ref: query.external_ref,
         include_archived: query.include_archived.unwrap_or(false),
     };
     let mut conn = state.conn().await?;
     let views = svc::list(&mut conn, &principal, filter, p.keyset(), p.fetch()).await?;
     page(views, p)
+}
+
+/// Write an opportunity by its reference in another system.
+///
+/// The whole opportunity (`PUT`), found by the reference of another system in the path:
+/// created when no opportunity holds it (201 + Location), else replaced (200) — members left out
+/// are cleared, except `owner`, `current_stage` and `external_refs`, which stay; the path's
+/// reference is always kept. Its account is `account_id` or `account_ref` (the account's
+/// reference in the same system; an unknown one is 422 naming it) and cannot change once the
+/// opportunity exists (422 `fixed`). A new opportunity starts in `current_stage` (default S1);
+/// for an existing one a different `current_stage` is a stage change, recorded with
+/// `stage_reason`. A write that changes nothing answers 200 with the same version and ETag and
+/// publishes no event. `If-Match` is honoured (412 when no opportunity holds the reference). The
+/// rules of create and update apply.
+#[utoipa::path(
+    tag = "opportunities",
+    params(ByRefPath,
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced")),
+    request_body(content = PutOpportunity, content_type = "application/json"),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The opportunity was replaced (or already was so).", body = OpportunityView,
+         headers(("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 201, description = "The opportunity was created.", body = OpportunityView,
+         headers(("Location" = String, description = "URL of the new opportunity"),
+                  ("ETag" = String, description = "Version tag for If-Match"))),
+    )
+)]
+#[put("/by-ref/{system}/{external_id}")]
+pub async fn put_opportunity_by_ref(
+    state: web::Data<AppState>,
+    principal: Principal,
+    if_match: Precondition,
+    path: web::Path<ByRefPath>,
+    body: JsonBody<PutOpportunity>,
+) -> ApiResult<HttpResponse> {
+    let reference = path.reference()?;
+    let mut conn = state.conn().await?;
+    let written = svc::upsert(&mut conn, &principal, reference, &if_match, body.0).await?;
+    if !written.created {
+        return respond(HttpResponse::Ok(), written.view);
+    }
+    let mut builder = HttpResponse::Created();
+    let location = format!("/v1/opportunities/{}", written.view.id);
+    builder.insert_header((header::LOCATION, location));
+    respond(builder, written.view)
 }
 
 /// Get an opportunity.

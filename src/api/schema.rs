@@ -152,6 +152,11 @@ fn state_limit(schema: &mut Schema, rule: Rule) -> bool {
             a.max_items = Some(max);
             true
         }
+        (Schema::Array(a), Rule::Distinct(max)) => {
+            a.max_items = Some(max);
+            a.unique_items = true;
+            true
+        }
         _ => false,
     }
 }

@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::external_refs;
 use crate::db::table::{ArchivableTable, VersionedTable};
+use crate::domain::external_ref::ExternalRef;
 use crate::domain::ids::TenantId;
 
 use crate::db::schema::accounts;
@@ -28,6 +30,8 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// References of other systems, `<system>:<id>` (`domain::external_ref`).
+    pub external_refs: Vec<Option<String>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -44,6 +48,7 @@ pub struct NewAccount {
     pub notes: Option<String>,
     pub owner: String,
     pub created_by: String,
+    pub external_refs: Vec<Option<String>>,
 }
 
 /// A partial update: `None` leaves a column alone, `Some(None)` clears a nullable one.
@@ -58,6 +63,7 @@ pub struct AccountChanges {
     pub tags: Option<Vec<Option<String>>>,
     pub notes: Option<Option<String>>,
     pub owner: Option<String>,
+    pub external_refs: Option<Vec<Option<String>>>,
 }
 
 /// List filters.
@@ -67,6 +73,7 @@ pub struct AccountFilter {
     pub owner: Option<String>,
     pub industry: Option<String>,
     pub tag: Option<String>,
+    pub external_ref: Option<ExternalRef>,
     pub include_archived: bool,
 }
 
@@ -141,6 +148,9 @@ pub async fn list(
     }
     if let Some(industry) = &filter.industry {
         query = query.filter(accounts::industry.eq(industry.clone()));
+    }
+    if let Some(r) = &filter.external_ref {
+        query = query.filter(accounts::id.eq_any(external_refs::holders(tenant, "account", r)));
     }
     if let Some(tag) = &filter.tag {
         query = query.filter(accounts::tags.contains(vec![Some(tag.clone())]));

@@ -35,6 +35,8 @@ pub struct Activity {
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// References of other systems, `<system>:<id>` (`domain::external_ref`).
+    pub external_refs: Vec<Option<String>>,
 }
 
 /// The content of an activity, as created or replaced by a patch.
@@ -56,6 +58,7 @@ pub struct ActivityContent {
     pub next_step_text: Option<String>,
     pub next_step_due_at: Option<DateTime<Utc>>,
     pub survey_record_id: Option<Uuid>,
+    pub external_refs: Vec<Option<String>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -75,6 +78,7 @@ pub struct ActivityFilter {
     pub kind: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    pub external_ref: Option<crate::domain::external_ref::ExternalRef>,
     pub include_archived: bool,
 }
 
@@ -145,6 +149,9 @@ pub async fn list(
     }
     if let Some(c) = filter.contact_id {
         q = q.filter(a::participants.contains(vec![Some(c)]));
+    }
+    if let Some(r) = &filter.external_ref {
+        q = q.filter(a::id.eq_any(crate::db::external_refs::holders(tenant, "activity", r)));
     }
     if let Some(k) = &filter.kind {
         q = q.filter(a::kind.eq(k.clone()));

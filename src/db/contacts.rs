@@ -32,6 +32,8 @@ pub struct Contact {
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// References of other systems, `<system>:<id>` (`domain::external_ref`).
+    pub external_refs: Vec<Option<String>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -52,6 +54,7 @@ pub struct NewContact {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub notes: Option<String>,
+    pub external_refs: Vec<Option<String>>,
 }
 
 /// A partial update: `None` leaves a column alone, `Some(None)` clears a nullable one.
@@ -70,6 +73,14 @@ pub struct ContactChanges {
     pub phone: Option<Option<String>>,
     pub email: Option<Option<String>>,
     pub notes: Option<Option<String>>,
+    pub external_refs: Option<Vec<Option<String>>>,
+}
+
+/// Filters of the contact list.
+#[derive(Debug, Default, Clone)]
+pub struct ContactFilter {
+    pub include_archived: bool,
+    pub external_ref: Option<crate::domain::external_ref::ExternalRef>,
 }
 
 fn scoped(tenant: TenantId, account: Uuid) -> contacts::BoxedQuery<'static, diesel::pg::Pg> {
@@ -83,7 +94,7 @@ pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     account: Uuid,
-    include_archived: bool,
+    filter: &ContactFilter,
     keyset: &crate::db::Keyset<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Contact>> {
@@ -92,8 +103,12 @@ pub async fn list(
         .limit(limit);
     let mut query =
         crate::db::keyset::oldest_first(query, contacts::updated_at, contacts::id, keyset);
-    if !keyset.with_archived(include_archived) {
+    if !keyset.with_archived(filter.include_archived) {
         query = query.filter(contacts::archived_at.is_null());
+    }
+    if let Some(r) = &filter.external_ref {
+        query = query
+            .filter(contacts::id.eq_any(crate::db::external_refs::holders(tenant, "contact", r)));
     }
     query.load(conn).await
 }
@@ -142,7 +157,7 @@ pub async fn active_with_activity(
             "SELECT c.id, c.tenant_id, c.account_id, c.name, c.title, c.department, \
                     c.methodology_role, c.reports_to, c.attitude, c.relationship, c.influence, \
                     c.key_person, c.phone, c.email, c.notes, c.created_at, c.updated_at, \
-                    c.archived_at, c.version, \
+                    c.archived_at, c.version, c.external_refs, \
                     f.last_contacted_at, coalesce(f.activity_count, 0) AS activity_count \
              FROM contacts c LEFT JOIN ({figures}) f ON f.contact_id = c.id \
              WHERE c.tenant_id = $1 AND c.account_id = {key} AND c.archived_at IS NULL \

@@ -2,7 +2,7 @@
 //! names to the fields they guard.
 
 use crate::domain::texts::{self, Noun};
-use crate::domain::validate::Code;
+use crate::domain::validate::{Code, Violation};
 use crate::error::ApiError;
 
 impl From<diesel::result::Error> for ApiError {
@@ -14,6 +14,13 @@ impl From<diesel::result::Error> for ApiError {
                 let msg = info.message().to_string();
                 let constraint = info.constraint_name().unwrap_or("").to_string();
                 match kind {
+                    K::UniqueViolation if constraint == super::external_refs::UNIQUE => {
+                        ApiError::ExternalRefTaken {
+                            violation: Box::new(Violation::new("external_refs", Code::Taken)),
+                            key: taken_key(info.details().unwrap_or("")),
+                            held_by: None,
+                        }
+                    }
                     K::UniqueViolation => ApiError::Conflict(texts::duplicate_values()),
                     K::ForeignKeyViolation => {
                         ApiError::validation(constraint_field(&constraint), Code::NotFound)
@@ -29,6 +36,22 @@ impl From<diesel::result::Error> for ApiError {
             }
             other => ApiError::internal_in("database error", other),
         }
+    }
+}
+
+/// `system:id` from the detail of a violation of `external_refs_pkey`: `Key (tenant_id,
+/// resource_type, system, external_id)=(…, account, salesforce, 001) already exists.`
+fn taken_key(detail: &str) -> String {
+    let values = detail
+        .split_once(")=(")
+        .and_then(|(_, rest)| rest.rsplit_once(") already exists"))
+        .map(|(v, _)| v);
+    match values
+        .map(|v| v.splitn(4, ", ").collect::<Vec<_>>())
+        .as_deref()
+    {
+        Some([_, _, system, id]) => format!("{system}:{id}"),
+        _ => String::new(),
     }
 }
 
@@ -91,6 +114,13 @@ impl From<super::PoolError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_taken_reference_is_read_from_the_detail() {
+        let detail = "Key (tenant_id, resource_type, system, external_id)=(0193a1d2-7c4e-7b3a-9f10-2c5d8e4f6a7b, account, salesforce, 001, x) already exists.";
+        assert_eq!(taken_key(detail), "salesforce:001, x");
+        assert_eq!(taken_key("something else"), "");
+    }
 
     #[test]
     fn constraint_names_map_to_fields() {

@@ -10,6 +10,7 @@ pub mod documents;
 pub mod embedded_pg;
 pub mod error;
 pub mod events;
+pub mod external_refs;
 pub mod idempotency;
 pub mod keyset;
 pub mod migrate;
@@ -42,6 +43,7 @@ pub const TABLES: &[&str] = &[
     "event_clock",
     "event_dispatch",
     "events",
+    "external_refs",
     "idempotency_keys",
     "opportunities",
     "playbook_versions",
@@ -64,6 +66,18 @@ pub fn code<T: Vocabulary>(
 ) -> Result<T, documents::DecodeError> {
     T::from_code(s)
         .ok_or_else(|| documents::DecodeError::new(column, row, format!("unknown code {s:?}")))
+}
+
+/// The references of other systems a row holds (`<system>:<id>` elements); an element of
+/// another form is an error naming the row and the column.
+pub fn external_refs_of(
+    column: &'static str,
+    row: impl std::fmt::Display,
+    stored: &[Option<String>],
+) -> Result<Vec<crate::domain::external_ref::ExternalRef>, documents::DecodeError> {
+    crate::domain::external_ref::from_stored(stored).map_err(|bad| {
+        documents::DecodeError::new(column, row, format!("not <system>:<id>: {bad}"))
+    })
 }
 
 /// `code` for a nullable column.

@@ -33,6 +33,8 @@ pub struct Opportunity {
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// References of other systems, `<system>:<id>` (`domain::external_ref`).
+    pub external_refs: Vec<Option<String>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -52,6 +54,7 @@ pub struct NewOpportunity {
     pub competitors: serde_json::Value,
     pub owner: String,
     pub created_by: String,
+    pub external_refs: Vec<Option<String>>,
 }
 
 /// A partial update: `None` leaves a column alone, `Some(None)` clears a nullable one.
@@ -69,6 +72,7 @@ pub struct OpportunityChanges {
     pub owner: Option<String>,
     pub current_stage: Option<String>,
     pub stage_entered_at: Option<DateTime<Utc>>,
+    pub external_refs: Option<Vec<Option<String>>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -77,6 +81,7 @@ pub struct OpportunityFilter {
     pub stage: Option<String>,
     pub status: Option<String>,
     pub owner: Option<String>,
+    pub external_ref: Option<crate::domain::external_ref::ExternalRef>,
     pub include_archived: bool,
 }
 
@@ -151,6 +156,9 @@ pub async fn list(
     }
     if let Some(owner) = &filter.owner {
         q = q.filter(o::owner.eq(owner.clone()));
+    }
+    if let Some(r) = &filter.external_ref {
+        q = q.filter(o::id.eq_any(crate::db::external_refs::holders(tenant, "opportunity", r)));
     }
     q.load(conn).await
 }

@@ -17,6 +17,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
         version -> Int4,
+        external_refs -> Array<Nullable<Text>>,
     }
 }
 
@@ -45,6 +46,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
         version -> Int4,
+        external_refs -> Array<Nullable<Text>>,
     }
 }
 
@@ -69,6 +71,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
         version -> Int4,
+        external_refs -> Array<Nullable<Text>>,
     }
 }
 
@@ -96,6 +99,16 @@ diesel::table! {
         event_type -> Text,
         occurred_at -> Timestamptz,
         data -> Jsonb,
+    }
+}
+
+diesel::table! {
+    external_refs (tenant_id, resource_type, system, external_id) {
+        tenant_id -> Uuid,
+        resource_type -> Text,
+        system -> Text,
+        external_id -> Text,
+        resource_id -> Uuid,
     }
 }
 
@@ -137,6 +150,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
         version -> Int4,
+        external_refs -> Array<Nullable<Text>>,
     }
 }
 
@@ -289,6 +303,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_clock,
     event_dispatch,
     events,
+    external_refs,
     idempotency_keys,
     opportunities,
     playbook_versions,

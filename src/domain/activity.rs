@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::assessment::Requirements;
+use crate::domain::external_ref::{self, ExternalRef};
 use crate::domain::playbook::{Kind, Playbook};
 use crate::domain::text_enum;
 use crate::domain::validate::{Checked, Checker, Code, CodeKind, Limit, Rule};
@@ -78,6 +79,11 @@ pub struct ActivityInput {
     pub next_step: Option<NextStep>,
     /// The survey record, when the activity was the survey.
     pub survey_record_id: Option<Uuid>,
+    /// References of other systems, up to 20, each unique in the tenant (409
+    /// `external_ref_taken`); `null` in a patch clears them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 20)]
+    pub external_refs: Option<Vec<ExternalRef>>,
 }
 
 /// How long an activity may last: a week.
@@ -96,7 +102,7 @@ pub const NEXT_STEP_MAX: usize = 2000;
 pub const COMPETITOR_MAX: usize = 200;
 
 /// The input and its patch document.
-const INPUTS: &[&str] = &["ActivityInput", "ActivityPatch"];
+const INPUTS: &[&str] = &["ActivityInput", "ActivityPatch", "PutActivity"];
 
 /// Every limit of an activity, as the OpenAPI document states it.
 pub const LIMITS: &[Limit] = &[
@@ -191,6 +197,8 @@ pub struct CheckedActivity {
     pub outcome: Option<String>,
     pub next_step: Option<NextStep>,
     pub survey_record_id: Option<Uuid>,
+    /// `<system>:<id>`, as stored.
+    pub external_refs: Vec<String>,
 }
 
 fn dedup<T: PartialEq + Clone>(list: &[T]) -> Vec<T> {
@@ -244,6 +252,8 @@ pub fn check(input: ActivityInput, caller: &str, playbook: &Playbook) -> Checked
         text: c.required_text("next_step.text", &n.text, NEXT_STEP_MAX),
         due_at: n.due_at,
     });
+    let refs = input.external_refs.as_deref().unwrap_or_default();
+    let external_refs = external_ref::check(&mut c, "external_refs", refs);
     c.finish()?;
     Ok(CheckedActivity {
         opportunity_id: input.opportunity_id,
@@ -261,6 +271,7 @@ pub fn check(input: ActivityInput, caller: &str, playbook: &Playbook) -> Checked
         outcome,
         next_step,
         survey_record_id: input.survey_record_id,
+        external_refs,
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod assessment;
 pub mod event;
+pub mod external_ref;
 pub mod ids;
 pub mod money;
 pub mod opportunity;

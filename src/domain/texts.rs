@@ -49,6 +49,8 @@ fn format_name(f: Format) -> (&'static str, &'static str) {
         Format::Json => ("合法的 JSON", "well-formed JSON"),
         Format::Xlsx => ("可读取的 .xlsx 工作簿", "a readable .xlsx workbook"),
         Format::Multipart => ("合法的 multipart/form-data 正文", "a well-formed multipart/form-data body"),
+        Format::ExternalSystem => ("系统名（小写字母开头，其后最多 31 个 a-z、0-9、_ 或 -，如 salesforce）", "a system name: a lowercase letter, then up to 31 of a-z, 0-9, _ and -, such as salesforce"),
+        Format::ExternalRef => ("系统名:编号（如 salesforce:0015g00000AbCdE）", "system:id, such as salesforce:0015g00000AbCdE"),
         Format::EventTypePattern => ("事件类型或模式（如 account.* 或 *）", "an event type or a pattern such as account.* or *"),
         Format::Pattern => ("文档规定的格式", "the form the API document states"),
     }
@@ -148,6 +150,8 @@ pub fn violation(code: &Code) -> Text {
             "was already used with a different request (method, path or body); use a new key",
         ),
         Code::InUse => Text::new("使用此键的第一个请求仍在处理", "belongs to a request that is still running"),
+        Code::Fixed => Text::new("创建后不能更改", "cannot change once the resource exists"),
+        Code::Taken => Text::new("已被另一资源使用", "another resource holds it"),
         Code::Stale => Text::new("不是当前版本；请重新读取资源后再试", "is not the current version; read the resource again"),
         Code::InvalidToken(fault) => token_fault(*fault),
         Code::UnsupportedType { allowed } => Text::new(
@@ -187,6 +191,7 @@ pub fn title(code: &str) -> Text {
         "unsupported_media_type" => ("不支持的内容类型", "Unsupported media type"),
         "validation_failed" => ("校验未通过", "Validation failed"),
         "conflict" => ("冲突", "Conflict"),
+        "external_ref_taken" => ("外部编号已被占用", "External reference taken"),
         "idempotency_key_in_use" => ("幂等键正在使用", "Idempotency key in use"),
         "precondition_failed" => ("前提条件不满足", "Precondition failed"),
         "payload_too_large" => ("请求正文过大", "Payload too large"),
@@ -397,6 +402,21 @@ pub fn stale_codes(codes: &[String]) -> Text {
 }
 
 /// A generic conflict: a unique value already taken.
+/// The detail of a 409 `external_ref_taken`: `key` (`system:id`) is held by `holder` (a path),
+/// or by a resource being written at the same time.
+pub fn external_ref_taken(key: &str, holder: Option<&str>) -> Text {
+    match holder {
+        Some(h) => Text::new(
+            format!("外部编号 {key} 已属于 {h}"),
+            format!("the reference {key} is held by {h}"),
+        ),
+        None => Text::new(
+            format!("外部编号 {key} 已被另一资源占用"),
+            format!("the reference {key} is held by another resource"),
+        ),
+    }
+}
+
 pub fn duplicate_values() -> Text {
     Text::new(
         "已存在具有这些值的资源",

@@ -49,6 +49,11 @@ pub enum Format {
     Xlsx,
     Multipart,
     EventTypePattern,
+    /// The name of another system (`salesforce`): a lowercase letter, then up to 31 of a-z,
+    /// 0-9, `_` and `-`.
+    ExternalSystem,
+    /// A reference of another system as `<system>:<id>` (`salesforce:0015g00000AbCdE`).
+    ExternalRef,
     /// The value does not have the form the document states (a pattern).
     Pattern,
 }
@@ -132,6 +137,10 @@ pub enum Code {
     },
     /// Not allowed here (with the other values given).
     NotAllowed,
+    /// Another resource holds it (a reference of another system).
+    Taken,
+    /// Set when the resource was created; cannot change (a contact's account).
+    Fixed,
     /// Stage percentages must increase: `stage` has `percent`, so this one must have more.
     NotIncreasing {
         stage: String,
@@ -225,6 +234,8 @@ impl Code {
             Code::NotBefore { .. } => "not_before",
             Code::NotBelow { .. } => "not_below",
             Code::NotAllowed => "not_allowed",
+            Code::Taken => "taken",
+            Code::Fixed => "fixed",
             Code::NotIncreasing { .. } => "not_increasing",
             Code::KeyReused => "key_reused",
             Code::InUse => "in_use",
@@ -262,6 +273,8 @@ impl Code {
         "not_before",
         "not_below",
         "not_allowed",
+        "taken",
+        "fixed",
         "not_increasing",
         "key_reused",
         "in_use",
@@ -541,6 +554,8 @@ pub enum Rule {
     Text { required: bool, max: usize },
     /// A list of at most this many items.
     Items(usize),
+    /// A list of at most this many items, none listed twice.
+    Distinct(usize),
     /// A whole number from 0 to this.
     AtMost(u64),
 }

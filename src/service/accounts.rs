@@ -10,6 +10,7 @@ use crate::db;
 use crate::db::accounts::{self as q, Account, AccountChanges, AccountFilter, NewAccount};
 use crate::db::table::VersionedTable;
 use crate::domain::event::Lifecycle;
+use crate::domain::external_ref::{including, ExternalRef};
 use crate::domain::ids::TenantId;
 use crate::domain::texts::Noun;
 use crate::domain::texts::{self, Refusal};
@@ -18,11 +19,12 @@ use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events::{self, Changes};
+use crate::service::external_refs::{self, Kind, Upserted};
 use crate::service::input::{double_option, Tag};
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{not_found, Conn, Keyset, Precondition, Principal};
 
-/// Creates an account.
+/// An account as created (`POST`), or written whole by reference (`PUT …/by-ref/…`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
@@ -46,9 +48,15 @@ pub struct CreateAccount {
     pub tags: Vec<String>,
     #[schema(max_length = 10000)]
     pub notes: Option<String>,
-    /// Defaults to the caller. Only managers and admins may name someone else.
+    /// Defaults to the caller (a write by reference keeps the current owner). Only managers and
+    /// admins may name someone else.
     #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
+    /// References of other systems, up to 20, each unique in the tenant (409
+    /// `external_ref_taken`). A write by reference keeps the current ones when this is left out,
+    /// and always keeps the reference of its path.
+    #[schema(max_items = 20)]
+    pub external_refs: Option<Vec<ExternalRef>>,
 }
 
 /// A JSON merge patch (RFC 7396) of an account: absent members stay, `null` clears.
@@ -81,6 +89,10 @@ pub struct PatchAccount {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub owner: Option<Option<String>>,
+    /// Replaces the whole list; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<ExternalRef>>, max_items = 20)]
+    pub external_refs: Option<Option<Vec<ExternalRef>>>,
 }
 
 /// Filters of the account list (as given; checked here).
@@ -90,8 +102,11 @@ pub struct ListAccounts {
     pub owner: Option<String>,
     pub industry: Option<String>,
     pub tag: Option<String>,
+    pub external_ref: Option<String>,
     pub include_archived: bool,
 }
+
+const KIND: Kind = Kind::Account;
 
 events::published!(Account, Account, AccountView, view_in, "id" => id);
 
@@ -131,6 +146,8 @@ pub struct AccountView {
     pub notes: Option<String>,
     /// `sub` of the user who owns the account.
     pub owner: String,
+    /// References of other systems (the CRM of record's ids).
+    pub external_refs: Vec<ExternalRef>,
     #[schema(read_only)]
     pub created_by: String,
     #[schema(read_only)]
@@ -158,6 +175,7 @@ fn view(a: Account) -> ApiResult<AccountView> {
         tags: a.tags.into_iter().flatten().collect(),
         notes: a.notes,
         owner: a.owner,
+        external_refs: external_refs::of_row("accounts.external_refs of", a.id, &a.external_refs)?,
         created_by: a.created_by,
         created_at: a.created_at,
         updated_at: a.updated_at,
@@ -199,6 +217,11 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
     let website = c.optional_url("website", b.website.as_deref());
     let tags = c.tags("tags", &b.tags);
     let notes = c.optional_text("notes", b.notes.as_deref(), 10_000);
+    let refs = external_refs::check(
+        &mut c,
+        "external_refs",
+        b.external_refs.as_deref().unwrap_or_default(),
+    );
     let owner = match &b.owner {
         Some(o) => c.required_text("owner", o, 200),
         None => who.sub.clone(),
@@ -217,12 +240,24 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
         notes,
         owner,
         created_by: who.sub.clone(),
+        external_refs: refs.clone(),
     };
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let row = Account::insert(conn, new).await?;
-        events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
-        view(row)
-    })
+    let created = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let row = Account::insert(conn, new).await?;
+            events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
+            view(row)
+        })
+        .await;
+    external_refs::name_holder(
+        conn,
+        who.tenant,
+        KIND,
+        "external_refs",
+        &refs,
+        None,
+        created,
+    )
     .await
 }
 
@@ -243,6 +278,7 @@ pub async fn list(
         owner: c.optional_text("owner", f.owner.as_deref(), 200),
         industry: c.optional_text("industry", f.industry.as_deref(), 100),
         tag: c.optional_text("tag", f.tag.as_deref(), 50),
+        external_ref: external_refs::filter(&mut c, f.external_ref.as_deref()),
         include_archived: f.include_archived,
     };
     c.finish()?;
@@ -282,6 +318,10 @@ fn changes(p: &PatchAccount) -> ApiResult<AccountChanges> {
         Some(None) => c.add("owner", Code::Required),
         None => {}
     }
+    if let Some(v) = &p.external_refs {
+        let refs = v.as_deref().unwrap_or_default();
+        changes.external_refs = Some(external_refs::check(&mut c, "external_refs", refs));
+    }
     c.finish()?;
     Ok(changes)
 }
@@ -294,6 +334,7 @@ pub async fn update(
     patch: PatchAccount,
 ) -> ApiResult<AccountView> {
     let changes = changes(&patch)?;
+    let refs = changes.external_refs.clone().unwrap_or_default();
     let written = conn
         .transaction::<_, Step<AccountView>, _>(async |conn| {
             let current = archive::lock_for_write::<Account>(conn, who, id, pre).await?;
@@ -307,7 +348,73 @@ pub async fn update(
             Ok(after)
         })
         .await;
-    settle(written)
+    let written = settle(written);
+    external_refs::name_holder(
+        conn,
+        who.tenant,
+        KIND,
+        "external_refs",
+        &refs,
+        Some(id),
+        written,
+    )
+    .await
+}
+
+/// Writes the account known by `reference` whole (`PUT`): creates it, or replaces what `b`
+/// gives (left-out members are cleared, except `owner` and `external_refs`, which stay).
+pub async fn upsert(
+    conn: &mut Conn,
+    who: &Principal,
+    reference: ExternalRef,
+    pre: &Precondition,
+    mut b: CreateAccount,
+) -> ApiResult<Upserted<AccountView>> {
+    b.external_refs = b.external_refs.map(|refs| including(refs, &reference));
+    let existing = external_refs::target(conn, who.tenant, KIND, &reference, pre).await?;
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            let refs = Some(including(
+                b.external_refs.take().unwrap_or_default(),
+                &reference,
+            ));
+            let retry = replacing(&b, refs.clone());
+            let created = create(
+                conn,
+                who,
+                CreateAccount {
+                    external_refs: refs,
+                    ..b
+                },
+            )
+            .await;
+            if !external_refs::lost_race(&created, &reference) {
+                return Upserted::created(created);
+            }
+            match external_refs::holder(conn, who.tenant, KIND, &reference).await? {
+                Some(id) => return Upserted::updated(update(conn, who, id, pre, retry).await),
+                None => return Upserted::created(created),
+            }
+        }
+    };
+    let refs = b.external_refs.take();
+    Upserted::updated(update(conn, who, id, pre, replacing(&b, refs)).await)
+}
+
+/// The merge patch that makes an account what `b` says (a `PUT`).
+fn replacing(b: &CreateAccount, refs: Option<Vec<ExternalRef>>) -> PatchAccount {
+    PatchAccount {
+        name: Some(Some(b.name.clone())),
+        industry: Some(b.industry.clone()),
+        region: Some(b.region.clone()),
+        size_band: Some(b.size_band),
+        website: Some(b.website.clone()),
+        tags: Some(Some(b.tags.clone())),
+        notes: Some(b.notes.clone()),
+        owner: b.owner.clone().map(Some),
+        external_refs: refs.map(Some),
+    }
 }
 
 pub async fn archive(

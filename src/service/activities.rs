@@ -19,18 +19,26 @@ use crate::domain::activity::{
 };
 use crate::domain::assessment::Requirements;
 use crate::domain::event::Lifecycle;
+use crate::domain::external_ref::ExternalRef;
 use crate::domain::ids::TenantId;
 use crate::domain::playbook::Playbook;
 use crate::domain::texts;
 use crate::domain::texts::Noun;
+use crate::domain::validate::Checker;
 use crate::domain::validate::Code;
 use crate::domain::validate::Violation;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events::{self, Changes};
+use crate::service::external_refs::{self, Kind};
 use crate::service::input::{decode, merge_patch};
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
+
+mod by_ref;
+pub use by_ref::{upsert, PutActivity};
+
+const KIND: Kind = Kind::Activity;
 
 /// Filters of the activity list (as given).
 #[derive(Debug, Default)]
@@ -40,6 +48,7 @@ pub struct ListActivities {
     pub kind: Option<ActivityKind>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    pub external_ref: Option<String>,
     pub include_archived: bool,
 }
 
@@ -67,6 +76,8 @@ pub struct ActivityView {
     pub outcome: Option<String>,
     pub next_step: Option<NextStep>,
     pub survey_record_id: Option<Uuid>,
+    /// References of other systems (the CRM of record's ids).
+    pub external_refs: Vec<ExternalRef>,
     #[schema(read_only)]
     pub created_by: String,
     #[schema(read_only)]
@@ -104,6 +115,11 @@ pub(crate) fn view(r: Activity) -> ApiResult<ActivityView> {
             due_at: r.next_step_due_at,
         }),
         survey_record_id: r.survey_record_id,
+        external_refs: external_refs::of_row(
+            "activities.external_refs of",
+            r.id,
+            &r.external_refs,
+        )?,
         created_by: r.created_by,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -151,6 +167,7 @@ fn content_of(a: CheckedActivity) -> ApiResult<ActivityContent> {
         next_step_text: a.next_step.as_ref().map(|n| n.text.clone()),
         next_step_due_at: a.next_step.and_then(|n| n.due_at),
         survey_record_id: a.survey_record_id,
+        external_refs: a.external_refs.into_iter().map(Some).collect(),
     })
 }
 
@@ -213,6 +230,7 @@ pub async fn create(
     account_id: Uuid,
     input: ActivityInput,
 ) -> ApiResult<ActivityView> {
+    let refs = refs_of(&input);
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
             accounts::lock_writable_in(conn, who, account_id).await?;
@@ -229,8 +247,17 @@ pub async fn create(
             events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
             Ok(row)
         })
-        .await?;
-    view(row)
+        .await;
+    view(
+        external_refs::name_holder(conn, who.tenant, KIND, "external_refs", &refs, None, row)
+            .await?,
+    )
+}
+
+/// The references an input gives, as stored (to name the holder of one that is taken).
+fn refs_of(input: &ActivityInput) -> Vec<Option<String>> {
+    let refs = input.external_refs.as_deref().unwrap_or_default();
+    refs.iter().map(|r| Some(r.key())).collect()
 }
 
 pub async fn list(
@@ -241,8 +268,12 @@ pub async fn list(
     keyset: Keyset<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> ApiResult<Vec<ActivityView>> {
+    let mut c = Checker::query();
+    let external_ref = external_refs::filter(&mut c, f.external_ref.as_deref());
+    c.finish()?;
     accounts::find_in(conn, who.tenant, account_id).await?;
     let filter = ActivityFilter {
+        external_ref,
         opportunity_id: f.opportunity_id,
         contact_id: f.contact_id,
         kind: f.kind.map(|k| k.as_str().to_string()),
@@ -282,6 +313,7 @@ fn input_of(v: &ActivityView) -> ActivityInput {
         outcome: v.outcome.clone(),
         next_step: v.next_step.clone(),
         survey_record_id: v.survey_record_id,
+        external_refs: Some(v.external_refs.clone()),
     }
 }
 
@@ -301,6 +333,7 @@ pub async fn update(
             },
         ));
     }
+    let mut refs = Vec::new();
     let written = conn
         .transaction::<_, Step<ActivityView>, _>(async |conn| {
             let current = archive::lock_for_write::<Activity>(conn, who, id, pre).await?;
@@ -309,6 +342,7 @@ pub async fn update(
             let mut doc = serde_json::to_value(input_of(&before)).map_err(ApiError::internal)?;
             merge_patch(&mut doc, &patch);
             let input: ActivityInput = decode(doc)?;
+            refs = refs_of(&input);
             let (_, _, playbook) = playbook::current_in(conn, who.tenant).await?;
             let content = prepare(input, who, &playbook)?;
             check_references(conn, who.tenant, account_id, &content, false).await?;
@@ -319,7 +353,17 @@ pub async fn update(
             Ok(after)
         })
         .await;
-    settle(written)
+    let written = settle(written);
+    external_refs::name_holder(
+        conn,
+        who.tenant,
+        KIND,
+        "external_refs",
+        &refs,
+        Some(id),
+        written,
+    )
+    .await
 }
 
 pub async fn archive(

@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::accounts::Account;
-use crate::db::contacts::{self as q, Contact, ContactChanges, NewContact};
+use crate::db::contacts::{self as q, Contact, ContactChanges, ContactFilter, NewContact};
 use crate::db::table::VersionedTable;
 use crate::db::{self, AccountKey};
 use crate::domain::event::Lifecycle;
+use crate::domain::external_ref::ExternalRef;
 use crate::domain::ids::TenantId;
 use crate::domain::org_chart::{
     self, Attitude, Coverage, Department, Influence, MethodologyRole, OrgNode, Person, Recency,
@@ -25,11 +26,23 @@ use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::events::{self, Changes};
+use crate::service::external_refs::{self, Kind};
 use crate::service::input::double_option;
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 use crate::service::{accounts, settings, Conn, Keyset, Precondition, Principal};
 
+/// Filters of the contact list (as given; checked here).
+#[derive(Debug, Default)]
+pub struct ListContacts {
+    pub include_archived: bool,
+    pub external_ref: Option<String>,
+}
+
+const KIND: Kind = Kind::Contact;
+
+mod by_ref;
 mod view;
+pub use by_ref::{upsert, PutContact};
 pub use view::ContactView;
 use view::{one_in, view, views_in};
 
@@ -65,6 +78,10 @@ pub struct CreateContact {
     pub email: Option<String>,
     #[schema(max_length = 10000)]
     pub notes: Option<String>,
+    /// References of other systems, up to 20, each unique in the tenant (409
+    /// `external_ref_taken`).
+    #[schema(max_items = 20)]
+    pub external_refs: Option<Vec<ExternalRef>>,
 }
 
 /// A JSON merge patch (RFC 7396) of a contact: absent members stay, `null` clears.
@@ -111,6 +128,10 @@ pub struct PatchContact {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 10000)]
     pub notes: Option<Option<String>>,
+    /// Replaces the whole list; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<ExternalRef>>, max_items = 20)]
+    pub external_refs: Option<Option<Vec<ExternalRef>>>,
 }
 
 /// The person behind a stored contact; an unknown stored code is an error naming the contact.
@@ -205,6 +226,11 @@ pub async fn create(
     let phone = c.optional_phone("phone", b.phone.as_deref());
     let email = c.optional_email("email", b.email.as_deref());
     let notes = c.optional_text("notes", b.notes.as_deref(), 10_000);
+    let refs = external_refs::check(
+        &mut c,
+        "external_refs",
+        b.external_refs.as_deref().unwrap_or_default(),
+    );
     c.finish()?;
     let new = NewContact {
         id: Uuid::now_v7(),
@@ -230,6 +256,7 @@ pub async fn create(
         phone,
         email,
         notes,
+        external_refs: refs.clone(),
     };
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
@@ -241,6 +268,8 @@ pub async fn create(
             events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
             Ok(row)
         })
+        .await;
+    let row = external_refs::name_holder(conn, who.tenant, KIND, "external_refs", &refs, None, row)
         .await?;
     view(row, None)
 }
@@ -249,20 +278,18 @@ pub async fn list(
     conn: &mut Conn,
     who: &Principal,
     account_id: Uuid,
-    include_archived: bool,
+    f: ListContacts,
     keyset: Keyset<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<ContactView>> {
+    let mut c = Checker::query();
+    let filter = ContactFilter {
+        include_archived: f.include_archived,
+        external_ref: external_refs::filter(&mut c, f.external_ref.as_deref()),
+    };
+    c.finish()?;
     accounts::find_in(conn, who.tenant, account_id).await?;
-    let rows = q::list(
-        conn,
-        who.tenant,
-        account_id,
-        include_archived,
-        &keyset,
-        limit,
-    )
-    .await?;
+    let rows = q::list(conn, who.tenant, account_id, &filter, &keyset, limit).await?;
     views_in(conn, who.tenant, account_id, rows).await
 }
 
@@ -319,6 +346,10 @@ fn changes(p: &PatchContact) -> ApiResult<ContactChanges> {
     if let Some(v) = &p.notes {
         ch.notes = Some(c.optional_text("notes", v.as_deref(), 10_000));
     }
+    if let Some(v) = &p.external_refs {
+        let refs = v.as_deref().unwrap_or_default();
+        ch.external_refs = Some(external_refs::check(&mut c, "external_refs", refs));
+    }
     c.finish()?;
     Ok(ch)
 }
@@ -332,6 +363,7 @@ pub async fn update(
     patch: PatchContact,
 ) -> ApiResult<ContactView> {
     let ch = changes(&patch)?;
+    let refs = ch.external_refs.clone().unwrap_or_default();
     let written = conn
         .transaction::<_, Step<Contact>, _>(async |conn| {
             let current =
@@ -349,7 +381,18 @@ pub async fn update(
             Ok(row)
         })
         .await;
-    one_in(conn, who.tenant, settle(written)?).await
+    let written = settle(written);
+    let row = external_refs::name_holder(
+        conn,
+        who.tenant,
+        KIND,
+        "external_refs",
+        &refs,
+        Some(contact_id),
+        written,
+    )
+    .await?;
+    one_in(conn, who.tenant, row).await
 }
 
 pub async fn archive(
@@ -419,11 +462,15 @@ pub(crate) async fn names_in(
     tenant: TenantId,
     account_id: Uuid,
 ) -> ApiResult<HashMap<Uuid, String>> {
+    let all = ContactFilter {
+        include_archived: true,
+        external_ref: None,
+    };
     Ok(q::list(
         conn,
         tenant,
         account_id,
-        true,
+        &all,
         &Keyset::After(None),
         i64::MAX,
     )

@@ -185,6 +185,15 @@ fn violations_of(e: &ValidationError<'_>, out: &mut Vec<Violation>) {
                 ));
             }
         }
+        K::UniqueItems => {
+            // Each item that repeats an earlier one, by its place.
+            let items = instance.as_array().map(Vec::as_slice).unwrap_or_default();
+            for (i, item) in items.iter().enumerate() {
+                if items[..i].contains(item) {
+                    out.push(Violation::new(format!("{at}/{i}"), Code::Duplicate));
+                }
+            }
+        }
         kind => out.push(Violation::new(at, code_of(kind, instance))),
     }
 }
@@ -226,7 +235,6 @@ fn code_of(kind: &K, instance: &Value) -> Code {
             min: None,
             max: limit.as_i64(),
         },
-        K::UniqueItems => Code::Duplicate,
         K::Pattern { pattern } => pattern_code(pattern, instance),
         K::Format { format } => Code::InvalidFormat(format_of(format)),
         _ => Code::InvalidFormat(Format::Pattern),

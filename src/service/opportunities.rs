@@ -13,6 +13,7 @@ use crate::db::opportunities::{
 };
 use crate::db::table::VersionedTable;
 use crate::domain::event::Lifecycle;
+use crate::domain::external_ref::ExternalRef;
 use crate::domain::ids::TenantId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::opportunity::{Competitor, OpportunityStatus, StageCode};
@@ -23,6 +24,7 @@ use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive;
 use crate::service::events::{self, Changes};
+use crate::service::external_refs::{self, Kind};
 use crate::service::unchanged::{publish_or_keep, settle, Step};
 
 mod write_rules;
@@ -55,6 +57,10 @@ pub struct CreateOpportunity {
     /// Defaults to the caller; only managers and admins may name someone else.
     #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
+    /// References of other systems, up to 20, each unique in the tenant (409
+    /// `external_ref_taken`).
+    #[schema(max_items = 20)]
+    pub external_refs: Option<Vec<ExternalRef>>,
 }
 
 /// A JSON merge patch of an opportunity. Changing `current_stage` records a stage change
@@ -97,6 +103,10 @@ pub struct PatchOpportunity {
     /// Why the stage changed (with `current_stage`).
     #[schema(max_length = 2000)]
     pub stage_reason: Option<String>,
+    /// Replaces the whole list; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<ExternalRef>>, max_items = 20)]
+    pub external_refs: Option<Option<Vec<ExternalRef>>>,
 }
 
 /// Filters of the opportunity list (as given; checked here).
@@ -106,10 +116,16 @@ pub struct ListOpportunities {
     pub stage: Option<String>,
     pub status: Option<OpportunityStatus>,
     pub owner: Option<String>,
+    pub external_ref: Option<String>,
     pub include_archived: bool,
 }
 
+mod by_ref;
 mod view;
+
+pub use by_ref::{upsert, PutOpportunity};
+
+const KIND: Kind = Kind::Opportunity;
 
 use view::{currency_of, view, view_of, views};
 pub use view::{OpportunityView, StageChangeView};
@@ -192,6 +208,18 @@ pub async fn create(
     account_id: Uuid,
     b: CreateOpportunity,
 ) -> ApiResult<OpportunityView> {
+    create_at(conn, who, account_id, b, StageCode::S1).await
+}
+
+/// Creates an opportunity in `stage` (one brought in from another system may be further
+/// along than S1; stages of existing ones move by update or assessment).
+pub(crate) async fn create_at(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    b: CreateOpportunity,
+    stage: StageCode,
+) -> ApiResult<OpportunityView> {
     let mut c = Checker::new();
     let name = c.name("name", &b.name).into_string();
     let description = c.optional_text("description", b.description.as_deref(), 10_000);
@@ -228,6 +256,11 @@ pub async fn create(
         }
     }
     let competitors = check_competitors(&mut c, &b.competitors);
+    let refs = external_refs::check(
+        &mut c,
+        "external_refs",
+        b.external_refs.as_deref().unwrap_or_default(),
+    );
     let owner = match &b.owner {
         Some(o) => c.required_text("owner", o, 200),
         None => who.sub.clone(),
@@ -251,10 +284,11 @@ pub async fn create(
             .unwrap_or(OpportunityStatus::Open)
             .as_str()
             .to_string(),
-        current_stage: StageCode::S1.as_str().to_string(),
+        current_stage: stage.as_str().to_string(),
         competitors: competitors_json(&competitors)?,
         owner,
         created_by: who.sub.clone(),
+        external_refs: refs.clone(),
     };
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
@@ -263,6 +297,8 @@ pub async fn create(
             events::lifecycle(conn, who, &row, Lifecycle::Created).await?;
             Ok(row)
         })
+        .await;
+    let row = external_refs::name_holder(conn, who.tenant, KIND, "external_refs", &refs, None, row)
         .await?;
     view(conn, who.tenant, row).await
 }
@@ -280,8 +316,10 @@ pub async fn list(
         .as_deref()
         .and_then(|s| check_stage(&mut c, "stage", s));
     let owner = c.optional_text("owner", f.owner.as_deref(), 200);
+    let external_ref = external_refs::filter(&mut c, f.external_ref.as_deref());
     c.finish()?;
     let filter = OpportunityFilter {
+        external_ref,
         account_id: f.account_id,
         stage: stage.map(|s| s.as_str().to_string()),
         status: f.status.map(|s| s.as_str().to_string()),
@@ -365,6 +403,10 @@ fn check_patch(p: PatchOpportunity) -> ApiResult<Checked> {
         }
         None => None,
     };
+    if let Some(v) = &p.external_refs {
+        let refs = v.as_deref().unwrap_or_default();
+        ch.external_refs = Some(external_refs::check(&mut c, "external_refs", refs));
+    }
     let reason = c.optional_text("stage_reason", p.stage_reason.as_deref(), 2000);
     if reason.is_some() && stage.is_none() {
         c.add("stage_reason", Code::requires("current_stage"));
@@ -434,6 +476,7 @@ pub async fn update(
     patch: PatchOpportunity,
 ) -> ApiResult<OpportunityView> {
     let mut p = check_patch(patch)?;
+    let refs = p.ch.external_refs.clone().unwrap_or_default();
     let written = conn
         .transaction::<_, Step<Opportunity>, _>(async |conn| {
             let current = archive::lock_for_write::<Opportunity>(conn, who, id, pre).await?;
@@ -462,7 +505,18 @@ pub async fn update(
             Ok(updated)
         })
         .await;
-    view(conn, who.tenant, settle(written)?).await
+    let written = settle(written);
+    let row = external_refs::name_holder(
+        conn,
+        who.tenant,
+        KIND,
+        "external_refs",
+        &refs,
+        Some(id),
+        written,
+    )
+    .await?;
+    view(conn, who.tenant, row).await
 }
 
 pub async fn archive(

@@ -266,6 +266,18 @@ impl TestApp {
         self.send(req).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value, if_match: Option<&str>) -> Resp {
+        let mut req = self
+            .client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body);
+        if let Some(tag) = if_match {
+            req = req.header("if-match", tag);
+        }
+        self.send(req).await
+    }
+
     pub async fn delete(&self, path: &str, token: &str, if_match: Option<&str>) -> Resp {
         let mut req = self.client.delete(self.url(path)).bearer_auth(token);
         if let Some(tag) = if_match {

@@ -17,6 +17,7 @@ mod contacts;
 mod embedded;
 mod errors;
 mod events;
+mod external_refs;
 mod idempotency;
 mod jwks;
 mod limits;

@@ -39,6 +39,8 @@ pub struct ContactView {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub notes: Option<String>,
+    /// References of other systems (the CRM of record's ids).
+    pub external_refs: Vec<crate::domain::external_ref::ExternalRef>,
     #[schema(read_only)]
     pub created_at: DateTime<Utc>,
     #[schema(read_only)]
@@ -73,6 +75,11 @@ pub(super) fn view(c: Contact, stats: Option<&ContactActivity>) -> ApiResult<Con
         phone: c.phone,
         email: c.email,
         notes: c.notes,
+        external_refs: crate::service::external_refs::of_row(
+            "contacts.external_refs of",
+            c.id,
+            &c.external_refs,
+        )?,
         created_at: c.created_at,
         updated_at: c.updated_at,
         archived_at: c.archived_at,

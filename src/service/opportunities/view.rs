@@ -46,6 +46,8 @@ pub struct OpportunityView {
     pub days_in_stage: i64,
     pub competitors: Vec<Competitor>,
     pub owner: String,
+    /// References of other systems (the CRM of record's ids).
+    pub external_refs: Vec<crate::domain::external_ref::ExternalRef>,
     #[schema(read_only)]
     pub created_by: String,
     /// When the latest stage assessment was recorded.
@@ -92,6 +94,11 @@ pub(super) fn view_of(
         days_in_stage: (Utc::now() - o.stage_entered_at).num_days().max(0),
         competitors,
         owner: o.owner,
+        external_refs: crate::service::external_refs::of_row(
+            "opportunities.external_refs of",
+            o.id,
+            &o.external_refs,
+        )?,
         created_by: o.created_by,
         last_assessed_at: o.last_assessed_at,
         created_at: o.created_at,

@@ -1,0 +1,14 @@
+DROP TRIGGER activities_external_refs_update ON activities;
+DROP TRIGGER activities_external_refs_insert ON activities;
+DROP TRIGGER opportunities_external_refs_update ON opportunities;
+DROP TRIGGER opportunities_external_refs_insert ON opportunities;
+DROP TRIGGER contacts_external_refs_update ON contacts;
+DROP TRIGGER contacts_external_refs_insert ON contacts;
+DROP TRIGGER accounts_external_refs_update ON accounts;
+DROP TRIGGER accounts_external_refs_insert ON accounts;
+ALTER TABLE activities DROP COLUMN external_refs;
+ALTER TABLE opportunities DROP COLUMN external_refs;
+ALTER TABLE contacts DROP COLUMN external_refs;
+ALTER TABLE accounts DROP COLUMN external_refs;
+DROP FUNCTION buyerpath_sync_external_refs();
+DROP TABLE external_refs;
