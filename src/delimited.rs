@@ -27,6 +27,11 @@ impl Charset {
         }
     }
 
+    /// Its name (`charset=` of a content type).
+    pub fn label(self) -> &'static str {
+        self.encoding().name()
+    }
+
     /// The charset a content type's `charset=` names, if it is one of these.
     pub fn from_label(label: &str) -> Option<Charset> {
         let e = Encoding::for_label(label.trim().trim_matches('"').as_bytes())?;

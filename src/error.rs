@@ -79,7 +79,7 @@ impl utoipa::PartialSchema for FieldCode {
                  `unknown_value`, `unknown_field`, `out_of_range`, `too_precise`, \
                  `not_in_account`, `not_found`, `archived`, `unknown_code`, `read_only`, `not_assessable`, \
                  `duplicate`, `cycle`, `private_address`, `requires`, `not_before`, `not_below`, `not_allowed`, \
-                 `taken`, `fixed`, `not_increasing`, `key_reused`, `in_use`, `stale`, `invalid_token`, `unsupported_type`.",
+                 `taken`, `fixed`, `missing_column`, `not_increasing`, `key_reused`, `in_use`, `stale`, `invalid_token`, `unsupported_type`.",
             ))
             .into()
     }

@@ -13,6 +13,7 @@ pub mod delimited;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod import_worker;
 pub mod logging;
 pub mod server;
 pub mod service;

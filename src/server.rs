@@ -235,6 +235,12 @@ fn serve_with(
         );
         let state = web::Data::new(AppState::new(config, pool.clone(), requests, keys)?);
         let (stop_worker, stop_rx) = tokio::sync::watch::channel(false);
+        if state.config.import_worker {
+            actix_web::rt::spawn(crate::import_worker::run(
+                database.url.clone(),
+                stop_rx.clone(),
+            ));
+        }
         let worker = spawn_worker(&state, &pool, stop_rx);
         let metrics_server = match state.config.metrics_bind.clone() {
             None => None,

@@ -142,7 +142,7 @@ pub async fn put_contact_by_ref(
     let reference = path.reference()?;
     let mut conn = state.conn().await?;
     let written = svc::upsert(&mut conn, &principal, reference, &if_match, body.0).await?;
-    if !written.created {
+    if !written.is_created() {
         return ok(written.view);
     }
     let mut builder = HttpResponse::Created();

@@ -10,6 +10,7 @@ pub mod event_schemas;
 pub mod events;
 mod headers;
 pub mod health;
+pub mod imports;
 pub mod opportunities;
 pub mod pipeline;
 pub mod playbook;
@@ -48,7 +49,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(settings::patch_settings)
         .service(events::list_events)
         .service(events::list_event_types)
-        .service(scope("/v1/webhook-endpoints").configure(webhook_routes));
+        .service(scope("/v1/webhook-endpoints").configure(webhook_routes))
+        .service(scope("/v1/imports").configure(|cfg| {
+            cfg.service(imports::create_import)
+                .service(imports::list_imports)
+                .service(imports::get_import)
+                .service(imports::cancel_import)
+                .service(imports::get_import_report);
+        }));
 }
 
 /// `/v1/accounts` and what lives under an account.

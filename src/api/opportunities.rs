@@ -209,7 +209,7 @@ pub async fn put_opportunity_by_ref(
     let reference = path.reference()?;
     let mut conn = state.conn().await?;
     let written = svc::upsert(&mut conn, &principal, reference, &if_match, body.0).await?;
-    if !written.created {
+    if !written.is_created() {
         return respond(HttpResponse::Ok(), written.view);
     }
     let mut builder = HttpResponse::Created();

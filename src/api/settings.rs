@@ -5,6 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use std::collections::BTreeMap;
+
+use crate::domain::activity::ActivityKind;
+use crate::domain::import::ImportSource;
+use crate::domain::opportunity::StageCode;
 use crate::error::ApiResult;
 use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
@@ -22,6 +27,12 @@ pub struct SettingsDto {
     /// How far back an assessment from the record reads the account's activities that belong
     /// to no opportunity (default 180).
     pub record_window_days: i32,
+    /// How each source's stage values map to stages in imports.
+    #[schema(value_type = BTreeMap<ImportSource, BTreeMap<String, StageCode>>)]
+    pub stage_mappings: BTreeMap<ImportSource, BTreeMap<String, StageCode>>,
+    /// How each source's activity types map to kinds in imports.
+    #[schema(value_type = BTreeMap<ImportSource, BTreeMap<String, ActivityKind>>)]
+    pub activity_kind_mappings: BTreeMap<ImportSource, BTreeMap<String, ActivityKind>>,
     pub updated_by: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
     /// 0 until the settings are first changed.
@@ -33,6 +44,8 @@ fn dto(s: Settings) -> SettingsDto {
         survey_completeness_threshold: s.values.survey_completeness_threshold,
         stale_contact_days: s.values.stale_contact_days,
         record_window_days: s.values.record_window_days,
+        stage_mappings: s.mappings.stages,
+        activity_kind_mappings: s.mappings.activity_kinds,
         updated_by: s.updated_by,
         updated_at: s.updated_at,
         version: s.version,

@@ -8,11 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::survey::{InventoryCategory, SectionDiff, Sections};
-use crate::domain::validate::{Code, Format, In, Violation};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{Page, SyncPage};
+use crate::http::upload::read_upload;
 use crate::service::surveys::{self as svc, InventorySearch, SurveyInput, SurveyRecordView};
 use crate::service::{Precondition, Principal};
 use crate::state::AppState;
@@ -436,84 +436,6 @@ pub async fn export_survey_record(
     Ok(xlsx_response(wb.bytes, &format!("survey-{date}-{id}.xlsx")))
 }
 
-/// Reads the uploaded workbook: a raw XLSX body, or the first file of a multipart form.
-async fn read_upload(
-    req: &actix_web::HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-) -> ApiResult<Vec<u8>> {
-    use futures_util::StreamExt;
-    let too_large = || {
-        ApiError::PayloadTooLarge(Box::new(Violation::new(
-            "",
-            Code::TooLarge {
-                max_bytes: limit as u64,
-            },
-        )))
-    };
-    let malformed = |e: actix_multipart::MultipartError| {
-        log::debug!("malformed multipart body: {e}");
-        ApiError::BadRequest(vec![Violation::new(
-            "",
-            Code::InvalidFormat(Format::Multipart),
-        )])
-    };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if content_type.starts_with("multipart/form-data") {
-        let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-        while let Some(field) = form.next().await {
-            let mut field = field.map_err(malformed)?;
-            let is_file = field
-                .content_disposition()
-                .and_then(|cd| cd.get_filename())
-                .is_some();
-            let mut buf = Vec::new();
-            while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(malformed)?;
-                if buf.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            if is_file {
-                return Ok(buf);
-            }
-        }
-        return Err(ApiError::validation("file", Code::Required));
-    }
-    if !(content_type.starts_with(XLSX_MIME)
-        || content_type.starts_with("application/octet-stream"))
-    {
-        return Err(ApiError::UnsupportedMediaType(Box::new(Violation::at(
-            In::Header,
-            "Content-Type",
-            Code::UnsupportedType {
-                allowed: vec![
-                    XLSX_MIME.to_string(),
-                    "application/octet-stream".to_string(),
-                    "multipart/form-data".to_string(),
-                ],
-            },
-        ))));
-    }
-    let mut payload = payload;
-    let mut buf = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::internal_in("reading the request body", e.to_string()))?;
-        if buf.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
-}
-
 /// Import a survey form (XLSX) as a new record.
 ///
 /// Accepts the workbook of `export.xlsx` or `template.xlsx` as a raw body
@@ -548,7 +470,14 @@ pub async fn import_survey_record(
     let account_id = path.into_inner();
     // Refuse read-only callers before reading an upload; the service checks again.
     principal.require_create()?;
-    let bytes = read_upload(&req, payload, state.config.upload_limit).await?;
+    let bytes = read_upload(
+        &req,
+        payload,
+        state.config.upload_limit,
+        &[XLSX_MIME, "application/octet-stream"],
+    )
+    .await?
+    .0;
     let mut conn = state.conn().await?;
     let v = svc::import(&mut conn, &principal, account_id, bytes).await?;
     Ok(created(v))

@@ -67,6 +67,8 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// `BUYERPATH_WEBHOOK_WORKER`: whether `serve` runs the webhook delivery worker.
     pub webhook_worker: bool,
+    /// `BUYERPATH_IMPORT_WORKER`: whether `serve` runs the import worker.
+    pub import_worker: bool,
     /// `BUYERPATH_RATE_LIMIT_USER_PER_MINUTE` (0 = off).
     pub rate_limit_user_per_minute: u32,
     /// `BUYERPATH_RATE_LIMIT_TENANT_PER_MINUTE` (0 = off).
@@ -165,6 +167,7 @@ impl fmt::Debug for Config {
             .field("event_retention_days", &self.event_retention_days)
             .field("webhook_allow_private", &self.webhook_allow_private)
             .field("webhook_worker", &self.webhook_worker)
+            .field("import_worker", &self.import_worker)
             .field(
                 "rate_limit_user_per_minute",
                 &self.rate_limit_user_per_minute,
@@ -305,6 +308,7 @@ impl Config {
             event_retention_days: parse_num(&get, "BUYERPATH_EVENT_RETENTION_DAYS", 30, 1, 3650)?,
             webhook_allow_private: parse_bool(&get, "BUYERPATH_WEBHOOK_ALLOW_PRIVATE", false)?,
             webhook_worker: parse_bool(&get, "BUYERPATH_WEBHOOK_WORKER", true)?,
+            import_worker: parse_bool(&get, "BUYERPATH_IMPORT_WORKER", true)?,
             rate_limit_user_per_minute: parse_num(
                 &get,
                 "BUYERPATH_RATE_LIMIT_USER_PER_MINUTE",

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod external_refs;
 pub mod idempotency;
+pub mod imports;
 pub mod keyset;
 pub mod migrate;
 pub mod opportunities;
@@ -45,6 +46,8 @@ pub const TABLES: &[&str] = &[
     "events",
     "external_refs",
     "idempotency_keys",
+    "import_jobs",
+    "import_rows",
     "opportunities",
     "playbook_versions",
     "stage_assessments",

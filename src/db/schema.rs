@@ -129,6 +129,49 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_jobs (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        resource -> Text,
+        source -> Text,
+        dry_run -> Bool,
+        status -> Text,
+        file -> Nullable<Bytea>,
+        charset -> Nullable<Text>,
+        currency -> Text,
+        total_rows -> Nullable<Int4>,
+        processed_rows -> Int4,
+        created -> Int4,
+        updated -> Int4,
+        unchanged -> Int4,
+        failed_rows -> Int4,
+        ignored_columns -> Array<Nullable<Text>>,
+        unmapped_values -> Array<Nullable<Text>>,
+        error -> Nullable<Text>,
+        cancel_requested -> Bool,
+        created_by -> Text,
+        roles -> Array<Nullable<Text>>,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    import_rows (tenant_id, job_id, row_number) {
+        tenant_id -> Uuid,
+        job_id -> Uuid,
+        row_number -> Int4,
+        status -> Text,
+        resource_id -> Nullable<Uuid>,
+        external_id -> Nullable<Text>,
+        errors -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     opportunities (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -243,6 +286,7 @@ diesel::table! {
         version -> Int4,
         stale_contact_days -> Int4,
         record_window_days -> Int4,
+        import_mappings -> Jsonb,
     }
 }
 
@@ -305,6 +349,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     external_refs,
     idempotency_keys,
+    import_jobs,
+    import_rows,
     opportunities,
     playbook_versions,
     stage_assessments,

@@ -329,6 +329,8 @@ pub struct TenantSettings {
     pub version: i32,
     pub stale_contact_days: i32,
     pub record_window_days: i32,
+    /// `db::documents::mappings`.
+    pub import_mappings: serde_json::Value,
 }
 
 /// The values of the settings (defaults when a tenant never changed them).
@@ -378,6 +380,7 @@ pub async fn upsert_settings(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     values: SettingValues,
+    mappings: &serde_json::Value,
     by: &str,
 ) -> QueryResult<TenantSettings> {
     diesel::insert_into(ts::table)
@@ -386,12 +389,14 @@ pub async fn upsert_settings(
             ts::survey_completeness_threshold.eq(values.survey_completeness_threshold),
             ts::stale_contact_days.eq(values.stale_contact_days),
             ts::record_window_days.eq(values.record_window_days),
+            ts::import_mappings.eq(mappings),
             ts::updated_by.eq(by),
         ))
         .on_conflict(ts::tenant_id)
         .do_update()
         .set((
             values,
+            ts::import_mappings.eq(mappings),
             ts::updated_by.eq(by),
             ts::updated_at.eq(diesel::dsl::now),
             ts::version.eq(ts::version + 1),

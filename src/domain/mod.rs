@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod event;
 pub mod external_ref;
 pub mod ids;
+pub mod import;
 pub mod money;
 pub mod opportunity;
 pub mod org_chart;

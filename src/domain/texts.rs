@@ -49,6 +49,7 @@ fn format_name(f: Format) -> (&'static str, &'static str) {
         Format::Json => ("合法的 JSON", "well-formed JSON"),
         Format::Xlsx => ("可读取的 .xlsx 工作簿", "a readable .xlsx workbook"),
         Format::Multipart => ("合法的 multipart/form-data 正文", "a well-formed multipart/form-data body"),
+        Format::Csv => ("可读取的 CSV 文件（逗号、分号或制表符分隔）", "a readable CSV file (comma, semicolon or tab separated)"),
         Format::ExternalSystem => ("系统名（小写字母开头，其后最多 31 个 a-z、0-9、_ 或 -，如 salesforce）", "a system name: a lowercase letter, then up to 31 of a-z, 0-9, _ and -, such as salesforce"),
         Format::ExternalRef => ("系统名:编号（如 salesforce:0015g00000AbCdE）", "system:id, such as salesforce:0015g00000AbCdE"),
         Format::EventTypePattern => ("事件类型或模式（如 account.* 或 *）", "an event type or a pattern such as account.* or *"),
@@ -150,6 +151,7 @@ pub fn violation(code: &Code) -> Text {
             "was already used with a different request (method, path or body); use a new key",
         ),
         Code::InUse => Text::new("使用此键的第一个请求仍在处理", "belongs to a request that is still running"),
+        Code::MissingColumn { column } => Text::new(format!("文件缺少 {column} 列"), format!("the file has no {column} column")),
         Code::Fixed => Text::new("创建后不能更改", "cannot change once the resource exists"),
         Code::Taken => Text::new("已被另一资源使用", "another resource holds it"),
         Code::Stale => Text::new("不是当前版本；请重新读取资源后再试", "is not the current version; read the resource again"),
@@ -300,6 +302,7 @@ pub enum Noun {
     PlaybookVersion,
     Stage,
     Event,
+    ImportJob,
     Resource,
 }
 
@@ -310,6 +313,7 @@ impl Noun {
             Noun::Contact => ("联系人", "contact"),
             Noun::Opportunity => ("商机", "opportunity"),
             Noun::Activity => ("活动", "activity"),
+            Noun::ImportJob => ("导入任务", "import job"),
             Noun::SurveyRecord => ("调研记录", "survey record"),
             Noun::Assessment => ("评估", "assessment"),
             Noun::WebhookEndpoint => ("Webhook 端点", "webhook endpoint"),
@@ -337,6 +341,8 @@ pub enum Refusal {
     Settings,
     /// Only admins manage webhook endpoints.
     Webhooks,
+    /// Only managers and admins import.
+    Imports,
     /// A role the service does not know, as the token names it.
     UnknownRole(String),
     /// The token grants no role.
@@ -365,6 +371,10 @@ pub fn forbidden(r: &Refusal) -> Text {
         Refusal::Webhooks => Text::new(
             "只有租户管理员可以管理 Webhook 端点",
             "only tenant admins manage webhook endpoints",
+        ),
+        Refusal::Imports => Text::new(
+            "只有经理和管理员可以导入",
+            "only managers and admins may import",
         ),
         Refusal::UnknownRole(role) => Text::new(
             format!("令牌中的角色 '{role}' 未知；应为 viewer、rep、manager 或 admin"),
@@ -415,6 +425,14 @@ pub fn external_ref_taken(key: &str, holder: Option<&str>) -> Text {
             format!("the reference {key} is held by another resource"),
         ),
     }
+}
+
+/// The detail of a 409 when a tenant's import is already queued or running.
+pub fn import_running() -> Text {
+    Text::new(
+        "已有导入任务在排队或运行；请等待其结束或取消它",
+        "an import job is already queued or running; wait for it to end or cancel it",
+    )
 }
 
 pub fn duplicate_values() -> Text {

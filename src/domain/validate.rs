@@ -49,6 +49,8 @@ pub enum Format {
     Xlsx,
     Multipart,
     EventTypePattern,
+    /// A delimited text file (CSV).
+    Csv,
     /// The name of another system (`salesforce`): a lowercase letter, then up to 31 of a-z,
     /// 0-9, `_` and `-`.
     ExternalSystem,
@@ -141,6 +143,10 @@ pub enum Code {
     Taken,
     /// Set when the resource was created; cannot change (a contact's account).
     Fixed,
+    /// A file without a column it needs.
+    MissingColumn {
+        column: String,
+    },
     /// Stage percentages must increase: `stage` has `percent`, so this one must have more.
     NotIncreasing {
         stage: String,
@@ -236,6 +242,7 @@ impl Code {
             Code::NotAllowed => "not_allowed",
             Code::Taken => "taken",
             Code::Fixed => "fixed",
+            Code::MissingColumn { .. } => "missing_column",
             Code::NotIncreasing { .. } => "not_increasing",
             Code::KeyReused => "key_reused",
             Code::InUse => "in_use",
@@ -275,6 +282,7 @@ impl Code {
         "not_allowed",
         "taken",
         "fixed",
+        "missing_column",
         "not_increasing",
         "key_reused",
         "in_use",

@@ -12,6 +12,7 @@ pub mod pagination;
 pub mod rate_limit;
 
 pub mod request_id;
+pub mod upload;
 
 pub mod lang;
 pub mod problem;

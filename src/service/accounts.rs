@@ -21,7 +21,7 @@ use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events::{self, Changes};
 use crate::service::external_refs::{self, Kind, Upserted};
 use crate::service::input::{double_option, Tag};
-use crate::service::unchanged::{publish_or_keep, settle, Step};
+use crate::service::unchanged::{publish_or_keep, settle_changed, Step};
 use crate::service::{not_found, Conn, Keyset, Precondition, Principal};
 
 /// An account as created (`POST`), or written whole by reference (`PUT …/by-ref/…`).
@@ -333,6 +333,18 @@ pub async fn update(
     pre: &Precondition,
     patch: PatchAccount,
 ) -> ApiResult<AccountView> {
+    Ok(write(conn, who, id, pre, patch).await?.0)
+}
+
+/// `update`, telling whether it changed anything (a write that changes nothing leaves the
+/// resource as it was).
+pub(crate) async fn write(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+    patch: PatchAccount,
+) -> ApiResult<(AccountView, bool)> {
     let changes = changes(&patch)?;
     let refs = changes.external_refs.clone().unwrap_or_default();
     let written = conn
@@ -348,7 +360,7 @@ pub async fn update(
             Ok(after)
         })
         .await;
-    let written = settle(written);
+    let written = settle_changed(written);
     external_refs::name_holder(
         conn,
         who.tenant,
@@ -393,13 +405,13 @@ pub async fn upsert(
                 return Upserted::created(created);
             }
             match external_refs::holder(conn, who.tenant, KIND, &reference).await? {
-                Some(id) => return Upserted::updated(update(conn, who, id, pre, retry).await),
+                Some(id) => return Upserted::updated(write(conn, who, id, pre, retry).await),
                 None => return Upserted::created(created),
             }
         }
     };
     let refs = b.external_refs.take();
-    Upserted::updated(update(conn, who, id, pre, replacing(&b, refs)).await)
+    Upserted::updated(write(conn, who, id, pre, replacing(&b, refs)).await)
 }
 
 /// The merge patch that makes an account what `b` says (a `PUT`).

@@ -32,11 +32,11 @@ use crate::service::archive::{self, Archivable, Guarded};
 use crate::service::events::{self, Changes};
 use crate::service::external_refs::{self, Kind};
 use crate::service::input::{decode, merge_patch};
-use crate::service::unchanged::{publish_or_keep, settle, Step};
+use crate::service::unchanged::{publish_or_keep, settle_changed, Step};
 use crate::service::{accounts, not_found, playbook, Conn, Keyset, Precondition, Principal};
 
 mod by_ref;
-pub use by_ref::{upsert, PutActivity};
+pub use by_ref::{upsert, ParticipantRef, PutActivity};
 
 const KIND: Kind = Kind::Activity;
 
@@ -325,6 +325,18 @@ pub async fn update(
     pre: &Precondition,
     patch: serde_json::Value,
 ) -> ApiResult<ActivityView> {
+    Ok(write(conn, who, id, pre, patch).await?.0)
+}
+
+/// `update`, telling whether it changed anything (a write that changes nothing leaves the
+/// resource as it was).
+pub(crate) async fn write(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+    patch: serde_json::Value,
+) -> ApiResult<(ActivityView, bool)> {
     if !patch.is_object() {
         return Err(ApiError::validation(
             "",
@@ -353,7 +365,7 @@ pub async fn update(
             Ok(after)
         })
         .await;
-    let written = settle(written);
+    let written = settle_changed(written);
     external_refs::name_holder(
         conn,
         who.tenant,

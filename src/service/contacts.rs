@@ -28,7 +28,7 @@ use crate::service::archive::{self, Archivable, Guarded, Parent};
 use crate::service::events::{self, Changes};
 use crate::service::external_refs::{self, Kind};
 use crate::service::input::double_option;
-use crate::service::unchanged::{publish_or_keep, settle, Step};
+use crate::service::unchanged::{publish_or_keep, settle_changed, Step};
 use crate::service::{accounts, settings, Conn, Keyset, Precondition, Principal};
 
 /// Filters of the contact list (as given; checked here).
@@ -85,7 +85,7 @@ pub struct CreateContact {
 }
 
 /// A JSON merge patch (RFC 7396) of a contact: absent members stay, `null` clears.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchContact {
     #[serde(default, deserialize_with = "double_option")]
@@ -362,6 +362,21 @@ pub async fn update(
     pre: &Precondition,
     patch: PatchContact,
 ) -> ApiResult<ContactView> {
+    Ok(write(conn, who, account_id, contact_id, pre, patch)
+        .await?
+        .0)
+}
+
+/// `update`, telling whether it changed anything (a write that changes nothing leaves the
+/// resource as it was).
+pub(crate) async fn write(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    contact_id: Uuid,
+    pre: &Precondition,
+    patch: PatchContact,
+) -> ApiResult<(ContactView, bool)> {
     let ch = changes(&patch)?;
     let refs = ch.external_refs.clone().unwrap_or_default();
     let written = conn
@@ -381,8 +396,8 @@ pub async fn update(
             Ok(row)
         })
         .await;
-    let written = settle(written);
-    let row = external_refs::name_holder(
+    let written = settle_changed(written);
+    let (row, changed) = external_refs::name_holder(
         conn,
         who.tenant,
         KIND,
@@ -392,7 +407,7 @@ pub async fn update(
         written,
     )
     .await?;
-    one_in(conn, who.tenant, row).await
+    Ok((one_in(conn, who.tenant, row).await?, changed))
 }
 
 pub async fn archive(

@@ -124,11 +124,20 @@ pub async fn name_holder<T>(
     })
 }
 
+/// What a write by reference did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    /// The resource already was what the write said.
+    Unchanged,
+}
+
 /// A write by reference: the resource it created, or the one it updated (or left as it was).
 #[derive(Debug)]
 pub struct Upserted<T> {
     pub view: T,
-    pub created: bool,
+    pub outcome: Outcome,
 }
 
 impl<T> Upserted<T> {
@@ -136,16 +145,24 @@ impl<T> Upserted<T> {
     pub fn created(r: ApiResult<T>) -> ApiResult<Self> {
         r.map(|view| Upserted {
             view,
-            created: true,
+            outcome: Outcome::Created,
         })
     }
 
-    /// The answer of a write that updated the resource (or left it as it was).
-    pub fn updated(r: ApiResult<T>) -> ApiResult<Self> {
-        r.map(|view| Upserted {
+    /// The answer of a write to an existing resource: the resource, and whether it changed.
+    pub fn updated(r: ApiResult<(T, bool)>) -> ApiResult<Self> {
+        r.map(|(view, changed)| Upserted {
             view,
-            created: false,
+            outcome: if changed {
+                Outcome::Updated
+            } else {
+                Outcome::Unchanged
+            },
         })
+    }
+
+    pub fn is_created(&self) -> bool {
+        self.outcome == Outcome::Created
     }
 }
 

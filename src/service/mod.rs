@@ -16,6 +16,7 @@ pub mod events;
 pub mod external_refs;
 pub mod health;
 pub mod idempotency;
+pub mod imports;
 pub mod input;
 pub mod opportunities;
 pub mod pipeline;

@@ -25,7 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::archive;
 use crate::service::events::{self, Changes};
 use crate::service::external_refs::{self, Kind};
-use crate::service::unchanged::{publish_or_keep, settle, Step};
+use crate::service::unchanged::{publish_or_keep, settle_changed, Step};
 
 mod write_rules;
 use crate::service::input::double_option;
@@ -475,6 +475,18 @@ pub async fn update(
     pre: &Precondition,
     patch: PatchOpportunity,
 ) -> ApiResult<OpportunityView> {
+    Ok(write(conn, who, id, pre, patch).await?.0)
+}
+
+/// `update`, telling whether it changed anything (a write that changes nothing leaves the
+/// resource as it was).
+pub(crate) async fn write(
+    conn: &mut Conn,
+    who: &Principal,
+    id: Uuid,
+    pre: &Precondition,
+    patch: PatchOpportunity,
+) -> ApiResult<(OpportunityView, bool)> {
     let mut p = check_patch(patch)?;
     let refs = p.ch.external_refs.clone().unwrap_or_default();
     let written = conn
@@ -505,8 +517,8 @@ pub async fn update(
             Ok(updated)
         })
         .await;
-    let written = settle(written);
-    let row = external_refs::name_holder(
+    let written = settle_changed(written);
+    let (row, changed) = external_refs::name_holder(
         conn,
         who.tenant,
         KIND,
@@ -516,7 +528,7 @@ pub async fn update(
         written,
     )
     .await?;
-    view(conn, who.tenant, row).await
+    Ok((view(conn, who.tenant, row).await?, changed))
 }
 
 pub async fn archive(

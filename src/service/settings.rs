@@ -5,8 +5,14 @@ use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use std::collections::BTreeMap;
+
+use crate::db::documents::mappings::{read_mappings, write_mappings};
 use crate::db::surveys::{self as q, SettingValues};
+use crate::domain::activity::ActivityKind;
 use crate::domain::ids::TenantId;
+use crate::domain::import::{ImportMappings, ImportSource};
+use crate::domain::opportunity::StageCode;
 use crate::domain::texts::{self, Refusal};
 use crate::domain::validate::Checker;
 use crate::domain::validate::Code;
@@ -27,12 +33,23 @@ pub struct PatchSettings {
     /// to no opportunity.
     #[schema(minimum = 1, maximum = 3650)]
     pub record_window_days: Option<i32>,
+    /// How each source's stage values map to stages, replacing the current mappings:
+    /// `{"salesforce": {"Qualification": "S1", "Needs Analysis": "S2"}}`. An import reads a
+    /// stage code (`S3`) as itself; an unmapped value is a row error, and a dry run lists them.
+    #[schema(value_type = Option<BTreeMap<ImportSource, BTreeMap<String, StageCode>>>)]
+    pub stage_mappings: Option<BTreeMap<ImportSource, BTreeMap<String, StageCode>>>,
+    /// How each source's activity types map to kinds, replacing the current mappings:
+    /// `{"salesforce": {"Meeting": "visit"}}`. Without one, calls, e-mails, meetings and visits
+    /// are their kinds, events are meetings, anything else `other`.
+    #[schema(value_type = Option<BTreeMap<ImportSource, BTreeMap<String, ActivityKind>>>)]
+    pub activity_kind_mappings: Option<BTreeMap<ImportSource, BTreeMap<String, ActivityKind>>>,
 }
 
 /// The tenant's settings, defaults included.
 #[derive(Debug)]
 pub struct Settings {
     pub values: SettingValues,
+    pub mappings: ImportMappings,
     pub updated_by: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
     /// 0 until first changed.
@@ -54,25 +71,36 @@ pub(crate) fn threshold_percent(values: &SettingValues, tenant: TenantId) -> Api
     })
 }
 
-fn settings(s: Option<q::TenantSettings>) -> Settings {
-    match s {
+/// The import mappings of a stored row (none: no mappings).
+pub(crate) fn mappings_of(row: Option<&q::TenantSettings>) -> ApiResult<ImportMappings> {
+    match row {
+        Some(s) => Ok(read_mappings(s.import_mappings.clone(), s.tenant_id)?),
+        None => Ok(ImportMappings::default()),
+    }
+}
+
+fn settings(s: Option<q::TenantSettings>) -> ApiResult<Settings> {
+    let mappings = mappings_of(s.as_ref())?;
+    Ok(match s {
         Some(s) => Settings {
+            mappings,
             values: SettingValues::from(&s),
             updated_by: Some(s.updated_by),
             updated_at: Some(s.updated_at),
             version: s.version,
         },
         None => Settings {
+            mappings,
             values: SettingValues::default(),
             updated_by: None,
             updated_at: None,
             version: 0,
         },
-    }
+    })
 }
 
 pub async fn get(conn: &mut Conn, who: &Principal) -> ApiResult<Settings> {
-    Ok(settings(q::settings(conn, who.tenant).await?))
+    settings(q::settings(conn, who.tenant).await?)
 }
 
 pub async fn update(
@@ -98,6 +126,12 @@ pub async fn update(
     );
     range("stale_contact_days", patch.stale_contact_days, 1, 3650);
     range("record_window_days", patch.record_window_days, 1, 3650);
+    check_keys(&mut c, "stage_mappings", patch.stage_mappings.as_ref());
+    check_keys(
+        &mut c,
+        "activity_kind_mappings",
+        patch.activity_kind_mappings.as_ref(),
+    );
     c.finish()?;
     let s = conn
         .transaction::<_, ApiError, _>(async |conn| {
@@ -113,12 +147,46 @@ pub async fn update(
                 stale_contact_days: patch.stale_contact_days.unwrap_or(old.stale_contact_days),
                 record_window_days: patch.record_window_days.unwrap_or(old.record_window_days),
             };
-            if let Some(current) = current.filter(|c| SettingValues::from(c) == values) {
+            let mut mappings = mappings_of(current.as_ref())?;
+            if let Some(m) = patch.stage_mappings.clone() {
+                mappings.stages = m;
+            }
+            if let Some(m) = patch.activity_kind_mappings.clone() {
+                mappings.activity_kinds = m;
+            }
+            let same = |c: &q::TenantSettings| {
+                SettingValues::from(c) == values
+                    && mappings_of(Some(c)).ok().as_ref() == Some(&mappings)
+            };
+            if let Some(current) = current.filter(same) {
                 // Nothing changes: same version, same ETag.
                 return Ok(current);
             }
-            Ok(q::upsert_settings(conn, who.tenant, values, &who.sub).await?)
+            let doc = write_mappings(&mappings).map_err(ApiError::internal)?;
+            Ok(q::upsert_settings(conn, who.tenant, values, &doc, &who.sub).await?)
         })
         .await?;
-    Ok(settings(Some(s)))
+    settings(Some(s))
+}
+
+/// A mapping's values (a source's names for stages or kinds): 1-200 characters, at most 500
+/// a source.
+fn check_keys<T>(
+    c: &mut Checker,
+    field: &str,
+    m: Option<&BTreeMap<ImportSource, BTreeMap<String, T>>>,
+) {
+    for (source, values) in m.into_iter().flatten() {
+        let at = format!("{field}.{}", source.as_str());
+        if values.len() > 500 {
+            c.add(at.clone(), Code::TooMany { max: 500 });
+        }
+        for key in values.keys() {
+            if key.trim().is_empty() {
+                c.add(at.clone(), Code::Required);
+            } else if key.chars().count() > 200 {
+                c.add(at.clone(), Code::TooLong { max: 200 });
+            }
+        }
+    }
 }

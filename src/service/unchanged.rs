@@ -37,6 +37,15 @@ pub(crate) fn settle<T>(r: Result<T, Step<T>>) -> ApiResult<T> {
     }
 }
 
+/// The written resource and whether the write changed it, or the error.
+pub(crate) fn settle_changed<T>(r: Result<T, Step<T>>) -> ApiResult<(T, bool)> {
+    match r {
+        Ok(t) => Ok((t, true)),
+        Err(Step::Unchanged(t)) => Ok((t, false)),
+        Err(Step::Failed(e)) => Err(e),
+    }
+}
+
 /// `<resource>.updated` with the `changes` in the caller's transaction; with none, the write
 /// ends as unchanged, answering `before`.
 pub(crate) async fn publish_or_keep<R: Published, T>(

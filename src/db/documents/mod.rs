@@ -22,6 +22,7 @@
 pub mod activity;
 pub mod assessment;
 pub mod event;
+pub mod mappings;
 pub mod opportunity;
 pub mod playbook;
 pub mod survey;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{create, update, ActivityView, KIND};
+use super::{create, write, ActivityView, KIND};
 use crate::db::activities::Activity;
 use crate::db::table::VersionedTable;
 use crate::domain::activity::{ActivityInput, ActivityKind, NextStep, Observation};
@@ -167,11 +167,11 @@ pub async fn upsert(
         let Some(id) = external_refs::holder(conn, who.tenant, KIND, &reference).await? else {
             return Upserted::created(created);
         };
-        return Upserted::updated(update(conn, who, id, pre, replacing(&input)?).await);
+        return Upserted::updated(write(conn, who, id, pre, replacing(&input)?).await);
     };
     let refs = b.external_refs.take();
     let patch = replacing(&input(&b, &r, refs))?;
-    Upserted::updated(update(conn, who, id, pre, patch).await)
+    Upserted::updated(write(conn, who, id, pre, patch).await)
 }
 
 fn input(b: &PutActivity, r: &Resolved, refs: Option<Vec<ExternalRef>>) -> ActivityInput {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{create, update, ContactView, CreateContact, PatchContact, KIND};
+use super::{create, write, ContactView, CreateContact, PatchContact, KIND};
 use crate::domain::external_ref::{including, ExternalRef};
 use crate::domain::org_chart::{Attitude, Department, Influence, MethodologyRole, Relationship};
 use crate::error::{ApiError, ApiResult};
@@ -116,10 +116,10 @@ pub async fn upsert(
             return Upserted::created(created);
         };
         let patch = replacing(&b, manager, refs);
-        return Upserted::updated(update(conn, who, account, id, pre, patch).await);
+        return Upserted::updated(write(conn, who, account, id, pre, patch).await);
     };
     let refs = b.external_refs.take();
-    Upserted::updated(update(conn, who, account, id, pre, replacing(&b, manager, refs)).await)
+    Upserted::updated(write(conn, who, account, id, pre, replacing(&b, manager, refs)).await)
 }
 
 fn creating(

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{create_at, update, CreateOpportunity, OpportunityView, PatchOpportunity, KIND};
+use super::{create_at, write, CreateOpportunity, OpportunityView, PatchOpportunity, KIND};
 use crate::db::opportunities::Opportunity;
 use crate::db::table::VersionedTable;
 use crate::domain::external_ref::{including, ExternalRef};
@@ -103,10 +103,10 @@ pub async fn upsert(
         let Some(id) = external_refs::holder(conn, tenant, KIND, &reference).await? else {
             return Upserted::created(created);
         };
-        return Upserted::updated(update(conn, who, id, pre, replacing(&b, refs)).await);
+        return Upserted::updated(write(conn, who, id, pre, replacing(&b, refs)).await);
     };
     let refs = b.external_refs.take();
-    Upserted::updated(update(conn, who, id, pre, replacing(&b, refs)).await)
+    Upserted::updated(write(conn, who, id, pre, replacing(&b, refs)).await)
 }
 
 fn creating(b: &PutOpportunity, refs: Option<Vec<ExternalRef>>) -> CreateOpportunity {
