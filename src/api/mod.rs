@@ -8,6 +8,7 @@ mod by_ref;
 pub mod contacts;
 pub mod event_schemas;
 pub mod events;
+pub mod exports;
 mod headers;
 pub mod health;
 pub mod imports;
@@ -49,6 +50,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(settings::patch_settings)
         .service(events::list_events)
         .service(events::list_event_types)
+        .service(exports::export_accounts)
+        .service(exports::export_contacts)
+        .service(exports::export_opportunities)
+        .service(exports::export_activities)
         .service(scope("/v1/webhook-endpoints").configure(webhook_routes))
         .service(scope("/v1/imports").configure(|cfg| {
             cfg.service(imports::create_import)

@@ -228,3 +228,30 @@ pub async fn record_for(
         .load(conn)
         .await
 }
+
+/// The tenant's activities in id order after `after` (of one account when given): the export.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    account: Option<Uuid>,
+    include_archived: bool,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Activity>> {
+    let mut q = a::table
+        .filter(a::tenant_id.eq(tenant.get()))
+        .select(Activity::as_select())
+        .order(a::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(acc) = account {
+        q = q.filter(a::account_id.eq(acc));
+    }
+    if !include_archived {
+        q = q.filter(a::archived_at.is_null());
+    }
+    if let Some(after) = after {
+        q = q.filter(a::id.gt(after));
+    }
+    q.load(conn).await
+}

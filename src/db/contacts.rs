@@ -228,3 +228,30 @@ impl ArchivableTable for Contact {
         archived_at(at)
     }
 }
+
+/// The tenant's contacts in id order after `after` (of one account when given): the export.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    account: Option<Uuid>,
+    include_archived: bool,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Contact>> {
+    let mut q = contacts::table
+        .filter(contacts::tenant_id.eq(tenant.get()))
+        .select(Contact::as_select())
+        .order(contacts::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(a) = account {
+        q = q.filter(contacts::account_id.eq(a));
+    }
+    if !include_archived {
+        q = q.filter(contacts::archived_at.is_null());
+    }
+    if let Some(after) = after {
+        q = q.filter(contacts::id.gt(after));
+    }
+    q.load(conn).await
+}

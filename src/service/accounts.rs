@@ -382,8 +382,10 @@ pub async fn upsert(
     pre: &Precondition,
     mut b: CreateAccount,
 ) -> ApiResult<Upserted<AccountView>> {
-    b.external_refs = b.external_refs.map(|refs| including(refs, &reference));
     let existing = external_refs::target(conn, who.tenant, KIND, &reference, pre).await?;
+    b.external_refs = b
+        .external_refs
+        .map(|refs| external_refs::with_path(refs, &reference, existing));
     let id = match existing {
         Some(id) => id,
         None => {

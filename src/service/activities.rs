@@ -391,3 +391,17 @@ pub async fn archive(
 pub async fn restore(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<ActivityView> {
     view(archive::set_archived::<Activity>(conn, who, id, &Precondition::None, false).await?)
 }
+
+/// The tenant's activities in id order after `after` (of one account when given): a page of
+/// the export.
+pub async fn export_page(
+    conn: &mut Conn,
+    who: &Principal,
+    account: Option<Uuid>,
+    include_archived: bool,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<ActivityView>> {
+    let rows = q::page(conn, who.tenant, account, include_archived, after, limit).await?;
+    rows.into_iter().map(view).collect()
+}

@@ -519,3 +519,17 @@ pub async fn org_chart(
         org_chart::coverage_with(&people, Some(recency)),
     ))
 }
+
+/// The tenant's contacts in id order after `after` (of one account when given), without
+/// activity figures: a page of the export.
+pub async fn export_page(
+    conn: &mut Conn,
+    who: &Principal,
+    account: Option<Uuid>,
+    include_archived: bool,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<ContactView>> {
+    let rows = q::page(conn, who.tenant, account, include_archived, after, limit).await?;
+    rows.into_iter().map(|c| view(c, None)).collect()
+}

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::external_refs as q;
-use crate::domain::external_ref::{self, ExternalRef};
+use crate::domain::external_ref::{self, including, ExternalRef};
 use crate::domain::ids::TenantId;
 use crate::domain::validate::{Checker, Code, Violation};
 use crate::error::{ApiError, ApiResult};
@@ -63,14 +63,56 @@ pub fn filter(c: &mut Checker, value: Option<&str>) -> Option<ExternalRef> {
     parsed
 }
 
-/// The id of the resource of `kind` that holds `reference`, if any.
+/// The system of buyerpath's own ids: what its export writes, and what an import of it
+/// (`source=buyerpath`) names resources by.
+pub const OWN_SYSTEM: &str = "buyerpath";
+
+/// The id of the resource of `kind` that holds `reference`, if any. A `buyerpath` reference
+/// no resource holds names the tenant's resource with that id, if there is one (an export
+/// imported again into the same tenant finds what it came from).
 pub async fn holder(
     conn: &Conn,
     tenant: TenantId,
     kind: Kind,
     reference: &ExternalRef,
 ) -> ApiResult<Option<Uuid>> {
-    Ok(q::holder(conn, tenant, kind.as_str(), reference).await?)
+    if let Some(id) = q::holder(conn, tenant, kind.as_str(), reference).await? {
+        return Ok(Some(id));
+    }
+    let own = match Uuid::parse_str(&reference.id) {
+        Ok(id) if reference.system == OWN_SYSTEM => id,
+        _ => return Ok(None),
+    };
+    use crate::db::table::VersionedTable;
+    let exists = match kind {
+        Kind::Account => crate::db::accounts::Account::find(conn, tenant, own)
+            .await?
+            .is_some(),
+        Kind::Contact => q::account_of_contact(conn, tenant, own).await?.is_some(),
+        Kind::Opportunity => crate::db::opportunities::Opportunity::find(conn, tenant, own)
+            .await?
+            .is_some(),
+        Kind::Activity => crate::db::activities::Activity::find(conn, tenant, own)
+            .await?
+            .is_some(),
+    };
+    Ok(exists.then_some(own))
+}
+
+/// The references a write by `reference` gives its resource (`existing`, when there is one):
+/// `refs` and the path's reference — unless that is the resource's own id.
+pub fn with_path(
+    refs: Vec<ExternalRef>,
+    reference: &ExternalRef,
+    existing: Option<Uuid>,
+) -> Vec<ExternalRef> {
+    let own =
+        reference.system == OWN_SYSTEM && existing.is_some_and(|id| id.to_string() == reference.id);
+    if own {
+        refs
+    } else {
+        including(refs, reference)
+    }
 }
 
 /// The path of a resource in the API.

@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod contract;
 pub mod delivery;
 pub mod events;
+pub mod exports;
 pub mod external_refs;
 pub mod health;
 pub mod idempotency;

@@ -94,8 +94,14 @@ impl Cells<'_> {
         })
     }
 
-    fn list(&self, f: Field) -> Vec<String> {
-        self.text(f).map(|v| values::list(&v)).unwrap_or_default()
+    /// The items of a list cell: a JSON array of strings (the export's), or separated by `;`
+    /// or `,`.
+    fn list(&mut self, f: Field) -> Vec<String> {
+        match self.text(f) {
+            Some(v) if v.starts_with('[') => self.json(f).unwrap_or_default(),
+            Some(v) => values::list(&v),
+            None => Vec::new(),
+        }
     }
 
     fn required(&mut self, f: Field, v: Option<String>) -> String {
@@ -174,9 +180,13 @@ pub(super) fn read(ctx: &Ctx<'_>, row: &Row) -> Read {
     }
 }
 
-/// More references from the `buyerpath` source's `external_refs` column.
+/// More references from the `buyerpath` source's `external_refs` column: a JSON array of
+/// `{system, id}` (as the export writes it), or `system:id` separated by spaces.
 fn more_refs(c: &mut Cells<'_>) -> Option<Vec<ExternalRef>> {
     let cell = c.text(Field::ExternalRefs)?;
+    if cell.starts_with('[') {
+        return c.json(Field::ExternalRefs);
+    }
     let mut refs = Vec::new();
     for key in cell.split_whitespace() {
         match ExternalRef::parse(key) {
@@ -302,10 +312,11 @@ fn activity(c: &mut Cells<'_>) -> PutActivity {
     }
     let subject = c.text(Field::Subject).or_else(|| kind_value.clone());
     let own = c.ctx.source == ImportSource::Buyerpath;
-    let participants = if own {
+    // The export's participants are buyerpath ids: references in the `buyerpath` system.
+    let participant_refs = if own {
         c.list(Field::Participants)
-            .iter()
-            .filter_map(|p| uuid::Uuid::parse_str(p).ok())
+            .into_iter()
+            .map(ParticipantRef)
             .collect()
     } else {
         Vec::new()
@@ -329,8 +340,8 @@ fn activity(c: &mut Cells<'_>) -> PutActivity {
         notes: c.text(Field::Notes),
         opportunity_id: None,
         opportunity_ref: c.list(Field::OpportunityRef).into_iter().next(),
-        participants,
-        participant_refs: Vec::<ParticipantRef>::new(),
+        participants: Vec::new(),
+        participant_refs,
         our_attendees,
         key_actions: key_actions.unwrap_or_default(),
         tools: tools.unwrap_or_default(),

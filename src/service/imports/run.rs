@@ -237,7 +237,16 @@ async fn write_row(
             let pre = &Precondition::None;
             match write {
                 Write::Account(b) => outcome(accounts::upsert(work, who, reference, pre, b).await),
-                Write::Contact(b, manager) => {
+                Write::Contact(mut b, mut manager) => {
+                    // A manager already known is set with the row; one later in the file after
+                    // all rows are in.
+                    if let Some(m) = manager.take() {
+                        let r = ExternalRef::new(reference.system.as_str(), &m);
+                        match external_refs::holder(work, who.tenant, Kind::Contact, &r).await? {
+                            Some(_) => b.reports_to_ref = Some(m),
+                            None => manager = Some(m),
+                        }
+                    }
                     let contact = reference.clone();
                     let written = outcome(contacts::upsert(work, who, reference, pre, b).await);
                     if let (Some(m), Ok((_, status))) = (manager, &written) {
@@ -311,7 +320,8 @@ async fn link(
     links: Links,
 ) -> ApiResult<()> {
     let tenant = who.tenant;
-    b.participant_refs = links.who.iter().cloned().map(ParticipantRef).collect();
+    b.participant_refs
+        .extend(links.who.iter().cloned().map(ParticipantRef));
     if let Some(what) = links.what {
         let r = ExternalRef::new(system, &what);
         match external_refs::holder(conn, tenant, Kind::Opportunity, &r).await? {

@@ -89,7 +89,9 @@ pub async fn upsert(
     let (Some(account), true) = (account, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    b.external_refs = b.external_refs.map(|refs| including(refs, &reference));
+    b.external_refs = b
+        .external_refs
+        .map(|refs| external_refs::with_path(refs, &reference, existing));
     let Some(id) = existing else {
         let refs = Some(including(
             b.external_refs.take().unwrap_or_default(),
