@@ -35,6 +35,48 @@ pub enum Command {
     DbUrl,
     /// Exit 0 when the running service answers /readyz with 200 (for container health checks).
     Healthcheck(HealthcheckArgs),
+    /// Import a CRM's CSV export into a running service: upload, follow the job (a progress
+    /// bar on a terminal), print the summary and write the row report beside the file.
+    Import(ImportArgs),
+    /// Export a resource of a running service as CSV (what `import --source buyerpath` reads).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The service, e.g. http://localhost:8080.
+    #[arg(long)]
+    pub url: String,
+    /// A file holding the bearer token (a manager's or an admin's).
+    #[arg(long)]
+    pub token_file: std::path::PathBuf,
+    /// accounts, contacts, opportunities or activities.
+    #[arg(long)]
+    pub resource: String,
+    /// salesforce, hubspot or buyerpath.
+    #[arg(long)]
+    pub source: String,
+    /// Run every check and store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The CSV file.
+    pub file: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The service, e.g. http://localhost:8080.
+    #[arg(long)]
+    pub url: String,
+    /// A file holding the bearer token.
+    #[arg(long)]
+    pub token_file: std::path::PathBuf,
+    /// accounts, contacts, opportunities or activities.
+    #[arg(long)]
+    pub resource: String,
+    /// Where to write (default `<resource>.csv`).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

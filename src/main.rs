@@ -36,6 +36,8 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(format!("cannot render the OpenAPI document: {e}")),
         },
+        Command::Import(args) => buyerpath::client::import(&args),
+        Command::Export(args) => buyerpath::client::export(&args),
         Command::Healthcheck(args) => {
             let addr = args
                 .addr

@@ -78,6 +78,7 @@ pub struct ExportAccountsQuery {
     /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
     pub lang: Option<crate::domain::playbook::Lang>,
     /// The columns: `buyerpath` (the default and only format).
+    #[param(inline)]
     pub source: Option<ExportFormat>,
     /// Case-insensitive substring of the name.
     #[param(max_length = 200)]
@@ -100,6 +101,7 @@ pub struct ExportUnderAccountQuery {
     /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
     pub lang: Option<crate::domain::playbook::Lang>,
     /// The columns: `buyerpath` (the default and only format).
+    #[param(inline)]
     pub source: Option<ExportFormat>,
     /// Only those of this account.
     pub account_id: Option<Uuid>,
@@ -115,6 +117,7 @@ pub struct ExportOpportunitiesQuery {
     /// The language of error texts: `zh` or `en` (overrides `Accept-Language`).
     pub lang: Option<crate::domain::playbook::Lang>,
     /// The columns: `buyerpath` (the default and only format).
+    #[param(inline)]
     pub source: Option<ExportFormat>,
     /// Only opportunities in this stage.
     #[param(value_type = Option<crate::domain::opportunity::StageCode>)]

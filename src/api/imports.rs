@@ -71,7 +71,7 @@ pub struct CsvFile(#[allow(dead_code)] Vec<u8>);
     request_body(description = "The CSV file: as the body, or as the `file` part of a form.",
                  content(
                      (inline(CsvFile) = "text/csv"),
-                     (crate::service::input::WorkbookForm = "multipart/form-data"),
+                     (crate::service::input::CsvForm = "multipart/form-data"),
                  )),
     security(("bearer_auth" = [])),
     responses((status = 202, description = "The job is queued.", body = ImportJobView,

@@ -208,6 +208,15 @@ pub struct WorkbookForm {
     file: Vec<u8>,
 }
 
+/// A CSV file uploaded as a form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only a schema: the handler reads the parts itself
+pub struct CsvForm {
+    /// The CSV file (the first file part of the form is read; its `charset=` is honoured).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

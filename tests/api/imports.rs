@@ -810,3 +810,78 @@ async fn hubspot_exports_and_salesforce_tasks_and_events_go_in() {
         lines[2]
     );
 }
+
+#[actix_web::test]
+async fn the_command_line_imports_a_file_and_writes_its_report_beside_it() {
+    let app = TestApp::spawn().await;
+    let _worker = worker();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accounts.csv");
+    std::fs::write(&file, SF_ACCOUNTS).unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, app.manager()).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .args(["import", "--url", &app.base, "--token-file"])
+        .arg(&token)
+        .args(["--resource", "accounts", "--source", "salesforce"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("succeeded: 2 created, 0 updated, 0 unchanged, 1 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("3/3 rows"),
+        "plain progress lines when not a terminal: {stderr}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("accounts.report.csv")).unwrap();
+    assert_eq!(
+        report.trim_start_matches('\u{feff}').lines().count(),
+        4,
+        "{report}"
+    );
+
+    let exported = dir.path().join("out.csv");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .args(["export", "--url", &app.base, "--token-file"])
+        .arg(&token)
+        .args(["--resource", "accounts", "--out"])
+        .arg(&exported)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(&exported).unwrap();
+    assert!(
+        csv.contains("华东电力设计院") && csv.contains("0015g00000AAA01"),
+        "{csv}"
+    );
+
+    // A refused upload says why and fails.
+    std::fs::write(&file, "Name\nx\n").unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .args(["import", "--url", &app.base, "--token-file"])
+        .arg(&token)
+        .args(["--resource", "accounts", "--source", "salesforce"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("422"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
