@@ -157,6 +157,11 @@ async fn run_job(
     if job.dry_run {
         // Never committed: the connection is dropped at the end, and its writes with it.
         work.begin_test_transaction().await?;
+    } else {
+        // Rows go in a transaction per flush (each row in a savepoint of its own: a bad row
+        // takes only itself back), so the database syncs its log once a chunk, not once a row;
+        // a chunk cut short by a crash is rolled back whole and done again on resume.
+        Chunk::begin(work).await?;
     }
     let skip = if resume { job.processed_rows } else { 0 };
     let mut managers: Vec<Manager> = Vec::new();
@@ -180,12 +185,17 @@ async fn run_job(
         tally.progress.processed_rows = number;
         tally.lines.push(line);
         let due = tally.lines.len() >= FLUSH_ROWS || tally.last_flush.elapsed() >= FLUSH_EVERY;
-        if due && tally.flush(meta, &job).await? {
-            q::finish(meta, tenant, job.id, JobStatus::Cancelled.as_str(), None).await?;
-            return Ok(());
+        if due {
+            Chunk::commit(work, job.dry_run).await?;
+            if tally.flush(meta, &job).await? {
+                q::finish(meta, tenant, job.id, JobStatus::Cancelled.as_str(), None).await?;
+                return Ok(());
+            }
+            Chunk::begin_next(work, job.dry_run).await?;
         }
     }
     set_managers(work, &who, &ctx, managers, &mut tally).await?;
+    Chunk::commit(work, job.dry_run).await?;
     if tally.flush(meta, &job).await? {
         q::finish(meta, tenant, job.id, JobStatus::Cancelled.as_str(), None).await?;
         return Ok(());
@@ -203,6 +213,34 @@ fn remember_manager(ctx: &Ctx<'_>, row: &Row, number: i32, out: &mut Vec<Manager
             manager: m,
             status: None,
         });
+    }
+}
+
+/// The transaction of the rows between two flushes.
+struct Chunk;
+
+impl Chunk {
+    async fn begin(work: &mut AsyncPgConnection) -> ApiResult<()> {
+        use diesel_async::TransactionManager;
+        <AsyncPgConnection as AsyncConnection>::TransactionManager::begin_transaction(work).await?;
+        Ok(())
+    }
+
+    /// Commits the chunk (a dry run's stays open, never committed).
+    async fn commit(work: &mut AsyncPgConnection, dry_run: bool) -> ApiResult<()> {
+        if !dry_run {
+            use diesel_async::TransactionManager;
+            <AsyncPgConnection as AsyncConnection>::TransactionManager::commit_transaction(work)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn begin_next(work: &mut AsyncPgConnection, dry_run: bool) -> ApiResult<()> {
+        if !dry_run {
+            Chunk::begin(work).await?;
+        }
+        Ok(())
     }
 }
 
