@@ -885,3 +885,92 @@ async fn the_command_line_imports_a_file_and_writes_its_report_beside_it() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[actix_web::test]
+async fn forms_declared_charsets_kind_mappings_and_the_row_limit() {
+    let app = TestApp::spawn().await;
+    let _worker = worker();
+    let admin = app.admin();
+    // A form's file part, GB18030 declared by its content type (bytes that are also valid
+    // Latin-1, so only the declaration tells).
+    let (bytes, _, _) = encoding_rs::GB18030.encode("Id,Name\n0015g00000FORM1,华东电力\n");
+    let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+        .file_name("accounts.csv")
+        .mime_str("text/csv; charset=GB18030")
+        .unwrap();
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/v1/imports?resource=accounts&source=salesforce"))
+                .bearer_auth(&admin)
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let job = finished(&app, &admin, r.header("location").unwrap()).await;
+    assert_eq!(job["created"], 1, "{job}");
+    let acc = app
+        .get(
+            "/v1/accounts?external_ref=salesforce:0015g00000FORM1",
+            &admin,
+        )
+        .await;
+    assert_eq!(acc.json["items"][0]["name"], "华东电力");
+
+    // A tenant's activity types: Salesforce's "Meeting" is a visit here.
+    let s = app
+        .patch(
+            "/v1/settings",
+            &admin,
+            json!({"activity_kind_mappings": {"salesforce": {"Meeting": "visit"}}}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        s.json["activity_kind_mappings"],
+        json!({"salesforce": {"Meeting": "visit"}}),
+        "{}",
+        s.text
+    );
+    let bad = app
+        .patch(
+            "/v1/settings",
+            &admin,
+            json!({"activity_kind_mappings": {"salesforce": {"Meeting": "lunch"}}}),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    let tasks =
+        "Id,WhatId,Subject,ActivityDate,Type\n00TFORM1,0015g00000FORM1,见面,2026-11-06,Meeting\n";
+    let job = import(&app, &admin, "resource=activities&source=salesforce", tasks).await;
+    assert_eq!(job["created"], 1, "{job}");
+    let id = acc.json["items"][0]["id"].as_str().unwrap();
+    let acts = app
+        .get(&format!("/v1/accounts/{id}/activities"), &admin)
+        .await;
+    assert_eq!(acts.json["items"][0]["kind"], "visit", "{}", acts.text);
+
+    // More than 200,000 rows is refused before anything is queued.
+    let mut big = String::from("Id,Name\n");
+    for i in 0..200_001 {
+        big.push_str(&format!("{i},n\n"));
+    }
+    let r = upload(
+        &app,
+        &admin,
+        "resource=accounts&source=salesforce",
+        "text/csv",
+        big.into_bytes(),
+    )
+    .await;
+    assert_eq!(r.error_fields(), ["file"]);
+    assert_eq!(r.json["errors"][0]["code"], "too_many");
+    let list = app.get("/v1/imports", &admin).await;
+    assert_eq!(
+        list.json["items"].as_array().unwrap().len(),
+        2,
+        "the refused file left no job"
+    );
+}
