@@ -95,16 +95,37 @@ pub fn import(args: &ImportArgs) -> Result<(), String> {
 
 async fn import_async(a: &ImportArgs) -> Result<(), String> {
     let token = token(&a.token_file)?;
-    let body = std::fs::read(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
     let base = a.url.trim_end_matches('/');
     let http = client()?;
+    let id = upload(&http, base, &token, a).await?;
+    let job = follow(&http, base, &token, &id).await?;
+    let report = get(&http, &format!("{base}/v1/imports/{id}/report.csv"), &token).await?;
+    let bytes = report.bytes().await.map_err(|e| e.to_string())?;
+    let path = report_path(&a.file);
+    std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("{} — report: {}", summary(&job), path.display());
+    std::io::stdout().flush().ok();
+    match job["status"].as_str() {
+        Some("succeeded") => Ok(()),
+        _ => Err(format!("the job ended {}", job["status"])),
+    }
+}
+
+/// Uploads the file; the job's id.
+async fn upload(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    a: &ImportArgs,
+) -> Result<String, String> {
+    let body = std::fs::read(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
     let url = format!(
         "{base}/v1/imports?resource={}&source={}&dry_run={}",
         a.resource, a.source, a.dry_run
     );
     let res = http
         .post(&url)
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .header("content-type", "text/csv")
         .body(body)
         .send()
@@ -113,22 +134,37 @@ async fn import_async(a: &ImportArgs) -> Result<(), String> {
     if !res.status().is_success() {
         return Err(failure(res).await);
     }
-    let job: serde_json::Value = json(res).await?;
-    let id = job["id"].as_str().unwrap_or_default().to_string();
+    let job = json(res).await?;
+    Ok(job["id"].as_str().unwrap_or_default().to_string())
+}
+
+/// A successful answer to a GET, or the failure.
+async fn get(http: &reqwest::Client, url: &str, token: &str) -> Result<reqwest::Response, String> {
+    let res = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if res.status().is_success() {
+        Ok(res)
+    } else {
+        Err(failure(res).await)
+    }
+}
+
+/// Follows the job until it ends, showing its progress on stderr; the job as it ended.
+async fn follow(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: &str,
+) -> Result<serde_json::Value, String> {
     let bar = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_line = Instant::now() - Duration::from_secs(10);
-    let job = loop {
-        let res = http
-            .get(format!("{base}/v1/imports/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if !res.status().is_success() {
-            return Err(failure(res).await);
-        }
-        let job: serde_json::Value = json(res).await?;
+    loop {
+        let job = json(get(http, &format!("{base}/v1/imports/{id}"), token).await?).await?;
         let (done, total) = (
             job["processed_rows"].as_i64().unwrap_or(0),
             job["total_rows"].as_i64().unwrap_or(0),
@@ -141,28 +177,26 @@ async fn import_async(a: &ImportArgs) -> Result<(), String> {
             last_line = Instant::now();
         }
         if ended {
-            break job;
+            if bar {
+                eprintln!();
+            }
+            return Ok(job);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
-    };
-    if bar {
-        eprintln!();
     }
-    let report = http
-        .get(format!("{base}/v1/imports/{id}/report.csv"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if !report.status().is_success() {
-        return Err(failure(report).await);
-    }
-    let bytes = report.bytes().await.map_err(|e| e.to_string())?;
-    let path = report_path(&a.file);
-    std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+}
+
+/// `succeeded: 2 created, 0 updated, 0 unchanged, 1 failed` (and the unmapped values).
+fn summary(job: &serde_json::Value) -> String {
     let n = |k: &str| job[k].as_i64().unwrap_or(0);
-    println!(
-        "{}{}: {} created, {} updated, {} unchanged, {} failed{} — report: {}",
+    let unmapped = match job["unmapped_values"].as_array() {
+        Some(v) if !v.is_empty() => {
+            format!("; unmapped values: {}", serde_json::Value::Array(v.clone()))
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{}{}: {} created, {} updated, {} unchanged, {} failed{unmapped}",
         job["status"].as_str().unwrap_or_default(),
         if job["dry_run"] == true {
             " (dry run)"
@@ -173,18 +207,7 @@ async fn import_async(a: &ImportArgs) -> Result<(), String> {
         n("updated"),
         n("unchanged"),
         n("failed_rows"),
-        match job["unmapped_values"].as_array() {
-            Some(v) if !v.is_empty() =>
-                format!("; unmapped values: {}", serde_json::Value::Array(v.clone())),
-            _ => String::new(),
-        },
-        path.display()
-    );
-    std::io::stdout().flush().ok();
-    match job["status"].as_str() {
-        Some("succeeded") => Ok(()),
-        _ => Err(format!("the job ended {}", job["status"])),
-    }
+    )
 }
 
 pub fn export(args: &ExportArgs) -> Result<(), String> {

@@ -211,6 +211,25 @@ pub async fn create(
     create_at(conn, who, account_id, b, StageCode::S1).await
 }
 
+/// A new opportunity's currency and amount in its minor units: together or not at all, the
+/// amount exact in the currency.
+fn check_amount(c: &mut Checker, b: &CreateOpportunity) -> (Option<Currency>, Option<i64>) {
+    let currency = b
+        .currency
+        .as_deref()
+        .and_then(|v| check_currency(c, "currency", v));
+    let amount_minor = match (&b.estimated_amount, &currency) {
+        (Some(a), Some(cur)) => to_minor(c, a, cur),
+        _ => None,
+    };
+    match (b.estimated_amount.is_some(), b.currency.is_some()) {
+        (true, false) => c.add("currency", Code::requires("estimated_amount")),
+        (false, true) => c.add("estimated_amount", Code::requires("currency")),
+        _ => {}
+    }
+    (currency, amount_minor)
+}
+
 /// Creates an opportunity in `stage` (one brought in from another system may be further
 /// along than S1; stages of existing ones move by update or assessment).
 pub(crate) async fn create_at(
@@ -223,28 +242,7 @@ pub(crate) async fn create_at(
     let mut c = Checker::new();
     let name = c.name("name", &b.name).into_string();
     let description = c.optional_text("description", b.description.as_deref(), 10_000);
-    let currency = b
-        .currency
-        .as_deref()
-        .and_then(|v| check_currency(&mut c, "currency", v));
-    let amount_minor = match (&b.estimated_amount, &currency) {
-        (Some(a), Some(cur)) => to_minor(&mut c, a, cur),
-        _ => None,
-    };
-    if b.estimated_amount.is_some() != b.currency.is_some() {
-        c.add(
-            if b.currency.is_none() {
-                "currency"
-            } else {
-                "estimated_amount"
-            },
-            Code::requires(if b.currency.is_none() {
-                "estimated_amount"
-            } else {
-                "currency"
-            }),
-        );
-    }
+    let (currency, amount_minor) = check_amount(&mut c, &b);
     if let (Some(s), Some(d)) = (b.expected_start, b.deadline) {
         if d < s {
             c.add(

@@ -23,6 +23,7 @@ mod imports;
 mod jwks;
 mod limits;
 mod logs;
+mod moving_in;
 mod opportunities;
 mod outbox;
 mod platform;

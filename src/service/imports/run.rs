@@ -79,6 +79,34 @@ struct Tally {
 }
 
 impl Tally {
+    /// Where `job` stands: from nothing for a dry run (which starts again), else where its
+    /// last run recorded it.
+    fn of(job: &ImportJob) -> Tally {
+        let progress = if job.dry_run {
+            Progress::default()
+        } else {
+            Progress {
+                processed_rows: job.processed_rows,
+                created: job.created,
+                updated: job.updated,
+                unchanged: job.unchanged,
+                failed_rows: job.failed_rows,
+                unmapped_values: job.unmapped_values.clone(),
+            }
+        };
+        Tally {
+            unmapped: progress.unmapped_values.iter().flatten().cloned().collect(),
+            progress,
+            lines: Vec::new(),
+            last_flush: Instant::now(),
+        }
+    }
+
+    /// Whether to commit the chunk and record progress.
+    fn due(&self) -> bool {
+        self.lines.len() >= FLUSH_ROWS || self.last_flush.elapsed() >= FLUSH_EVERY
+    }
+
     fn count(&mut self, status: RowStatus, delta: i32) {
         let p = &mut self.progress;
         match status {
@@ -137,23 +165,7 @@ async fn run_job(
     };
     let who = principal(&job);
     let resume = !job.dry_run;
-    let mut tally = Tally {
-        progress: if resume {
-            Progress {
-                processed_rows: job.processed_rows,
-                created: job.created,
-                updated: job.updated,
-                unchanged: job.unchanged,
-                failed_rows: job.failed_rows,
-                unmapped_values: job.unmapped_values.clone(),
-            }
-        } else {
-            Progress::default()
-        },
-        unmapped: job.unmapped_values.iter().flatten().cloned().collect(),
-        lines: Vec::new(),
-        last_flush: Instant::now(),
-    };
+    let mut tally = Tally::of(&job);
     if job.dry_run {
         // Never committed: the connection is dropped at the end, and its writes with it.
         work.begin_test_transaction().await?;
@@ -184,14 +196,8 @@ async fn run_job(
         tally.count(db::code("import row status", number, &line.status)?, 1);
         tally.progress.processed_rows = number;
         tally.lines.push(line);
-        let due = tally.lines.len() >= FLUSH_ROWS || tally.last_flush.elapsed() >= FLUSH_EVERY;
-        if due {
-            Chunk::commit(work, job.dry_run).await?;
-            if tally.flush(meta, &job).await? {
-                q::finish(meta, tenant, job.id, JobStatus::Cancelled.as_str(), None).await?;
-                return Ok(());
-            }
-            Chunk::begin_next(work, job.dry_run).await?;
+        if tally.due() && !checkpoint(meta, work, &job, &mut tally).await? {
+            return Ok(());
         }
     }
     set_managers(work, &who, &ctx, managers, &mut tally).await?;
@@ -202,6 +208,23 @@ async fn run_job(
     }
     q::finish(meta, tenant, job.id, JobStatus::Succeeded.as_str(), None).await?;
     Ok(())
+}
+
+/// Commits the chunk and records progress; `false` when the job was cancelled (it is ended).
+async fn checkpoint(
+    meta: &mut AsyncPgConnection,
+    work: &mut AsyncPgConnection,
+    job: &ImportJob,
+    tally: &mut Tally,
+) -> ApiResult<bool> {
+    Chunk::commit(work, job.dry_run).await?;
+    if tally.flush(meta, job).await? {
+        let tenant = TenantId::new(job.tenant_id);
+        q::finish(meta, tenant, job.id, JobStatus::Cancelled.as_str(), None).await?;
+        return Ok(false);
+    }
+    Chunk::begin_next(work, job.dry_run).await?;
+    Ok(true)
 }
 
 fn remember_manager(ctx: &Ctx<'_>, row: &Row, number: i32, out: &mut Vec<Manager>) {
