@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::by_ref::ByRefPath;
 use crate::domain::activity::ActivityInput;
 use crate::domain::activity::{ActivityKind, NextStep, Observation};
 use crate::domain::assessment::Requirements;
 use crate::domain::external_ref::ExternalRef;
 use crate::error::ApiResult;
+use crate::http::by_ref::ByRefPath;
 use crate::http::etag::with_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::by_ref::ByRefPath;
 use crate::domain::org_chart::{Coverage, OrgNode};
 use crate::error::ApiResult;
+use crate::http::by_ref::ByRefPath;
 use crate::http::etag::with_computed_etag;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::SyncPage;

@@ -4,7 +4,6 @@
 pub mod accounts;
 pub mod activities;
 pub mod assessments;
-mod by_ref;
 pub mod contacts;
 pub mod event_schemas;
 pub mod events;
@@ -37,9 +36,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::get_healthz)
         .service(health::get_readyz)
         .service(scope("/v1/accounts").configure(account_routes))
-        .service(scope("/v1/contacts").configure(|cfg| {
-            cfg.service(contacts::put_contact_by_ref);
-        }))
+        .service(scope("/v1/contacts").configure(contact_routes))
         .service(scope("/v1/activities").configure(activity_routes))
         .service(scope("/v1/opportunities").configure(opportunity_routes))
         .service(scope("/v1/playbook").configure(playbook_routes))
@@ -55,13 +52,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(exports::export_opportunities)
         .service(exports::export_activities)
         .service(scope("/v1/webhook-endpoints").configure(webhook_routes))
-        .service(scope("/v1/imports").configure(|cfg| {
-            cfg.service(imports::create_import)
-                .service(imports::list_imports)
-                .service(imports::get_import)
-                .service(imports::cancel_import)
-                .service(imports::get_import_report);
-        }));
+        .service(scope("/v1/imports").configure(import_routes));
 }
 
 /// `/v1/accounts` and what lives under an account.
@@ -88,6 +79,19 @@ fn account_routes(cfg: &mut ServiceConfig) {
         .service(survey_records::create_survey_record)
         .service(survey_records::import_survey_record)
         .service(survey_records::list_survey_records);
+}
+
+/// `/v1/contacts`: contacts named by their reference (the rest lives under their account).
+fn contact_routes(cfg: &mut ServiceConfig) {
+    cfg.service(contacts::put_contact_by_ref);
+}
+
+fn import_routes(cfg: &mut ServiceConfig) {
+    cfg.service(imports::create_import)
+        .service(imports::list_imports)
+        .service(imports::get_import)
+        .service(imports::cancel_import)
+        .service(imports::get_import_report);
 }
 
 fn activity_routes(cfg: &mut ServiceConfig) {

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod pagination;
 pub mod rate_limit;
 
+pub mod by_ref;
 pub mod request_id;
 pub mod upload;
 

@@ -1,5 +1,5 @@
-//! What the writes by reference (`PUT /v1/<resources>/by-ref/{system}/{external_id}`) share:
-//! their path.
+//! The path of the writes by reference (`PUT /v1/<resources>/by-ref/{system}/{external_id}`),
+//! which every resource's module shares.
 
 use serde::Deserialize;
 use utoipa::IntoParams;
