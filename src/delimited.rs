@@ -92,11 +92,11 @@ pub fn sniff_delimiter(header_line: &str) -> u8 {
 }
 
 /// A file being read: its charset, delimiter, header names and then its records.
-pub struct DelimitedReader {
+pub struct DelimitedReader<'a> {
     pub charset: Charset,
     pub delimiter: u8,
     pub headers: Vec<String>,
-    records: csv::StringRecordsIntoIter<Box<dyn Read>>,
+    records: csv::StringRecordsIntoIter<Box<dyn Read + 'a>>,
 }
 
 /// Why a file cannot be read.
@@ -110,9 +110,9 @@ pub enum DelimitedError {
     Record { record: u64, message: String },
 }
 
-impl DelimitedReader {
+impl<'a> DelimitedReader<'a> {
     /// Opens `source`, reading its first bytes to tell its charset and delimiter.
-    pub fn open<R: Read + 'static>(
+    pub fn open<R: Read + 'a>(
         mut source: R,
         declared: Option<Charset>,
     ) -> Result<Self, DelimitedError> {
@@ -133,8 +133,8 @@ impl DelimitedReader {
         let (text, _, _) = charset.encoding().decode(&head);
         let first_line = text.lines().next().unwrap_or_default();
         let delimiter = sniff_delimiter(first_line);
-        let whole: Box<dyn Read> = Box::new(std::io::Cursor::new(head).chain(source));
-        let decoded: Box<dyn Read> = Box::new(
+        let whole: Box<dyn Read + 'a> = Box::new(std::io::Cursor::new(head).chain(source));
+        let decoded: Box<dyn Read + 'a> = Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
                 .encoding(Some(charset.encoding()))
                 .bom_override(true)
@@ -185,7 +185,7 @@ impl Row {
     }
 }
 
-impl Iterator for DelimitedReader {
+impl Iterator for DelimitedReader<'_> {
     type Item = Result<Row, DelimitedError>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -522,3 +522,60 @@ async fn a_job_whose_worker_dies_is_resumed_without_duplicates() {
     assert_eq!(count, 1500, "no account twice");
     assert_eq!(report(&app, &admin, &job).await.len(), 1500);
 }
+
+#[actix_web::test]
+async fn a_job_that_cannot_run_fails_once_instead_of_retrying_forever() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    // Settings a newer binary wrote: this one cannot read them, so the job cannot run.
+    app.patch(
+        "/v1/settings",
+        &admin,
+        json!({"stale_contact_days": 30}),
+        None,
+    )
+    .await;
+    let mut db = AsyncPgConnection::establish(&database_url()).await.unwrap();
+    db.batch_execute(&format!(
+        "UPDATE tenant_settings SET import_mappings = '{{\"schema_version\": 99}}' WHERE tenant_id = '{}'",
+        app.tenant
+    ))
+    .await
+    .unwrap();
+    let _worker = worker();
+    let r = upload(
+        &app,
+        &admin,
+        "resource=accounts&source=salesforce",
+        "text/csv",
+        SF_ACCOUNTS.into(),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let job = finished(&app, &admin, r.header("location").unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(
+        job["error"].as_str().unwrap().contains("internal error"),
+        "{job}"
+    );
+    let next = upload(
+        &app,
+        &admin,
+        "resource=accounts&source=salesforce",
+        "text/csv",
+        SF_ACCOUNTS.into(),
+    )
+    .await;
+    assert_eq!(
+        next.status, 202,
+        "the tenant may import again: {}",
+        next.text
+    );
+    app.post(
+        &format!("/v1/imports/{}/cancel", next.json["id"].as_str().unwrap()),
+        &admin,
+        json!({}),
+    )
+    .await;
+}

@@ -116,7 +116,7 @@ fn required_columns(
 /// the row limit. Gives its layout and row count.
 fn survey(n: &NewImport, file: &[u8]) -> ApiResult<(Layout, u64)> {
     let bad = |code| ApiError::Validation(vec![Violation::new("file", code)]);
-    let reader = DelimitedReader::open(std::io::Cursor::new(file.to_vec()), n.charset)
+    let reader = DelimitedReader::open(file, n.charset)
         .map_err(|_| bad(Code::InvalidFormat(Format::Csv)))?;
     let layout = Layout::of(n.source, n.resource, &reader.headers);
     for (field, name) in required_columns(n.source) {

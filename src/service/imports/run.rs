@@ -49,8 +49,22 @@ pub async fn run_next(
             }
             _ => Ok(()),
         };
+        match result {
+            // The database went away: the job is resumed once it is back.
+            Err(e @ ApiError::Unavailable(_)) => {
+                q::unlock(meta, id).await.ok();
+                return Err(e);
+            }
+            // Anything else would fail again on every resume: the job fails, once.
+            Err(e) => {
+                log::error!("import job {id} failed: {e}");
+                let why =
+                    "an internal error stopped the job; its rows so far are written".to_string();
+                q::finish(meta, tenant, id, JobStatus::Failed.as_str(), Some(why)).await?;
+            }
+            Ok(()) => {}
+        }
         q::unlock(meta, id).await?;
-        result?;
         return Ok(true);
     }
     Ok(false)
