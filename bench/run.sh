@@ -15,13 +15,15 @@
 #   CONNS=16     connections (wrk and pgbench alike)
 #   WRITE_DOCS=1 write the table into docs/benchmarks.md
 #   POOL=10      the service's BUYERPATH_DB_POOL_SIZE (its default)
+#   IMPORT=1     the import scenario (bench/import.sh: 100,000 accounts, 200,000 contacts)
+#   ONLY_IMPORT=1  the import scenario alone (with SCALE=0.01, a run of a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-1}
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-16}
-WRITE_DOCS=${WRITE_DOCS:-1}
+WRITE_DOCS=${WRITE_DOCS:-$([ "${ONLY_IMPORT:-0}" = 1 ] && echo 0 || echo 1)}
 ACCOUNTS=$(python3 -c "print(int(1000000 * $SCALE))")
 TENANTS=1000
 PORT=${PORT:-18190}
@@ -384,15 +386,20 @@ scenario() { # name lua sql|- [connections] [pgbench variable] [pgbench protocol
   results+=("| $name | $conns | $rps | $p50 | $p99 | $max | $slow | $errs | $(($(peak_rss_kib) / 1024)) MiB | $tps | $ratio |")
   echo "   $rps rps (p50 $p50, p99 $p99, max $max, $slow over 100 ms, errors $errs); pgbench $tps tps; ratio $ratio"
 }
-scenario get_account get_account.lua get_account.sql
-scenario list_accounts list_accounts.lua list_accounts.sql
-scenario org_chart org_chart.lua org_chart.sql
-scenario post_assessment post_assessment.lua post_assessment.sql
-# The pipeline is planned for each call (the service does not keep it prepared: a generic plan
-# for an average tenant is a bad one for a big tenant), so pgbench sends it the same way.
-scenario "pipeline_${OPPS_SMALL}" pipeline_0.lua pipeline.sql 1 t=0 extended
-scenario "pipeline_${OPPS_BIG}" pipeline_1.lua pipeline.sql 1 t=1 extended
-scenario mixed_90_10 mixed.lua -
+if [ "${ONLY_IMPORT:-0}" != 1 ]; then
+  scenario get_account get_account.lua get_account.sql
+  scenario list_accounts list_accounts.lua list_accounts.sql
+  scenario org_chart org_chart.lua org_chart.sql
+  scenario post_assessment post_assessment.lua post_assessment.sql
+  # The pipeline is planned for each call (the service does not keep it prepared: a generic
+  # plan for an average tenant is a bad one for a big tenant), so pgbench sends it the same way.
+  scenario "pipeline_${OPPS_SMALL}" pipeline_0.lua pipeline.sql 1 t=0 extended
+  scenario "pipeline_${OPPS_BIG}" pipeline_1.lua pipeline.sql 1 t=1 extended
+  scenario mixed_90_10 mixed.lua -
+fi
+import_results=()
+# shellcheck source=bench/import.sh
+[ "${IMPORT:-1}" = 1 ] && . bench/import.sh
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r), PostgreSQL $("$bin/postgres" --version | awk '{print $3}')"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with local changes')"
@@ -402,6 +409,16 @@ table="Run of $(date -u +%Y-%m-%dT%H:%MZ) of commit $commit on $machine; $ACCOUN
 |---|---|---|---|---|---|---|---|---|---|---|"
 for r in "${results[@]}"; do table="$table
 $r"; done
+if [ "${#import_results[@]}" -gt 0 ]; then
+  table="$table
+
+Import (\`buyerpath import\`, Salesforce source; rows per second from the job's start to its end) beside PostgreSQL's COPY of the same rows into the same tables:
+
+| import | rows | rows/s | peak RSS while importing | COPY rows/s | ratio |
+|---|---|---|---|---|---|"
+  for r in "${import_results[@]}"; do table="$table
+$r"; done
+fi
 echo
 echo "$table"
 if [ "$WRITE_DOCS" = 1 ]; then

@@ -173,3 +173,20 @@ pub async fn archived(
         .await
         .optional()
 }
+
+/// The accounts `ids` of the tenant, locked for a write to them or their children (`FOR
+/// UPDATE`, in id order: writers locking several never wait on each other in a circle).
+pub async fn lock_all(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Account>> {
+    accounts::table
+        .filter(accounts::tenant_id.eq(tenant.get()))
+        .filter(accounts::id.eq_any(ids))
+        .order(accounts::id)
+        .select(Account::as_select())
+        .for_update()
+        .load(conn)
+        .await
+}

@@ -71,3 +71,61 @@ pub async fn account_of_contact(
         .await
         .optional()
 }
+
+/// The holders of the references `<system>:<id>` of one system, as `(id, resource id)`: one
+/// statement for a whole batch of rows. Each id is looked up on the index's whole key (a
+/// lateral join over the ids): the plan stays one unique look-up per id even while a bulk load
+/// outgrows the table's statistics (a filter on `external_id = ANY(…)` was planned as a scan of
+/// the tenant's references, 0.3 s for 500 ids among 36,000).
+pub async fn held_in(
+    mut conn: &AsyncPgConnection,
+    tenant: TenantId,
+    kind: &'static str,
+    system: &str,
+    ids: &[&str],
+) -> QueryResult<Vec<(String, Uuid)>> {
+    use diesel::sql_types::{Array, Text};
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = Text)]
+        external_id: String,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        resource_id: Uuid,
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Held> = diesel::sql_query(
+        "SELECT r.external_id, r.resource_id FROM unnest($4::text[]) AS u(id) \
+         CROSS JOIN LATERAL (SELECT external_id, resource_id FROM external_refs \
+           WHERE tenant_id = $1 AND resource_type = $2 AND system = $3 AND external_id = u.id) r",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant.get())
+    .bind::<Text, _>(kind)
+    .bind::<Text, _>(system)
+    .bind::<Array<Text>, _>(ids)
+    .load(&mut conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|h| (h.external_id, h.resource_id))
+        .collect())
+}
+
+/// Of the contacts `ids`, each one's account and whether it is archived.
+pub async fn contacts_of(
+    mut conn: &AsyncPgConnection,
+    tenant: TenantId,
+    ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Uuid, bool)>> {
+    contacts::table
+        .filter(contacts::tenant_id.eq(tenant.get()))
+        .filter(contacts::id.eq_any(ids))
+        .select((
+            contacts::id,
+            contacts::account_id,
+            contacts::archived_at.is_not_null(),
+        ))
+        .load(&mut conn)
+        .await
+}

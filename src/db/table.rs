@@ -116,6 +116,30 @@ pub trait VersionedTable:
         }
     }
 
+    /// Inserts new rows in one statement and returns them as stored (callers match them by
+    /// key: the order is not promised).
+    fn insert_all<N>(
+        conn: &mut AsyncPgConnection,
+        new: Vec<N>,
+    ) -> impl Future<Output = QueryResult<Vec<Self>>> + Send
+    where
+        Vec<N>: Insertable<Self::Table> + Send,
+        InsertStatement<Self::Table, <Vec<N> as Insertable<Self::Table>>::Values>: Send,
+        InsertRow<Self, Vec<N>>:
+            Query + LoadQuery<'static, AsyncPgConnection, Self> + Send + 'static,
+    {
+        async move {
+            if new.is_empty() {
+                return Ok(Vec::new());
+            }
+            diesel::insert_into(Self::Table::default())
+                .values(new)
+                .returning(Self::as_returning())
+                .get_results(conn)
+                .await
+        }
+    }
+
     /// Applies `changes` (a changeset: `None` leaves a column alone), bumps the version and
     /// returns the row as stored.
     fn update<C>(

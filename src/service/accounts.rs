@@ -18,6 +18,7 @@ use crate::domain::validate::{Checker, Code};
 use crate::domain::SizeBand;
 use crate::error::{ApiError, ApiResult};
 use crate::service::archive::{self, Archivable, Guarded};
+use crate::service::batch::{self, Created, Prepared};
 use crate::service::events::{self, Changes};
 use crate::service::external_refs::{self, Kind, Upserted};
 use crate::service::input::{double_option, Tag};
@@ -120,14 +121,19 @@ impl Archivable for Account {
     async fn lock(conn: &mut Conn, tenant: TenantId, id: Uuid) -> ApiResult<Option<Guarded<Self>>> {
         Ok(Account::find_for_update(conn, tenant, id)
             .await?
-            .map(|a| Guarded {
-                owner: a.owner.clone(),
-                parent: None,
-                locked: a,
-            }))
+            .map(guarded))
     }
 
     archive::row_state!();
+}
+
+/// A locked account, for the rules of a write (`archive::check_for_write`).
+pub(crate) fn guarded(a: Account) -> Guarded<Account> {
+    Guarded {
+        owner: a.owner.clone(),
+        parent: None,
+        locked: a,
+    }
 }
 
 /// A customer account.
@@ -208,7 +214,9 @@ fn forbid_other_owner(who: &Principal, owner: &str, current: &str) -> ApiResult<
     Ok(())
 }
 
-pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiResult<AccountView> {
+/// The row a new account is: the checks of a create (422 naming the fields; 403 for another
+/// owner than the caller, unless a manager or admin).
+fn prepare(who: &Principal, b: &CreateAccount, refs: &[ExternalRef]) -> ApiResult<NewAccount> {
     who.require_create()?;
     let mut c = Checker::new();
     let name = c.name("name", &b.name).into_string();
@@ -217,18 +225,14 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
     let website = c.optional_url("website", b.website.as_deref());
     let tags = c.tags("tags", &b.tags);
     let notes = c.optional_text("notes", b.notes.as_deref(), 10_000);
-    let refs = external_refs::check(
-        &mut c,
-        "external_refs",
-        b.external_refs.as_deref().unwrap_or_default(),
-    );
+    let refs = external_refs::check(&mut c, "external_refs", refs);
     let owner = match &b.owner {
         Some(o) => c.required_text("owner", o, 200),
         None => who.sub.clone(),
     };
     c.finish()?;
     forbid_other_owner(who, &owner, &who.sub)?;
-    let new = NewAccount {
+    Ok(NewAccount {
         id: Uuid::now_v7(),
         tenant_id: who.tenant.get(),
         name,
@@ -240,8 +244,13 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
         notes,
         owner,
         created_by: who.sub.clone(),
-        external_refs: refs.clone(),
-    };
+        external_refs: refs,
+    })
+}
+
+pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiResult<AccountView> {
+    let new = prepare(who, &b, b.external_refs.as_deref().unwrap_or_default())?;
+    let refs = new.external_refs.clone();
     let created = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let row = Account::insert(conn, new).await?;
@@ -259,6 +268,23 @@ pub async fn create(conn: &mut Conn, who: &Principal, b: CreateAccount) -> ApiRe
         created,
     )
     .await
+}
+
+/// Creates the accounts of `bodies` (each with the reference it is known by, which no resource
+/// holds yet) in one statement with their events: each body's view or the 4xx of a create.
+/// `None` when the database refused the batch (a reference another resource holds): nothing
+/// of it is stored.
+pub async fn create_all(
+    conn: &mut Conn,
+    who: &Principal,
+    bodies: &[(&ExternalRef, &CreateAccount)],
+) -> ApiResult<Created<AccountView>> {
+    let mut prepared = Prepared::with_capacity(bodies.len());
+    for (reference, b) in bodies {
+        let refs = including(b.external_refs.clone().unwrap_or_default(), reference);
+        prepared.push(prepare(who, b, &refs).map(|new| (new.id, new)));
+    }
+    batch::insert::<Account, _>(conn, who, prepared, view, |a| a.id).await
 }
 
 pub async fn get(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<AccountView> {

@@ -40,8 +40,10 @@ pub struct ListContacts {
 
 const KIND: Kind = Kind::Contact;
 
+mod batch;
 mod by_ref;
 mod view;
+pub use batch::{create_all, NewByRef};
 pub use by_ref::{upsert, PutContact};
 pub use view::ContactView;
 use view::{one_in, view, views_in};
@@ -214,12 +216,14 @@ async fn check_reports_to(
     }
 }
 
-pub async fn create(
-    conn: &mut Conn,
+/// The row a new contact `id` of `account_id` is: the checks of a create (422 naming the
+/// fields); its account and manager are checked when it is written.
+fn prepare(
     who: &Principal,
+    id: Uuid,
     account_id: Uuid,
-    b: CreateContact,
-) -> ApiResult<ContactView> {
+    b: &CreateContact,
+) -> ApiResult<NewContact> {
     let mut c = Checker::new();
     let name = c.name("name", &b.name).into_string();
     let title = c.optional_text("title", b.title.as_deref(), 200);
@@ -232,20 +236,18 @@ pub async fn create(
         b.external_refs.as_deref().unwrap_or_default(),
     );
     c.finish()?;
-    let new = NewContact {
-        id: Uuid::now_v7(),
+    let department = b.department.unwrap_or(Department::Other);
+    let attitude = b.attitude.unwrap_or(Attitude::Unknown);
+    Ok(NewContact {
+        id,
         tenant_id: who.tenant.get(),
         account_id,
         name,
         title,
-        department: b
-            .department
-            .unwrap_or(Department::Other)
-            .as_str()
-            .to_string(),
+        department: department.as_str().to_string(),
         methodology_role: b.methodology_role.map(|r| r.as_str().to_string()),
         reports_to: b.reports_to,
-        attitude: b.attitude.unwrap_or(Attitude::Unknown).as_str().to_string(),
+        attitude: attitude.as_str().to_string(),
         relationship: b
             .relationship
             .unwrap_or(Relationship::None)
@@ -256,8 +258,18 @@ pub async fn create(
         phone,
         email,
         notes,
-        external_refs: refs.clone(),
-    };
+        external_refs: refs,
+    })
+}
+
+pub async fn create(
+    conn: &mut Conn,
+    who: &Principal,
+    account_id: Uuid,
+    b: CreateContact,
+) -> ApiResult<ContactView> {
+    let new = prepare(who, Uuid::now_v7(), account_id, &b)?;
+    let refs = new.external_refs.clone();
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
             accounts::lock_writable_in(conn, who, account_id).await?;

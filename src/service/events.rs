@@ -202,6 +202,26 @@ pub async fn lifecycle<R: Published>(
     emit(conn, who.tenant, EventType::of(R::RESOURCE, what), data).await
 }
 
+/// `lifecycle` of rows written together, each with its view as GET returns it (`object`): one
+/// statement for all their events, in the order given.
+pub async fn lifecycle_all<R: Published>(
+    conn: &Conn,
+    who: &Principal,
+    rows: &[(R, R::View)],
+    what: Lifecycle,
+) -> ApiResult<()> {
+    let new = rows
+        .iter()
+        .map(|(row, view)| {
+            let mut data = data_of(who, row);
+            let object = serde_json::to_value(view).map_err(ApiError::internal)?;
+            data.insert("object".into(), object);
+            new_event(who.tenant, EventType::of(R::RESOURCE, what), data)
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(q::append(conn, who.tenant, new).await?)
+}
+
 /// What changed in a write: the API names of the changed fields (sorted) and their former
 /// values.
 #[derive(Debug, Clone, Default)]

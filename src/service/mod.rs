@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod activities;
 pub mod archive;
 pub mod assessments;
+pub mod batch;
 pub mod contacts;
 pub mod contract;
 pub mod delivery;

@@ -19,6 +19,7 @@ mod errors;
 mod events;
 mod external_refs;
 mod idempotency;
+mod import_batches;
 mod imports;
 mod jwks;
 mod limits;

@@ -124,7 +124,7 @@ pub async fn upsert(
     Upserted::updated(write(conn, who, account, id, pre, replacing(&b, manager, refs)).await)
 }
 
-fn creating(
+pub(super) fn creating(
     b: &PutContact,
     manager: Option<Uuid>,
     refs: Option<Vec<ExternalRef>>,

@@ -4,6 +4,7 @@
 
 mod rows;
 pub mod run;
+mod write;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -11,19 +11,18 @@ use std::time::{Duration, Instant};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::rows::{self, Ctx, Links, Write};
+use super::rows::{self, Ctx, Write};
+use super::write::{self, report_errors, Manager, Pending};
 use crate::db;
 use crate::db::imports::{self as q, ImportJob, ImportRow, Progress};
 use crate::delimited::{Charset, DelimitedReader, Row};
 use crate::domain::external_ref::ExternalRef;
 use crate::domain::ids::TenantId;
-use crate::domain::import::{Field, ImportResource, ImportSource, JobStatus, Layout, RowStatus};
-use crate::domain::playbook::Lang;
+use crate::domain::import::{ImportResource, ImportSource, JobStatus, Layout, RowStatus};
 use crate::domain::validate::Code;
 use crate::error::{ApiError, ApiResult};
-use crate::service::activities::ParticipantRef;
-use crate::service::external_refs::{self, Kind, Outcome};
-use crate::service::{accounts, activities, contacts, opportunities, settings};
+use crate::service::external_refs::{self, Kind};
+use crate::service::{contacts, settings};
 use crate::service::{Precondition, Principal, Role};
 
 /// Progress is recorded at least this often (rows or time).
@@ -116,6 +115,36 @@ impl Tally {
         }
     }
 
+    /// Reads a row of the file (noting a stage value without a mapping).
+    fn read(&mut self, ctx: &Ctx<'_>, row: &Row, number: i32) -> Pending {
+        let mut read = rows::read(ctx, row);
+        if let Some(v) = read.unmapped.take() {
+            self.unmapped.insert(v);
+        }
+        Pending { number, read }
+    }
+
+    /// Writes rows read, and counts their lines.
+    async fn write(
+        &mut self,
+        work: &mut AsyncPgConnection,
+        who: &Principal,
+        ctx: &Ctx<'_>,
+        rows: Vec<Pending>,
+        managers: &mut Vec<Manager>,
+    ) -> ApiResult<()> {
+        let Some(last) = rows.last().map(|p| p.number) else {
+            return Ok(());
+        };
+        for line in write::write_chunk(work, who, ctx, rows, managers).await? {
+            let status = db::code("import row status", line.row_number, &line.status)?;
+            self.count(status, 1);
+            self.lines.push(line);
+        }
+        self.progress.processed_rows = last;
+        Ok(())
+    }
+
     /// Whether to commit the chunk and record progress.
     fn due(&self) -> bool {
         self.lines.len() >= FLUSH_ROWS || self.last_flush.elapsed() >= FLUSH_EVERY
@@ -191,6 +220,8 @@ async fn run_job(
     }
     let skip = if resume { job.processed_rows } else { 0 };
     let mut managers: Vec<Manager> = Vec::new();
+    let batch = if write::together(&ctx) { FLUSH_ROWS } else { 1 };
+    let mut pending: Vec<Pending> = Vec::with_capacity(batch);
     for row in reader {
         let row = match row {
             Ok(r) => r,
@@ -206,14 +237,18 @@ async fn run_job(
             }
             continue;
         }
-        let line = write_row(work, &who, &ctx, &row, &mut tally, &mut managers).await?;
-        tally.count(db::code("import row status", number, &line.status)?, 1);
-        tally.progress.processed_rows = number;
-        tally.lines.push(line);
-        if tally.due() && !checkpoint(meta, work, &job, &mut tally).await? {
-            return Ok(());
+        pending.push(tally.read(&ctx, &row, number));
+        if pending.len() >= batch {
+            let rows = std::mem::replace(&mut pending, Vec::with_capacity(batch));
+            tally.write(work, &who, &ctx, rows, &mut managers).await?;
+            if tally.due() && !checkpoint(meta, work, &job, &mut tally).await? {
+                return Ok(());
+            }
         }
     }
+    tally
+        .write(work, &who, &ctx, pending, &mut managers)
+        .await?;
     set_managers(work, &who, &ctx, managers, &mut tally).await?;
     Chunk::commit(work, job.dry_run).await?;
     if tally.flush(meta, &job).await? {
@@ -281,234 +316,6 @@ impl Chunk {
     }
 }
 
-/// A contact of the file with a manager to set once all rows are in.
-struct Manager {
-    row: i32,
-    contact: ExternalRef,
-    manager: String,
-    /// What its row did (none: written by an earlier run of the job).
-    status: Option<RowStatus>,
-}
-
-/// Writes one row; its report line.
-async fn write_row(
-    work: &mut AsyncPgConnection,
-    who: &Principal,
-    ctx: &Ctx<'_>,
-    row: &Row,
-    tally: &mut Tally,
-    managers: &mut Vec<Manager>,
-) -> ApiResult<ImportRow> {
-    let number = i32::try_from(row.number).unwrap_or(i32::MAX);
-    let read = rows::read(ctx, row);
-    if let Some(v) = read.unmapped {
-        tally.unmapped.insert(v);
-    }
-    let external_id = read.reference.as_ref().map(|r| r.id.clone());
-    let result = match (read.reference, read.write) {
-        (_, Err(violations)) => Err(ApiError::Validation(violations)),
-        (None, Ok(_)) => Err(ApiError::validation("Id", Code::Required)),
-        (Some(reference), Ok(write)) => {
-            let pre = &Precondition::None;
-            match write {
-                Write::Account(b) => outcome(accounts::upsert(work, who, reference, pre, b).await),
-                Write::Contact(mut b, mut manager) => {
-                    // A manager already known is set with the row; one later in the file after
-                    // all rows are in.
-                    if let Some(m) = manager.take() {
-                        let r = ExternalRef::new(reference.system.as_str(), &m);
-                        match external_refs::holder(work, who.tenant, Kind::Contact, &r).await? {
-                            Some(_) => b.reports_to_ref = Some(m),
-                            None => manager = Some(m),
-                        }
-                    }
-                    let contact = reference.clone();
-                    let written = outcome(contacts::upsert(work, who, reference, pre, b).await);
-                    if let (Some(m), Ok((_, status))) = (manager, &written) {
-                        managers.push(Manager {
-                            row: number,
-                            contact,
-                            manager: m,
-                            status: Some(*status),
-                        });
-                    }
-                    written
-                }
-                Write::Opportunity(b) => {
-                    outcome(opportunities::upsert(work, who, reference, pre, b).await)
-                }
-                Write::Activity(mut b, links) => {
-                    link(work, who, &reference.system, &mut b, links).await?;
-                    outcome(activities::upsert(work, who, reference, pre, *b).await)
-                }
-            }
-        }
-    };
-    line(who, ctx.layout, number, external_id, result)
-}
-
-fn outcome<T: HasId>(r: ApiResult<external_refs::Upserted<T>>) -> ApiResult<(Uuid, RowStatus)> {
-    r.map(|u| {
-        let status = match u.outcome {
-            Outcome::Created => RowStatus::Created,
-            Outcome::Updated => RowStatus::Updated,
-            Outcome::Unchanged => RowStatus::Unchanged,
-        };
-        (u.view.id(), status)
-    })
-}
-
-/// A view's id.
-pub(super) trait HasId {
-    fn id(&self) -> Uuid;
-}
-
-impl HasId for accounts::AccountView {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-}
-impl HasId for contacts::ContactView {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-}
-impl HasId for opportunities::OpportunityView {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-}
-impl HasId for activities::ActivityView {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-}
-
-/// An activity's links in the source, as the write needs them: `WhatId` names an opportunity
-/// (then its account is the activity's) or an account; the account is otherwise the first
-/// participant's.
-async fn link(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    system: &str,
-    b: &mut activities::PutActivity,
-    links: Links,
-) -> ApiResult<()> {
-    let tenant = who.tenant;
-    b.participant_refs
-        .extend(links.who.iter().cloned().map(ParticipantRef));
-    if let Some(what) = links.what {
-        let r = ExternalRef::new(system, &what);
-        match external_refs::holder(conn, tenant, Kind::Opportunity, &r).await? {
-            Some(id) => {
-                b.opportunity_ref = Some(what);
-                if b.account_ref.is_none() {
-                    use crate::db::table::VersionedTable;
-                    let opp = crate::db::opportunities::Opportunity::find(conn, tenant, id).await?;
-                    b.account_id = opp.map(|o| o.account_id);
-                }
-            }
-            None if b.account_ref.is_none() => b.account_ref = Some(what),
-            None => {}
-        }
-    }
-    if b.account_id.is_none() && b.account_ref.is_none() {
-        if let Some(first) = links.who.first() {
-            let r = ExternalRef::new(system, first);
-            if let Some(contact) = external_refs::holder(conn, tenant, Kind::Contact, &r).await? {
-                b.account_id = db::external_refs::account_of_contact(conn, tenant, contact).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The report line of a row's result. Errors the row caused are reported; others (the
-/// database going away) end the run, to be resumed.
-fn line(
-    who: &Principal,
-    layout: &Layout,
-    number: i32,
-    external_id: Option<String>,
-    result: ApiResult<(Uuid, RowStatus)>,
-) -> ApiResult<ImportRow> {
-    let (resource_id, status, errors) = match result {
-        Ok((id, status)) => (Some(id), status, None),
-        Err(e @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => return Err(e),
-        Err(e) => (None, RowStatus::Error, Some(report_errors(layout, &e))),
-    };
-    Ok(ImportRow {
-        tenant_id: who.tenant.get(),
-        job_id: Uuid::nil(),
-        row_number: number,
-        status: status.as_str().to_string(),
-        resource_id,
-        external_id,
-        errors,
-    })
-}
-
-/// The errors of a row in both languages, `column: code: message; …`, stored as
-/// `{"zh": …, "en": …}`.
-fn report_errors(layout: &Layout, e: &ApiError) -> String {
-    let render = |lang: Lang| {
-        let problem = e.problem(lang);
-        match problem.errors {
-            Some(list) if !list.is_empty() => list
-                .iter()
-                .map(|f| {
-                    let column = column_for(layout, &f.field);
-                    format!("{column}: {}: {}", f.code.0, f.message)
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            _ => format!(": {}: {}", problem.code, problem.detail),
-        }
-    };
-    serde_json::json!({"zh": render(Lang::Zh), "en": render(Lang::En)}).to_string()
-}
-
-/// The file's column a body member of a write came from (`/name` → `Account Name`).
-fn column_for(layout: &Layout, pointer: &str) -> String {
-    let member = pointer
-        .trim_start_matches('/')
-        .split(['/', '.', '['])
-        .next()
-        .unwrap_or_default();
-    use Field as F;
-    let candidates: &[Field] = match member {
-        "name" => &[F::Name, F::LastName, F::FirstName],
-        "industry" => &[F::Industry],
-        "region" => &[F::Region, F::State, F::City],
-        "website" => &[F::Website, F::Domain],
-        "tags" => &[F::Tags],
-        "notes" => &[F::Notes],
-        "owner" => &[F::Owner],
-        "account_id" | "account_ref" => &[F::AccountRef, F::WhatRef, F::WhoRef],
-        "title" => &[F::Title],
-        "phone" => &[F::Phone, F::Mobile],
-        "email" => &[F::Email],
-        "reports_to" | "reports_to_ref" => &[F::ReportsToRef],
-        "estimated_amount" => &[F::Amount],
-        "currency" => &[F::Currency, F::Amount],
-        "deadline" => &[F::CloseDate],
-        "expected_start" => &[F::ExpectedStart],
-        "current_stage" | "stage_reason" => &[F::Stage],
-        "description" => &[F::Description],
-        "subject" => &[F::Subject],
-        "occurred_at" => &[F::StartAt, F::OccurredAt],
-        "duration_minutes" => &[F::Duration],
-        "opportunity_id" | "opportunity_ref" => &[F::OpportunityRef, F::WhatRef],
-        "participants" | "participant_refs" => &[F::WhoRef, F::Participants],
-        "external_refs" => &[F::ExternalRefs, F::Id, F::OwnId],
-        _ => &[],
-    };
-    candidates
-        .iter()
-        .find_map(|f| layout.header(*f))
-        .map_or_else(|| member.to_string(), str::to_string)
-}
-
 /// Sets the managers of the file's contacts once all of them are in (a manager may come later
 /// in the file than the people reporting to it). A manager nobody holds, one in another account,
 /// or a loop makes the row an error.
@@ -553,6 +360,9 @@ async fn set_managers(
                 return Err(e);
             }
             let errors = report_errors(ctx.layout, &e);
+            // The row's line replaces the one its write left (still unrecorded, when the
+            // row was in the last chunk: one statement cannot record a row twice).
+            tally.lines.retain(|l| l.row_number != number);
             tally.lines.push(ImportRow {
                 tenant_id: tenant.get(),
                 job_id: Uuid::nil(),
