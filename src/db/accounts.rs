@@ -12,7 +12,7 @@ use crate::domain::ids::TenantId;
 
 use crate::db::schema::accounts;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = accounts, check_for_backend(diesel::pg::Pg))]
 pub struct Account {
     pub id: Uuid,
@@ -175,18 +175,29 @@ pub async fn archived(
 }
 
 /// The accounts `ids` of the tenant, locked for a write to them or their children (`FOR
-/// UPDATE`, in id order: writers locking several never wait on each other in a circle).
+/// UPDATE`), one by one in the order given (callers give them sorted: writers locking several
+/// never wait on each other in a circle). Each is looked up by its id alone (a lateral
+/// sub-select with `LIMIT 1`, which keeps the tenant's condition outside it): while a bulk
+/// import outgrows the statistics, a tenant looks empty to the planner and every index that
+/// starts with `tenant_id` as cheap as the key, so `id = ANY(…)` was planned as a scan of the
+/// tenant's accounts (143 ms for 250 of 100,000), and a look-up naming the tenant took an index
+/// of the tenant's owners (86 ms).
 pub async fn lock_all(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     ids: &[Uuid],
 ) -> QueryResult<Vec<Account>> {
-    accounts::table
-        .filter(accounts::tenant_id.eq(tenant.get()))
-        .filter(accounts::id.eq_any(ids))
-        .order(accounts::id)
-        .select(Account::as_select())
-        .for_update()
-        .load(conn)
-        .await
+    use diesel::sql_types::{Array, Uuid as SqlUuid};
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "SELECT a.* FROM unnest($2::uuid[]) WITH ORDINALITY AS u(id, n) \
+         CROSS JOIN LATERAL (SELECT * FROM accounts WHERE id = u.id LIMIT 1 FOR UPDATE) a \
+         WHERE a.tenant_id = $1 ORDER BY u.n",
+    )
+    .bind::<SqlUuid, _>(tenant.get())
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
+    .await
 }

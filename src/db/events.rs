@@ -109,6 +109,20 @@ impl<W> diesel::query_builder::QueryId for WithEvent<W> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
+/// `(txid, seq) > position`: a row comparison, which the position indexes take as where to
+/// start reading, in order, up to the limit. (Written as `txid > a OR (txid = a AND seq > b)`,
+/// it was planned as a bitmap scan of every event after the position, sorted: the webhook
+/// dispatcher spent 64 ms a poll, more than half the database's time during a bulk import.)
+macro_rules! past {
+    ($position:expr) => {
+        sql::<Bool>("(events.txid, events.seq) > (")
+            .bind::<diesel::sql_types::BigInt, _>($position.0)
+            .sql(", ")
+            .bind::<diesel::sql_types::BigInt, _>($position.1)
+            .sql(")")
+    };
+}
+
 fn settled() -> diesel::expression::SqlLiteral<Bool> {
     sql::<Bool>("events.txid < buyerpath_event_horizon()")
 }
@@ -148,12 +162,8 @@ pub async fn list(
         .order((events::txid.asc(), events::seq.asc()))
         .limit(limit)
         .into_boxed();
-    if let Some((txid, seq)) = after {
-        q = q.filter(
-            events::txid
-                .gt(txid)
-                .or(events::txid.eq(txid).and(events::seq.gt(seq))),
-        );
+    if let Some(position) = after {
+        q = q.filter(past!(position));
     }
     if let Some(types) = types {
         let types: Vec<String> = types.iter().map(|t| t.to_string()).collect();
@@ -170,11 +180,7 @@ pub async fn after(
 ) -> QueryResult<Vec<EventRow>> {
     events::table
         .filter(settled())
-        .filter(
-            events::txid
-                .gt(after.0)
-                .or(events::txid.eq(after.0).and(events::seq.gt(after.1))),
-        )
+        .filter(past!(after))
         .select(EventRow::as_select())
         .order((events::txid.asc(), events::seq.asc()))
         .limit(limit)

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::schema::{import_jobs as j, import_rows as r};
+use crate::db::schema::{import_file_parts as f, import_jobs as j, import_rows as r};
 use crate::domain::ids::TenantId;
 
 type NullableTime = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>;
@@ -58,7 +58,6 @@ pub struct NewImportJob {
     pub source: String,
     pub dry_run: bool,
     pub status: String,
-    pub file: Vec<u8>,
     pub charset: Option<String>,
     pub currency: String,
     pub total_rows: Option<i32>,
@@ -92,12 +91,67 @@ pub struct ImportRow {
     pub errors: Option<String>,
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: NewImportJob) -> QueryResult<ImportJob> {
-    diesel::insert_into(j::table)
-        .values(new)
-        .returning(ImportJob::as_returning())
-        .get_result(conn)
+/// The size of a part of a job's file.
+pub const PART_BYTES: usize = 1 << 20;
+
+/// Queues a job with its file, in parts of `PART_BYTES` (one statement each), in one
+/// transaction.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: NewImportJob,
+    file: &[u8],
+) -> QueryResult<ImportJob> {
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        let (tenant, id) = (new.tenant_id, new.id);
+        let job = diesel::insert_into(j::table)
+            .values(new)
+            .returning(ImportJob::as_returning())
+            .get_result(conn)
+            .await?;
+        for (part, bytes) in (0_i32..).zip(file.chunks(PART_BYTES)) {
+            diesel::insert_into(f::table)
+                .values((
+                    f::tenant_id.eq(tenant),
+                    f::job_id.eq(id),
+                    f::part.eq(part),
+                    f::bytes.eq(bytes),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        Ok(job)
+    })
+    .await
+}
+
+/// Part `part` of the job's file (`None` after its last part, and once the job has ended).
+pub async fn file_part(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    part: i32,
+) -> QueryResult<Option<Vec<u8>>> {
+    f::table
+        .filter(f::tenant_id.eq(tenant.get()))
+        .filter(f::job_id.eq(id))
+        .filter(f::part.eq(part))
+        .select(f::bytes)
+        .first(conn)
         .await
+        .optional()
+}
+
+/// Drops the job's file.
+async fn drop_file(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<()> {
+    diesel::delete(
+        f::table
+            .filter(f::tenant_id.eq(tenant.get()))
+            .filter(f::job_id.eq(id)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn find(
@@ -146,17 +200,19 @@ pub async fn request_cancel(
             .filter(j::tenant_id.eq(tenant.get()))
             .filter(j::id.eq(id))
     };
-    diesel::update(this().filter(j::status.eq("queued")))
+    let cancelled = diesel::update(this().filter(j::status.eq("queued")))
         .set((
             j::cancel_requested.eq(true),
             j::status.eq("cancelled"),
             j::finished_at.eq(now_or_null()),
-            j::file.eq(None::<Vec<u8>>),
             j::updated_at.eq(now),
             j::version.eq(j::version + 1),
         ))
         .execute(conn)
         .await?;
+    if cancelled > 0 {
+        drop_file(conn, tenant, id).await?;
+    }
     diesel::update(this().filter(j::status.eq("running")))
         .set((j::cancel_requested.eq(true), j::updated_at.eq(now)))
         .execute(conn)
@@ -173,22 +229,6 @@ pub async fn pending(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Ve
         .limit(limit)
         .load(conn)
         .await
-}
-
-/// The job's file (`None` once the job has ended).
-pub async fn file(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Option<Vec<u8>>> {
-    j::table
-        .filter(j::tenant_id.eq(tenant.get()))
-        .filter(j::id.eq(id))
-        .select(j::file)
-        .first(conn)
-        .await
-        .optional()
-        .map(Option::flatten)
 }
 
 /// Marks the job running (from its first start on).
@@ -246,14 +286,13 @@ pub async fn finish(
     .set((
         j::status.eq(status),
         j::error.eq(error),
-        j::file.eq(None::<Vec<u8>>),
         j::finished_at.eq(now_or_null()),
         j::updated_at.eq(now),
         j::version.eq(j::version + 1),
     ))
     .execute(conn)
     .await?;
-    Ok(())
+    drop_file(conn, tenant, id).await
 }
 
 /// Records report lines; a line already recorded (a resumed job) is kept.

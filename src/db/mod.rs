@@ -46,6 +46,7 @@ pub const TABLES: &[&str] = &[
     "events",
     "external_refs",
     "idempotency_keys",
+    "import_file_parts",
     "import_jobs",
     "import_rows",
     "opportunities",

@@ -129,6 +129,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_file_parts (tenant_id, job_id, part) {
+        tenant_id -> Uuid,
+        job_id -> Uuid,
+        part -> Int4,
+        bytes -> Bytea,
+    }
+}
+
+diesel::table! {
     import_jobs (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -136,7 +145,6 @@ diesel::table! {
         source -> Text,
         dry_run -> Bool,
         status -> Text,
-        file -> Nullable<Bytea>,
         charset -> Nullable<Text>,
         currency -> Text,
         total_rows -> Nullable<Int4>,
@@ -349,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     external_refs,
     idempotency_keys,
+    import_file_parts,
     import_jobs,
     import_rows,
     opportunities,

@@ -82,7 +82,15 @@ pub async fn read_upload(
         ))));
     }
     let mut payload = payload;
-    let mut buf = Vec::new();
+    // Sized once from the declared length (growing by doubling would hold up to twice the
+    // file for a moment).
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut buf = Vec::with_capacity(declared.min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::internal_in("reading the request body", e.to_string()))?;

@@ -82,7 +82,8 @@ async fn new_rows_go_in_together_yet_each_answers_for_itself() {
         C08,A02,Ada,Byron,,,\n\
         C09,A01,六,赵,新职位,,\n\
         C07,NONE,无,名,,,\n\
-        C08,A02,Ada,King,Countess,,\n";
+        C08,A02,Ada,King,Countess,,\n\
+        C10,A01,十,钱,,,C09\n";
     let job = import(
         &app,
         &admin,
@@ -96,7 +97,7 @@ async fn new_rows_go_in_together_yet_each_answers_for_itself() {
             job["updated"].as_i64(),
             job["failed_rows"].as_i64()
         ),
-        (Some(4), Some(2), Some(3)),
+        (Some(5), Some(2), Some(3)),
         "{job}"
     );
     let lines = report(&app, &admin, &job).await;
@@ -137,6 +138,11 @@ async fn new_rows_go_in_together_yet_each_answers_for_itself() {
         "a manager earlier in the chunk"
     );
     assert_eq!(named(&people, "赵六")["title"], "新职位");
+    assert_eq!(
+        named(&people, "钱十")["reports_to"],
+        named(&people, "赵六")["id"],
+        "a manager there before the import"
+    );
     let acme = contacts_of(&app, &admin, &a02).await;
     assert_eq!(acme.len(), 1, "{acme:?}");
     assert_eq!(acme[0]["title"], "Countess");
@@ -146,7 +152,7 @@ async fn new_rows_go_in_together_yet_each_answers_for_itself() {
         .get("/v1/events?types=contact.created&limit=100", &admin)
         .await;
     let created: Vec<&Value> = events.json["items"].as_array().unwrap().iter().collect();
-    assert_eq!(created.len(), 5, "4 imported and 1 before: {}", events.text);
+    assert_eq!(created.len(), 6, "5 imported and 1 before: {}", events.text);
     let li_event = created
         .iter()
         .find(|e| e["data"]["id"] == li)
@@ -218,4 +224,72 @@ async fn a_batch_the_database_refuses_is_written_again_row_by_row() {
         "{}",
         events.text
     );
+}
+
+/// The job's file parts still stored for the test's tenant.
+async fn stored_parts(tenant: uuid::Uuid) -> i64 {
+    use diesel::prelude::*;
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut db = AsyncPgConnection::establish(&crate::common::database_url())
+        .await
+        .unwrap();
+    let c: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM import_file_parts WHERE tenant_id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(tenant)
+            .get_result(&mut db)
+            .await
+            .unwrap();
+    c.n
+}
+
+#[actix_web::test]
+async fn a_file_of_several_parts_is_read_whole_and_dropped_when_its_job_ends() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    // 2.5 MiB: three parts of the stored file, rows straddling their ends.
+    let mut csv = String::from("Id,Name,Description\n");
+    let mut n = 0;
+    while csv.len() < 5 << 19 {
+        csv.push_str(&format!("P{n:06},客户 {n},\"{}\"\n", "长".repeat(60)));
+        n += 1;
+    }
+    let queued = crate::imports::upload(
+        &app,
+        &admin,
+        "resource=accounts&source=salesforce",
+        "text/csv",
+        csv.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(queued.status, 202, "{}", queued.text);
+    // Cancelled (while queued, unless another test's worker took it up first): its file goes
+    // once it has ended.
+    let location = queued.header("location").unwrap().to_string();
+    let id = queued.json["id"].as_str().unwrap();
+    let r = app
+        .post(&format!("/v1/imports/{id}/cancel"), &admin, json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    crate::imports::finished(&app, &admin, &location).await;
+    assert_eq!(stored_parts(app.tenant).await, 0);
+    let _worker = worker();
+    let job = import(&app, &admin, "resource=accounts&source=salesforce", &csv).await;
+    assert_eq!(
+        (job["status"].as_str(), job["created"].as_i64()),
+        (Some("succeeded"), Some(n)),
+        "{job}"
+    );
+    assert_eq!(stored_parts(app.tenant).await, 0, "dropped at the end");
+    let last = app
+        .get(
+            &format!("/v1/accounts?external_ref=salesforce:P{:06}", n - 1),
+            &admin,
+        )
+        .await;
+    assert_eq!(last.json["items"][0]["name"], format!("客户 {}", n - 1));
 }

@@ -2,6 +2,7 @@
 //! worker (`run`) writes its rows by reference, one by one, as the uploader; the job reports
 //! its progress, and each row's outcome in a report.
 
+mod file;
 mod rows;
 pub mod run;
 mod write;
@@ -172,7 +173,6 @@ pub async fn create(
         source: n.source.as_str().to_string(),
         dry_run: n.dry_run,
         status: JobStatus::Queued.as_str().to_string(),
-        file,
         charset: n.charset.map(|c| c.label().to_string()),
         currency: currency.as_str().to_string(),
         total_rows: i32::try_from(rows).ok(),
@@ -184,7 +184,7 @@ pub async fn create(
             .map(|r| Some(r.as_str().to_string()))
             .collect(),
     };
-    match q::insert(conn, new).await {
+    match q::insert(conn, new, &file).await {
         Ok(job) => view(job),
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,

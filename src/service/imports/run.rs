@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
+use super::file::FileParts;
 use super::rows::{self, Ctx, Write};
 use super::write::{self, report_errors, Manager, Pending};
 use crate::db;
@@ -181,15 +182,16 @@ async fn run_job(
 ) -> ApiResult<()> {
     let tenant = TenantId::new(job.tenant_id);
     q::start(meta, tenant, job.id).await?;
-    let Some(file) = q::file(meta, tenant, job.id).await? else {
+    let (mut file, source_bytes) = FileParts::new(tenant, job.id);
+    if !file.top_up(meta).await? {
         return Ok(());
-    };
+    }
     let (resource, source): (ImportResource, ImportSource) = (
         db::code("import_jobs.resource of", job.id, &job.resource)?,
         db::code("import_jobs.source of", job.id, &job.source)?,
     );
     let charset = job.charset.as_deref().and_then(Charset::from_label);
-    let reader = match DelimitedReader::open(std::io::Cursor::new(file), charset) {
+    let reader = match DelimitedReader::open(source_bytes, charset) {
         Ok(r) => r,
         Err(e) => {
             q::finish(meta, tenant, job.id, "failed", Some(e.to_string())).await?;
@@ -222,7 +224,9 @@ async fn run_job(
     let mut managers: Vec<Manager> = Vec::new();
     let batch = if write::together(&ctx) { FLUSH_ROWS } else { 1 };
     let mut pending: Vec<Pending> = Vec::with_capacity(batch);
-    for row in reader {
+    let mut reader = reader;
+    // The file's parts are fetched ahead of the reader between rows.
+    while let Some(row) = file.top_up(meta).await.map(|_| reader.next())? {
         let row = match row {
             Ok(r) => r,
             Err(e) => {
