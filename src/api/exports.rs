@@ -1,7 +1,6 @@
 //! `/v1/exports/{resource}.csv`: a tenant's records as CSV, streamed — what an import with
 //! `source=buyerpath` reads back.
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -9,6 +8,7 @@ use uuid::Uuid;
 
 use crate::domain::opportunity::OpportunityStatus;
 use crate::error::ApiResult;
+use crate::http::pages;
 use crate::service::accounts::ListAccounts;
 use crate::service::exports::{self as svc, ExportFilter};
 use crate::service::opportunities::ListOpportunities;
@@ -26,48 +26,23 @@ pub enum ExportFormat {
     Buyerpath,
 }
 
-/// Streams the export: the first page is read before the answer starts (so a bad filter is
-/// still a problem document), the others as the client reads.
+/// Streams the export a page at a time (`http::pages`).
 async fn stream(
     state: web::Data<AppState>,
     who: Principal,
     filter: ExportFilter,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
-    let (first, next) = svc::page(&mut conn, &who, &filter, None, PAGE).await?;
+    let first = svc::page(&mut conn, &who, &filter, None, PAGE).await?;
     drop(conn);
-    let mut body = "\u{feff}".as_bytes().to_vec();
-    body.extend(first);
     let filter = std::sync::Arc::new(filter);
-    let rest = futures_util::stream::unfold(next, move |after| {
-        let (state, who, filter) = (state.clone(), who.clone(), filter.clone());
+    Ok(pages::csv(state, first, move |state, after| {
+        let (who, filter) = (who.clone(), filter.clone());
         async move {
-            let after = after?;
-            let page = async {
-                let mut conn = state.conn().await?;
-                svc::page(&mut conn, &who, &filter, Some(after), PAGE).await
-            };
-            match page.await {
-                Ok((bytes, next)) => Some((Ok(web::Bytes::from(bytes)), next)),
-                Err(e) => {
-                    log::warn!("export stopped: {e}");
-                    Some((
-                        Err(actix_web::error::ErrorInternalServerError("export stopped")),
-                        None,
-                    ))
-                }
-            }
+            let mut conn = state.conn().await?;
+            svc::page(&mut conn, &who, &filter, Some(after), PAGE).await
         }
-    });
-    let all = futures_util::StreamExt::chain(
-        futures_util::stream::once(
-            async move { Ok::<_, actix_web::Error>(web::Bytes::from(body)) },
-        ),
-        rest,
-    );
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .streaming(all))
+    }))
 }
 
 /// Filters of the account export (as the account list).

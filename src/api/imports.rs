@@ -10,6 +10,7 @@ use crate::delimited::Charset;
 use crate::domain::import::{ImportResource, ImportSource, MAX_FILE_BYTES};
 use crate::error::ApiResult;
 use crate::http::lang::request_lang;
+use crate::http::pages;
 use crate::http::pagination::{PageQuery, PageRequest};
 use crate::http::upload::read_upload;
 use crate::service::imports::{self as svc, ImportJobView, NewImport};
@@ -181,9 +182,15 @@ pub async fn get_import_report(
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.conn().await?;
-    let lang = request_lang(&req);
-    let body = svc::report(&mut conn, &principal, path.into_inner(), lang).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .body(body))
+    let (lang, id) = (request_lang(&req), path.into_inner());
+    let first = svc::report_page(&mut conn, &principal, id, None, lang).await?;
+    drop(conn);
+    // Streamed a page at a time (`http::pages`): a report of 200,000 lines is not held whole.
+    Ok(pages::csv(state, first, move |state, after| {
+        let who = principal.clone();
+        async move {
+            let mut conn = state.conn().await?;
+            svc::report_page(&mut conn, &who, id, Some(after), lang).await
+        }
+    }))
 }

@@ -8,6 +8,7 @@ pub mod document;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;
+pub mod pages;
 pub mod pagination;
 pub mod rate_limit;
 

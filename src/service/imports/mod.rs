@@ -1,6 +1,7 @@
 //! CSV import jobs (issue 21): a manager or admin uploads a CRM's export of one resource; the
-//! worker (`run`) writes its rows by reference, one by one, as the uploader; the job reports
-//! its progress, and each row's outcome in a report.
+//! worker (`run`) writes its rows by reference as the uploader (new ones together where it can,
+//! `write`), each as a write of the API would; the job reports its progress, and each row's
+//! outcome in a report.
 
 mod file;
 mod rows;
@@ -232,38 +233,44 @@ pub async fn cancel(conn: &mut Conn, who: &Principal, id: Uuid) -> ApiResult<Imp
     view(job)
 }
 
-/// The row report as CSV: `row,status,id,external_id,errors`, one line per row processed.
-pub async fn report(
+/// Report lines a page of the report holds.
+const REPORT_PAGE: i64 = 5000;
+
+/// One page of the job's row report as CSV lines (the header line first when `after` is none),
+/// and the row to continue after (none on the last page): `row,status,id,external_id,errors`,
+/// errors in `lang`.
+pub async fn report_page(
     conn: &mut Conn,
     who: &Principal,
     id: Uuid,
+    after: Option<i32>,
     lang: crate::domain::playbook::Lang,
-) -> ApiResult<Vec<u8>> {
+) -> ApiResult<(Vec<u8>, Option<i32>)> {
     require_importer(who)?;
     find(conn, who, id).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header = ["row", "status", "id", "external_id", "errors"];
-    out.write_record(header).map_err(ApiError::internal)?;
-    let mut after = 0;
-    loop {
-        let page: Vec<ImportRow> = q::rows(conn, who.tenant, id, after, 5000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.row_number;
-        for r in &page {
-            let id = r.resource_id.map(|u| u.to_string()).unwrap_or_default();
-            let line = [
-                r.row_number.to_string(),
-                r.status.clone(),
-                id,
-                r.external_id.clone().unwrap_or_default(),
-                errors_in(r.errors.as_deref(), lang),
-            ];
-            out.write_record(&line).map_err(ApiError::internal)?;
-        }
+    if after.is_none() {
+        let header = ["row", "status", "id", "external_id", "errors"];
+        out.write_record(header).map_err(ApiError::internal)?;
     }
-    let mut bytes = "\u{feff}".as_bytes().to_vec();
-    bytes.extend(out.into_inner().map_err(ApiError::internal)?);
-    Ok(bytes)
+    let page: Vec<ImportRow> =
+        q::rows(conn, who.tenant, id, after.unwrap_or(0), REPORT_PAGE).await?;
+    for r in &page {
+        let id = r.resource_id.map(|u| u.to_string()).unwrap_or_default();
+        let line = [
+            r.row_number.to_string(),
+            r.status.clone(),
+            id,
+            r.external_id.clone().unwrap_or_default(),
+            errors_in(r.errors.as_deref(), lang),
+        ];
+        out.write_record(&line).map_err(ApiError::internal)?;
+    }
+    let next = match page.last() {
+        Some(last) if page.len() as i64 == REPORT_PAGE => Some(last.row_number),
+        _ => None,
+    };
+    Ok((out.into_inner().map_err(ApiError::internal)?, next))
 }
 
 /// A row's stored errors (`{"zh": …, "en": …}`) in `lang`.

@@ -1,7 +1,8 @@
 //! Running an import job (the worker's part). A job is run by the worker holding its lock (a
 //! session lock on the worker's own connection: if the worker dies, the lock goes with its
-//! connection and another worker resumes the job). Rows are written one by one, by reference,
-//! as the user who uploaded the file; progress and report lines are recorded every few hundred
+//! connection and another worker resumes the job). Rows are written by reference, a chunk at a
+//! time (`write`), as the user who uploaded the file; progress and report lines are recorded
+//! with each chunk's commit, every few hundred
 //! rows, so a resumed job starts after the last recorded row (rows after it are written again
 //! by reference: none twice). A dry run writes inside a transaction it never commits.
 
