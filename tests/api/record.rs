@@ -95,6 +95,12 @@ async fn a_signal_seen_twice_from_two_angles_is_verified_by_the_record() {
     assert_eq!(draft.json["basis"], "record");
     let b03 = observed(&draft.json, "S1.B03");
     assert_eq!(b03["verification"], "verified", "{b03}");
+    let mut people = vec![d.head.clone(), d.eng.clone()];
+    people.sort();
+    assert_eq!(
+        b03["seen"],
+        json!({"times": 2, "angles": 2, "people": people, "kinds": ["visit"], "unattended": false})
+    );
     assert_eq!(b03["supported_by"], json!([v1, v2]));
     assert_eq!(b03["basis"], "record");
     assert_eq!(draft.json["input"]["completed_actions"], json!(["S1.A03"]));
@@ -137,6 +143,54 @@ async fn a_signal_seen_twice_from_two_angles_is_verified_by_the_record() {
     assert_eq!(
         observed(&stored.json, "S1.B03")["supported_by"],
         json!([v1, v2])
+    );
+}
+
+#[actix_web::test]
+async fn one_person_met_five_times_is_one_angle_until_met_another_way() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("rita");
+    let d = deal(&app, &rep).await;
+    for day in 16..21 {
+        activity(
+            &app,
+            &rep,
+            &d,
+            json!({
+            "kind": "visit", "occurred_at": format!("2026-11-{day}T02:00:00Z"),
+            "subject": "拜访王主任", "participants": [d.head],
+            "observations": [{"signal": "S1.B03"}]}),
+        )
+        .await;
+    }
+    let path = format!("/v1/opportunities/{}/stage-assessments/draft", d.opp);
+    let draft = app.get(&path, &rep).await;
+    let b03 = observed(&draft.json, "S1.B03");
+    assert_eq!(
+        b03["verification"], "single_source",
+        "five times, one angle: {b03}"
+    );
+    assert_eq!(
+        (&b03["seen"]["times"], &b03["seen"]["angles"]),
+        (&json!(5), &json!(1))
+    );
+    // The same person by e-mail on another day: a second angle.
+    activity(
+        &app,
+        &rep,
+        &d,
+        json!({
+        "kind": "email", "occurred_at": "2026-11-22T02:00:00Z", "subject": "邮件确认",
+        "participants": [d.head], "observations": [{"signal": "S1.B03"}]}),
+    )
+    .await;
+    let draft = app.get(&path, &rep).await;
+    let b03 = observed(&draft.json, "S1.B03");
+    assert_eq!(b03["verification"], "verified", "{b03}");
+    assert_eq!(
+        b03["seen"],
+        json!({"times": 6, "angles": 2, "people": [d.head], "kinds": ["visit", "email"],
+               "unattended": false})
     );
 }
 

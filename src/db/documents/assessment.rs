@@ -8,7 +8,7 @@ use super::{read, unknown_version, version_of, write, DecodeError};
 use crate::domain::assessment::{
     AssessmentInput, Basis, ClaimStatus, Clarity, DataCheck, Direction, Judgement, Leaning,
     MilestoneClaim, MilestoneOut, ObservedBehaviour, ObservedOut, Recommendation, Requirements,
-    Risk, RiskCode, Source, SourceKind, StageChange, StageRef, ToolRef, Verification,
+    Risk, RiskCode, SeenOut, Source, SourceKind, StageChange, StageRef, ToolRef, Verification,
 };
 
 pub const INPUT_VERSION: u32 = 1;
@@ -206,6 +206,19 @@ struct ObservedOutV1 {
     supported_by: Vec<Uuid>,
     #[serde(default = "Basis::claims")]
     basis: Basis,
+    /// Added in place (judgements stored before it have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seen: Option<SeenV1>,
+}
+
+/// Times and angles of a signal in the record.
+#[derive(Debug, Serialize, Deserialize)]
+struct SeenV1 {
+    times: u32,
+    angles: u32,
+    people: Vec<Uuid>,
+    kinds: Vec<crate::domain::activity::ActivityKind>,
+    unattended: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -325,6 +338,13 @@ fn observed_out(o: &ObservedOut) -> ObservedOutV1 {
         verification: o.verification,
         supported_by: o.supported_by.clone(),
         basis: o.basis,
+        seen: o.seen.as_ref().map(|x| SeenV1 {
+            times: x.times,
+            angles: x.angles,
+            people: x.people.clone(),
+            kinds: x.kinds.clone(),
+            unattended: x.unattended,
+        }),
     }
 }
 
@@ -385,6 +405,13 @@ pub fn read_judgement(doc: Value, id: Uuid) -> Result<Judgement, DecodeError> {
                 verification: o.verification,
                 supported_by: o.supported_by,
                 basis: o.basis,
+                seen: o.seen.map(|x| SeenOut {
+                    times: x.times,
+                    angles: x.angles,
+                    people: x.people,
+                    kinds: x.kinds,
+                    unattended: x.unattended,
+                }),
             })
             .collect(),
         milestones: j

@@ -50,8 +50,9 @@ text_enum!(
 );
 
 text_enum!(
-    /// How well a claim is supported: `verified` needs two or more sources that differ in kind
-    /// or in contact ("several times, from several angles", S1.N1).
+    /// How well a claim is supported ("several times, from several angles", S1.N1): from the
+    /// record, `verified` needs two or more days and two or more angles (`seen`); from claims,
+    /// two or more sources that differ in kind or in contact.
     Verification {
         Verified => "verified",
         SingleSource => "single_source",
@@ -218,6 +219,27 @@ pub struct ObservedOut {
     /// Whether the item comes from the record or from a claim.
     #[serde(default = "Basis::claims")]
     pub basis: Basis,
+    /// How often and from how many angles the record shows the signal (judgements from the
+    /// record; absent for claims and in assessments made before it was counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<SeenOut>,
+}
+
+/// Times and angles of a signal in the record (S1.N1, 多次、多角度): the days it was observed,
+/// and the angles it was observed from — each customer person met, an activity with nobody of
+/// the customer's in it (a document), and each kind of activity beyond the first. One person
+/// met by one kind of activity is one angle, however often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SeenOut {
+    /// Distinct days with an observation.
+    pub times: u32,
+    pub angles: u32,
+    /// The customer people met (contact ids).
+    pub people: Vec<Uuid>,
+    /// The kinds of activity, in the order first seen.
+    pub kinds: Vec<crate::domain::activity::ActivityKind>,
+    /// Whether an activity without anybody of the customer's showed it.
+    pub unattended: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

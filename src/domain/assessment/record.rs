@@ -2,8 +2,9 @@
 //! without an opportunity) turned into the engine's input, and what supports each judged item.
 //!
 //! S1.N1 asks that important information be verified several times, from several angles: a
-//! signal from the record is `verified` when it was observed in at least two activities on
-//! different days and its sources differ in contact or kind; otherwise it has a single source.
+//! signal from the record is `verified` when it was observed on at least two days and from at
+//! least two angles (`Seen`: the people met, and the kinds of activity) — one person met by one
+//! kind of activity is one angle, however often; otherwise it has a single source.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,9 +13,9 @@ use uuid::Uuid;
 
 use super::model::{
     AssessmentInput, Basis, ClaimStatus, Facts, Leaning, MilestoneClaim, MilestoneOut,
-    ObservedBehaviour, ObservedOut, Requirements, Source, SourceKind, Verification,
+    ObservedBehaviour, ObservedOut, Requirements, SeenOut, Source, SourceKind, Verification,
 };
-use super::steps::{data_check, evidence_stage, verification};
+use super::steps::{data_check, evidence_stage};
 use crate::domain::activity::{ActivityKind, Observation};
 use crate::domain::playbook::{Kind, Lang, Playbook, Stage};
 
@@ -62,7 +63,7 @@ impl RecordActivity {
 /// What supports each judged item of an assessment from the record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Support {
-    observed: BTreeMap<String, (Vec<Uuid>, Verification)>,
+    observed: BTreeMap<String, (Vec<Uuid>, Seen)>,
     milestones: BTreeMap<String, (Vec<Uuid>, Option<Verification>)>,
     /// Three or more activities on the opportunity, all with the same single contact: how many,
     /// and that contact.
@@ -83,16 +84,73 @@ pub fn single_threaded(record: &[RecordActivity]) -> Option<(usize, Uuid)> {
     (on.len() >= 3 && on.iter().all(|a| a.participants == [only])).then_some((on.len(), only))
 }
 
-/// S1.N1 on the record: several times (activities on two or more days) and from several angles
-/// (sources differing in contact or kind).
-pub fn record_verification(activities: &[&RecordActivity]) -> Verification {
-    let days: BTreeSet<NaiveDate> = activities.iter().map(|a| a.day()).collect();
-    let sources: Vec<Source> = activities.iter().flat_map(|a| a.sources()).collect();
-    match (days.len(), verification(&sources)) {
-        (0, _) => Verification::Unsupported,
-        (d, Verification::Verified) if d >= 2 => Verification::Verified,
-        _ => Verification::SingleSource,
+/// How often and from how many angles the record shows something (S1.N1: important information
+/// is verified several times, from several angles — 多次、多角度).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Seen {
+    /// The days with an activity showing it.
+    pub days: BTreeSet<NaiveDate>,
+    /// The customer people met in those activities.
+    pub people: BTreeSet<Uuid>,
+    /// The kinds of those activities, in the order first seen.
+    pub kinds: Vec<ActivityKind>,
+    /// Whether one of them had nobody of the customer's in it (a document, a call not logged
+    /// with its people): a source of its own.
+    pub unattended: bool,
+}
+
+impl Seen {
+    pub fn of(activities: &[&RecordActivity]) -> Seen {
+        let mut seen = Seen::default();
+        for a in activities {
+            seen.days.insert(a.day());
+            seen.people.extend(a.participants.iter().copied());
+            if !seen.kinds.contains(&a.kind) {
+                seen.kinds.push(a.kind);
+            }
+            seen.unattended |= a.participants.is_empty();
+        }
+        seen
     }
+
+    /// Times: the distinct days.
+    pub fn times(&self) -> usize {
+        self.days.len()
+    }
+
+    /// Verified with two or more times and two or more angles.
+    pub fn verification(&self) -> Verification {
+        match (self.times(), self.angles()) {
+            (0, _) => Verification::Unsupported,
+            (t, a) if t >= 2 && a >= 2 => Verification::Verified,
+            _ => Verification::SingleSource,
+        }
+    }
+
+    /// As a judgement shows it.
+    pub fn out(&self) -> SeenOut {
+        SeenOut {
+            times: u32::try_from(self.times()).unwrap_or(u32::MAX),
+            angles: u32::try_from(self.angles()).unwrap_or(u32::MAX),
+            people: self.people.iter().copied().collect(),
+            kinds: self.kinds.clone(),
+            unattended: self.unattended,
+        }
+    }
+
+    /// Angles: each person met is one, an activity without anybody is one, and each kind of
+    /// activity beyond the first is one more — so one person met by one kind of activity is one
+    /// angle however often, and the same person met also by another kind is two.
+    pub fn angles(&self) -> usize {
+        let sources = self.people.len() + usize::from(self.unattended);
+        sources + self.kinds.len().saturating_sub(1)
+    }
+}
+
+/// S1.N1 on the record: verified when seen on two or more days from two or more angles
+/// (`Seen`); otherwise a single source.
+pub fn record_verification(activities: &[&RecordActivity]) -> Verification {
+    Seen::of(activities).verification()
 }
 
 /// The distinct sources of `activities`: one per kind and per contact (the first activity
@@ -199,7 +257,7 @@ fn observed_signals(
         });
         support
             .observed
-            .insert(code.to_string(), (ids(acts), record_verification(acts)));
+            .insert(code.to_string(), (ids(acts), Seen::of(acts)));
     }
     for b in &claims.observed_behaviours {
         if !support.observed.contains_key(&b.code) {
@@ -316,9 +374,10 @@ pub(super) fn annotate(
     support: &Support,
 ) {
     for o in observed.iter_mut() {
-        if let Some((ids, v)) = support.observed.get(&o.code) {
+        if let Some((ids, seen)) = support.observed.get(&o.code) {
             o.supported_by = ids.clone();
-            o.verification = *v;
+            o.verification = seen.verification();
+            o.seen = Some(seen.out());
             o.basis = Basis::Record;
         }
     }
@@ -408,6 +467,87 @@ mod tests {
         );
         let d = act(4, ActivityKind::Visit, 21, 2, &[100, 200]);
         assert_eq!(single_threaded(&[a, b, c, d]), None);
+    }
+
+    /// The situations of issue 22, as a table: (activities as (kind, day, people), times,
+    /// angles, verification).
+    #[test]
+    fn times_and_angles_as_the_methodology_counts_them() {
+        use ActivityKind::{Document, Email, Visit};
+        use Verification::{SingleSource, Verified};
+        type Situation = (
+            &'static str,
+            Vec<(ActivityKind, u32, Vec<u128>)>,
+            usize,
+            usize,
+        );
+        let table: Vec<(Situation, Verification)> = vec![
+            (
+                (
+                    "one person, five visits on five days",
+                    (18..23).map(|d| (Visit, d, vec![100])).collect(),
+                    5,
+                    1,
+                ),
+                SingleSource,
+            ),
+            (
+                (
+                    "two people on one day",
+                    vec![(Visit, 18, vec![100]), (Visit, 18, vec![200])],
+                    1,
+                    2,
+                ),
+                SingleSource,
+            ),
+            (
+                (
+                    "one person by visit and by e-mail on two days",
+                    vec![(Visit, 18, vec![100]), (Email, 20, vec![100])],
+                    2,
+                    2,
+                ),
+                Verified,
+            ),
+            (
+                (
+                    "a document and a visit on two days",
+                    vec![(Document, 18, vec![]), (Visit, 20, vec![100])],
+                    2,
+                    3,
+                ),
+                Verified,
+            ),
+            (
+                (
+                    "two people in one visit, then one of them again",
+                    vec![(Visit, 18, vec![100, 200]), (Visit, 25, vec![100])],
+                    2,
+                    2,
+                ),
+                Verified,
+            ),
+            (
+                (
+                    "two documents on two days",
+                    vec![(Document, 18, vec![]), (Document, 20, vec![])],
+                    2,
+                    1,
+                ),
+                SingleSource,
+            ),
+        ];
+        for ((name, acts, times, angles), expected) in table {
+            let acts: Vec<RecordActivity> = acts
+                .iter()
+                .enumerate()
+                .map(|(i, (kind, day, people))| act(i as u128, *kind, *day, 9, people))
+                .collect();
+            let refs: Vec<&RecordActivity> = acts.iter().collect();
+            let seen = Seen::of(&refs);
+            assert_eq!((seen.times(), seen.angles()), (times, angles), "{name}");
+            assert_eq!(record_verification(&refs), expected, "{name}");
+        }
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub fn observations(playbook: &Playbook, input: &AssessmentInput) -> Vec<Observe
             verification: verification(&b.sources),
             supported_by: Vec::new(),
             basis: Basis::Claims,
+            seen: None,
         })
         .collect()
 }
