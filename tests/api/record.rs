@@ -53,6 +53,13 @@ async fn activity(app: &TestApp, token: &str, d: &Deal, body: Value) -> String {
     r.id()
 }
 
+/// An instant `days` days ago at `hour`:00 UTC: the record is judged relative to now (what was
+/// done within 30 days, what lies in the record window).
+fn ago(days: i64, hour: u32) -> String {
+    let day = (chrono::Utc::now() - chrono::Duration::days(days)).date_naive();
+    format!("{day}T{hour:02}:00:00Z")
+}
+
 fn observed<'a>(j: &'a Value, code: &str) -> &'a Value {
     j["observed_behaviours"]
         .as_array()
@@ -72,7 +79,7 @@ async fn a_signal_seen_twice_from_two_angles_is_verified_by_the_record() {
         &rep,
         &d,
         json!({
-        "kind": "visit", "occurred_at": "2026-11-18T02:00:00Z", "subject": "拜访王主任",
+        "kind": "visit", "occurred_at": ago(16, 2), "subject": "拜访王主任",
         "participants": [d.head], "key_actions": ["S1.A03"],
         "observations": [{"signal": "S1.B03", "evidence": "核心交换机宕机"}]}),
     )
@@ -82,7 +89,7 @@ async fn a_signal_seen_twice_from_two_angles_is_verified_by_the_record() {
         &rep,
         &d,
         json!({
-        "kind": "visit", "occurred_at": "2026-11-20T02:00:00Z", "subject": "拜访李工",
+        "kind": "visit", "occurred_at": ago(14, 2), "subject": "拜访李工",
         "participants": [d.eng],
         "observations": [{"signal": "S1.B03", "evidence": "机房老化"}],
         "requirements": {"clarity": "clear", "leaning": "us"}}),
@@ -157,7 +164,7 @@ async fn one_person_met_five_times_is_one_angle_until_met_another_way() {
             &rep,
             &d,
             json!({
-            "kind": "visit", "occurred_at": format!("2026-11-{day}T02:00:00Z"),
+            "kind": "visit", "occurred_at": ago(34 - day, 2),
             "subject": "拜访王主任", "participants": [d.head],
             "observations": [{"signal": "S1.B03"}]}),
         )
@@ -180,7 +187,7 @@ async fn one_person_met_five_times_is_one_angle_until_met_another_way() {
         &rep,
         &d,
         json!({
-        "kind": "email", "occurred_at": "2026-11-22T02:00:00Z", "subject": "邮件确认",
+        "kind": "email", "occurred_at": ago(12, 2), "subject": "邮件确认",
         "participants": [d.head], "observations": [{"signal": "S1.B03"}]}),
     )
     .await;
@@ -199,13 +206,13 @@ async fn the_same_signal_twice_from_one_contact_on_one_day_has_a_single_source()
     let app = TestApp::spawn().await;
     let rep = app.rep("rita");
     let d = deal(&app, &rep).await;
-    for hour in ["02", "06"] {
+    for hour in [2, 6] {
         activity(
             &app,
             &rep,
             &d,
             json!({
-            "kind": "call", "occurred_at": format!("2026-11-18T{hour}:00:00Z"), "subject": "电话",
+            "kind": "call", "occurred_at": ago(16, hour), "subject": "电话",
             "participants": [d.head], "observations": [{"signal": "S1.B03"}]}),
         )
         .await;
@@ -261,7 +268,7 @@ async fn apply_from_the_record_moves_the_stage_and_other_tenants_see_nothing() {
         &admin,
         &d,
         json!({
-        "kind": "meeting", "occurred_at": "2026-11-18T02:00:00Z", "subject": "项目组会议",
+        "kind": "meeting", "occurred_at": ago(16, 2), "subject": "项目组会议",
         "participants": [d.head], "observations": [{"signal": "S2.B01"}]}),
     )
     .await;
@@ -426,7 +433,7 @@ async fn a_long_record_is_judged_with_one_source_per_kind_and_contact() {
                 &rep,
                 &d,
                 json!({
-                "kind": kind, "occurred_at": format!("2026-10-{day:02}T02:00:00Z"),
+                "kind": kind, "occurred_at": ago(65 - day, 2),
                 "subject": "跟进", "participants": [d.head, d.eng],
                 "observations": [{"signal": "S1.B03"}]}),
             )
@@ -448,4 +455,60 @@ async fn a_long_record_is_judged_with_one_source_per_kind_and_contact() {
         "visit, head, engineer, call: {b03}"
     );
     assert_eq!(b03["verification"], "verified");
+}
+
+#[actix_web::test]
+async fn the_visit_order_holds_until_the_it_head_is_reached() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("rita");
+    let d = deal(&app, &rep).await;
+    // S1.A03 carried out with the technical authority, the IT head known and not met.
+    activity(
+        &app,
+        &rep,
+        &d,
+        json!({
+        "kind": "visit", "occurred_at": ago(16, 2), "subject": "拜访李工",
+        "participants": [d.eng], "key_actions": ["S1.A03"]}),
+    )
+    .await;
+    let path = format!("/v1/opportunities/{}/stage-assessments/draft", d.opp);
+    let a03 = |j: &Value| {
+        j["recommended_actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == "S1.A03")
+            .cloned()
+    };
+    let draft = app.get(&path, &rep).await;
+    let rec = a03(&draft.json).expect("S1.A03 stays recommended");
+    assert!(
+        rec["reason"]
+            .as_str()
+            .unwrap()
+            .contains("下一位拜访对象:王建国"),
+        "{rec}"
+    );
+    let en = app.get(&format!("{path}?lang=en"), &rep).await;
+    let rec = a03(&en.json).expect("S1.A03 stays recommended");
+    assert!(
+        rec["reason"]
+            .as_str()
+            .unwrap()
+            .contains("next to visit: 王建国"),
+        "{rec}"
+    );
+    // The head met: the order is kept, and S1.A03 (done within 30 days) is not recommended.
+    activity(
+        &app,
+        &rep,
+        &d,
+        json!({
+        "kind": "visit", "occurred_at": ago(14, 2), "subject": "拜访王主任",
+        "participants": [d.head]}),
+    )
+    .await;
+    let draft = app.get(&path, &rep).await;
+    assert_eq!(a03(&draft.json), None, "{}", draft.text);
 }

@@ -65,6 +65,8 @@ pub enum Msg<'a> {
     NextVisit { name: &'a str },
     /// Added to S1.A03: the next role nobody is known in yet.
     RoleUnknown { role: &'a str },
+    /// Added to S1.A03 (its note): departments beyond IT with nobody known yet.
+    DepartmentsUnknown { names: &'a [String] },
 }
 
 /// A list in running text: `a、b` in zh, `a, b` in en.
@@ -238,6 +240,12 @@ impl Msg<'_> {
             (Msg::NextVisit { name }, En) => format!("next to visit: {name}"),
             (Msg::RoleUnknown { role }, Zh) => format!("尚不知道谁是{role}"),
             (Msg::RoleUnknown { role }, En) => format!("nobody known yet as {role}"),
+            (Msg::DepartmentsUnknown { names }, Zh) => {
+                format!("还需结识{}的联系人", list(lang, names))
+            }
+            (Msg::DepartmentsUnknown { names }, En) => {
+                format!("nobody known yet in {}", list(lang, names))
+            }
             (Msg::Unverified { codes }, En) => format!(
                 "not yet verified several times from several angles (S1.N1): {}",
                 list(lang, codes)

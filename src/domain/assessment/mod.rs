@@ -17,6 +17,8 @@ mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod visit_order_tests;
 
 pub use model::*;
 pub use record::{

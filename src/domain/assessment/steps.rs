@@ -259,8 +259,64 @@ fn next_visit(playbook: &Playbook, facts: &Facts, lang: Lang) -> Option<String> 
     })
 }
 
+/// Whether S1.A03's order is kept: the first person known in the visit order (IT head, deputy
+/// head, technical authority, staff) has been reached. Until then S1.A03 is not done, even when
+/// it was carried out with someone lower; with nobody known in the order, the IT head is still
+/// to be found.
+pub fn visit_order_kept(facts: &Facts) -> bool {
+    facts
+        .org
+        .visit_order
+        .iter()
+        .find(|s| s.contact_id.is_some())
+        .is_some_and(|s| s.reached)
+}
+
+/// S1.A03's note: the departments beyond IT (procurement, finance, the equipment office) with
+/// nobody known yet, by the playbook's names.
+fn departments_to_find(playbook: &Playbook, facts: &Facts, lang: Lang) -> Option<String> {
+    use crate::domain::org_chart::Department;
+    let wanted = [
+        Department::Procurement,
+        Department::Finance,
+        Department::EquipmentOffice,
+    ];
+    let names: Vec<String> = wanted
+        .iter()
+        .filter(|d| facts.org.departments_missing.contains(d))
+        .map(|d| {
+            let code = d.as_str();
+            playbook
+                .contact_roles
+                .other_departments
+                .iter()
+                .find(|r| r.code == code)
+                .map_or_else(|| code.to_string(), |r| localize(&r.zh, &r.en, lang).text)
+        })
+        .collect();
+    (!names.is_empty()).then(|| Msg::DepartmentsUnknown { names: &names }.text(lang))
+}
+
+/// Why to carry out S1.A03 (now or again): the milestones it serves, who to visit next in its
+/// order, and the departments with nobody known. `None` when none of these holds.
+fn visit_reason(playbook: &Playbook, facts: &Facts, gaps: &[String], lang: Lang) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    if !gaps.is_empty() {
+        parts.push(findings(gaps));
+    }
+    let order_open = !visit_order_kept(facts);
+    if !gaps.is_empty() || order_open {
+        parts.extend(next_visit(playbook, facts, lang));
+    }
+    if !parts.is_empty() {
+        parts.extend(departments_to_find(playbook, facts, lang));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// Key actions of the stage that serve open milestones, those serving most first, minus the
-/// completed ones; what the requirements call for (S1.A08, S1.A07) goes in front.
+/// completed ones (S1.A03 counts as completed only with its visit order kept); what the
+/// requirements call for (S1.A08, S1.A07) goes in front.
 pub fn recommendations(
     playbook: &Playbook,
     stage: &Stage,
@@ -276,22 +332,23 @@ pub fn recommendations(
         .key_actions
         .iter()
         .enumerate()
-        .filter(|(_, a)| !completed.contains(a.code.as_str()))
+        .filter(|(_, a)| {
+            let visit = a.code == codes::VISIT_ORDER_ACTION;
+            !completed.contains(a.code.as_str()) || (visit && !visit_order_kept(facts))
+        })
         .filter_map(|(i, a)| {
             let gaps: Vec<String> = open
                 .iter()
                 .filter(|m| a.serves.contains(&m.code))
                 .map(|m| gap(m, lang))
                 .collect();
-            if gaps.is_empty() {
+            let mut reason = if a.code == codes::VISIT_ORDER_ACTION {
+                visit_reason(playbook, facts, &gaps, lang)?
+            } else if gaps.is_empty() {
                 return None;
-            }
-            let mut reason = findings(&gaps);
-            if a.code == codes::VISIT_ORDER_ACTION {
-                if let Some(next) = next_visit(playbook, facts, lang) {
-                    reason = format!("{reason}; {next}");
-                }
-            }
+            } else {
+                findings(&gaps)
+            };
             if let Some(note) = note
                 .as_ref()
                 .filter(|_| a.tools.iter().any(|t| t == codes::SURVEY_TOOL))

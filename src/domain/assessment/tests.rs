@@ -7,7 +7,7 @@ use crate::domain::playbook::{apply, author_stage, built_in, ItemInput, Overlay,
 use crate::domain::validate::Code;
 use uuid::Uuid;
 
-fn pb() -> Playbook {
+pub(super) fn pb() -> Playbook {
     built_in().unwrap().clone()
 }
 
@@ -46,7 +46,7 @@ fn claim(code: &str, status: ClaimStatus, sources: Vec<Source>) -> MilestoneClai
     }
 }
 
-fn person(
+pub(super) fn person(
     n: u128,
     dept: Department,
     role: Option<MethodologyRole>,
@@ -69,7 +69,7 @@ fn person(
     }
 }
 
-fn empty_facts() -> Facts {
+pub(super) fn empty_facts() -> Facts {
     Facts {
         org: coverage(&[]),
         survey: SurveyFact::NotTracked,
@@ -77,17 +77,20 @@ fn empty_facts() -> Facts {
     }
 }
 
-fn good_facts() -> Facts {
+/// An IT head met already (the S1.A03 order kept) and a senior leader.
+pub(super) fn good_facts() -> Facts {
+    let mut head = person(
+        1,
+        Department::It,
+        Some(MethodologyRole::ItHead),
+        Attitude::Supporter,
+        Relationship::Trusted,
+        true,
+    );
+    head.last_contacted_at = Some(chrono::Utc::now());
     Facts {
         org: coverage(&[
-            person(
-                1,
-                Department::It,
-                Some(MethodologyRole::ItHead),
-                Attitude::Supporter,
-                Relationship::Trusted,
-                true,
-            ),
+            head,
             person(
                 2,
                 Department::SeniorLeadership,
@@ -102,7 +105,12 @@ fn good_facts() -> Facts {
     }
 }
 
-fn run(p: &Playbook, current: &str, input: &AssessmentInput, facts: &Facts) -> Judgement {
+pub(super) fn run(
+    p: &Playbook,
+    current: &str,
+    input: &AssessmentInput,
+    facts: &Facts,
+) -> Judgement {
     let cur = p.stage(current).unwrap();
     validate(p, cur, input).unwrap();
     judge(p, cur, input, facts, Lang::En)
