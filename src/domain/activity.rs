@@ -28,6 +28,29 @@ text_enum!(
     }
 );
 
+impl ActivityKind {
+    /// The kind's name for people (zh/en), as timelines and judgements show it.
+    pub fn label(self, lang: crate::domain::playbook::Lang) -> &'static str {
+        use crate::domain::playbook::Lang;
+        match (self, lang) {
+            (ActivityKind::Visit, Lang::Zh) => "拜访",
+            (ActivityKind::Meeting, Lang::Zh) => "会议",
+            (ActivityKind::Call, Lang::Zh) => "电话",
+            (ActivityKind::Email, Lang::Zh) => "邮件",
+            (ActivityKind::Event, Lang::Zh) => "活动",
+            (ActivityKind::Document, Lang::Zh) => "文档",
+            (ActivityKind::Other, Lang::Zh) => "其他",
+            (ActivityKind::Visit, Lang::En) => "Visit",
+            (ActivityKind::Meeting, Lang::En) => "Meeting",
+            (ActivityKind::Call, Lang::En) => "Call",
+            (ActivityKind::Email, Lang::En) => "E-mail",
+            (ActivityKind::Event, Lang::En) => "Event",
+            (ActivityKind::Document, Lang::En) => "Document",
+            (ActivityKind::Other, Lang::En) => "Other",
+        }
+    }
+}
+
 /// A buying signal seen or heard during the activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

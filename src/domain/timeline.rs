@@ -40,25 +40,6 @@ pub enum Entry {
     },
 }
 
-fn kind_label(kind: ActivityKind, lang: Lang) -> &'static str {
-    match (kind, lang) {
-        (ActivityKind::Visit, Lang::Zh) => "拜访",
-        (ActivityKind::Meeting, Lang::Zh) => "会议",
-        (ActivityKind::Call, Lang::Zh) => "电话",
-        (ActivityKind::Email, Lang::Zh) => "邮件",
-        (ActivityKind::Event, Lang::Zh) => "活动",
-        (ActivityKind::Document, Lang::Zh) => "文档",
-        (ActivityKind::Other, Lang::Zh) => "其他",
-        (ActivityKind::Visit, Lang::En) => "Visit",
-        (ActivityKind::Meeting, Lang::En) => "Meeting",
-        (ActivityKind::Call, Lang::En) => "Call",
-        (ActivityKind::Email, Lang::En) => "E-mail",
-        (ActivityKind::Event, Lang::En) => "Event",
-        (ActivityKind::Document, Lang::En) => "Document",
-        (ActivityKind::Other, Lang::En) => "Other",
-    }
-}
-
 impl Entry {
     pub fn kind(&self) -> TimelineType {
         match self {
@@ -73,10 +54,10 @@ impl Entry {
     pub fn summary(&self, lang: Lang) -> String {
         match (self, lang) {
             (Entry::Activity { kind, subject }, Lang::Zh) => {
-                format!("{}:{subject}", kind_label(*kind, lang))
+                format!("{}:{subject}", kind.label(lang))
             }
             (Entry::Activity { kind, subject }, Lang::En) => {
-                format!("{}: {subject}", kind_label(*kind, lang))
+                format!("{}: {subject}", kind.label(lang))
             }
             (
                 Entry::StageAssessment {

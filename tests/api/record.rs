@@ -106,7 +106,8 @@ async fn a_signal_seen_twice_from_two_angles_is_verified_by_the_record() {
     people.sort();
     assert_eq!(
         b03["seen"],
-        json!({"times": 2, "angles": 2, "people": people, "kinds": ["visit"], "unattended": false})
+        json!({"times": 2, "angles": 2, "people": people, "kinds": ["visit"], "unattended": false,
+               "summary": "2 times, 2 angles: 王建国, 李工 (Visit)"})
     );
     assert_eq!(b03["supported_by"], json!([v1, v2]));
     assert_eq!(b03["basis"], "record");
@@ -181,6 +182,7 @@ async fn one_person_met_five_times_is_one_angle_until_met_another_way() {
         (&b03["seen"]["times"], &b03["seen"]["angles"]),
         (&json!(5), &json!(1))
     );
+    assert_eq!(b03["seen"]["summary"], "5 次, 1 个角度: 王建国 (拜访)");
     // The same person by e-mail on another day: a second angle.
     activity(
         &app,
@@ -197,7 +199,7 @@ async fn one_person_met_five_times_is_one_angle_until_met_another_way() {
     assert_eq!(
         b03["seen"],
         json!({"times": 6, "angles": 2, "people": [d.head], "kinds": ["visit", "email"],
-               "unattended": false})
+               "unattended": false, "summary": "6 次, 2 个角度: 王建国 (拜访、邮件)"})
     );
 }
 

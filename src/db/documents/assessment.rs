@@ -219,6 +219,8 @@ struct SeenV1 {
     people: Vec<Uuid>,
     kinds: Vec<crate::domain::activity::ActivityKind>,
     unattended: bool,
+    #[serde(default)]
+    summary: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -344,6 +346,7 @@ fn observed_out(o: &ObservedOut) -> ObservedOutV1 {
             people: x.people.clone(),
             kinds: x.kinds.clone(),
             unattended: x.unattended,
+            summary: x.summary.clone(),
         }),
     }
 }
@@ -411,6 +414,7 @@ pub fn read_judgement(doc: Value, id: Uuid) -> Result<Judgement, DecodeError> {
                     people: x.people,
                     kinds: x.kinds,
                     unattended: x.unattended,
+                    summary: x.summary,
                 }),
             })
             .collect(),

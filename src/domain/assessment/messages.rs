@@ -67,6 +67,13 @@ pub enum Msg<'a> {
     RoleUnknown { role: &'a str },
     /// Added to S1.A03 (its note): departments beyond IT with nobody known yet.
     DepartmentsUnknown { names: &'a [String] },
+    /// A signal's times and angles in the record, with who and which kinds.
+    Seen {
+        times: usize,
+        angles: usize,
+        who: &'a [String],
+        kinds: &'a [&'a str],
+    },
 }
 
 /// A list in running text: `a、b` in zh, `a, b` in en.
@@ -240,6 +247,40 @@ impl Msg<'_> {
             (Msg::NextVisit { name }, En) => format!("next to visit: {name}"),
             (Msg::RoleUnknown { role }, Zh) => format!("尚不知道谁是{role}"),
             (Msg::RoleUnknown { role }, En) => format!("nobody known yet as {role}"),
+            (
+                Msg::Seen {
+                    times,
+                    angles,
+                    who,
+                    kinds,
+                },
+                Zh,
+            ) => {
+                let who = list(lang, who);
+                let sep = if who.is_empty() { "" } else { " " };
+                format!(
+                    "{times} 次, {angles} 个角度: {who}{sep}({})",
+                    list(lang, kinds)
+                )
+            }
+            (
+                Msg::Seen {
+                    times,
+                    angles,
+                    who,
+                    kinds,
+                },
+                En,
+            ) => {
+                let who = list(lang, who);
+                let sep = if who.is_empty() { "" } else { " " };
+                let t = if times == 1 { "time" } else { "times" };
+                let a = if angles == 1 { "angle" } else { "angles" };
+                format!(
+                    "{times} {t}, {angles} {a}: {who}{sep}({})",
+                    list(lang, kinds)
+                )
+            }
             (Msg::DepartmentsUnknown { names }, Zh) => {
                 format!("还需结识{}的联系人", list(lang, names))
             }

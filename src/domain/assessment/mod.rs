@@ -61,7 +61,7 @@ pub fn judge_with(
     let mut observed = steps::observations(playbook, input);
     let mut milestones = steps::milestones(stage, input, facts, lang);
     if let Some(s) = support {
-        record::annotate(&mut observed, &mut milestones, s);
+        record::annotate(&mut observed, &mut milestones, s, names, lang);
     }
     let (ready_to_advance, blocking_reasons) = steps::readiness(stage, &milestones, lang);
     let recommended_actions =

@@ -240,6 +240,10 @@ pub struct SeenOut {
     pub kinds: Vec<crate::domain::activity::ActivityKind>,
     /// Whether an activity without anybody of the customer's showed it.
     pub unattended: bool,
+    /// The same in a line, in the judgement's language: "5 次, 1 个角度: 赵主任 (拜访)".
+    #[serde(default)]
+    #[schema(example = "5 次, 1 个角度: 赵主任 (拜访)")]
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

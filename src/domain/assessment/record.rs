@@ -127,14 +127,30 @@ impl Seen {
         }
     }
 
-    /// As a judgement shows it.
-    pub fn out(&self) -> SeenOut {
+    /// As a judgement shows it, with a line in `lang` naming the people (`names`: contact
+    /// names by id) and the kinds: "5 次, 1 个角度: 赵主任 (拜访)".
+    pub fn out(&self, names: &std::collections::HashMap<Uuid, String>, lang: Lang) -> SeenOut {
+        let who: Vec<String> = self
+            .people
+            .iter()
+            .map(|id| names.get(id).map_or_else(|| id.to_string(), Clone::clone))
+            .collect();
+        let kinds: Vec<&str> = self.kinds.iter().map(|k| k.label(lang)).collect();
+        let (times, angles) = (self.times(), self.angles());
+        let summary = super::messages::Msg::Seen {
+            times,
+            angles,
+            who: &who,
+            kinds: &kinds,
+        }
+        .text(lang);
         SeenOut {
-            times: u32::try_from(self.times()).unwrap_or(u32::MAX),
-            angles: u32::try_from(self.angles()).unwrap_or(u32::MAX),
+            times: u32::try_from(times).unwrap_or(u32::MAX),
+            angles: u32::try_from(angles).unwrap_or(u32::MAX),
             people: self.people.iter().copied().collect(),
             kinds: self.kinds.clone(),
             unattended: self.unattended,
+            summary,
         }
     }
 
@@ -372,12 +388,14 @@ pub(super) fn annotate(
     observed: &mut [ObservedOut],
     milestones: &mut [MilestoneOut],
     support: &Support,
+    names: &std::collections::HashMap<Uuid, String>,
+    lang: Lang,
 ) {
     for o in observed.iter_mut() {
         if let Some((ids, seen)) = support.observed.get(&o.code) {
             o.supported_by = ids.clone();
             o.verification = seen.verification();
-            o.seen = Some(seen.out());
+            o.seen = Some(seen.out(names, lang));
             o.basis = Basis::Record;
         }
     }
@@ -548,6 +566,19 @@ mod tests {
             assert_eq!((seen.times(), seen.angles()), (times, angles), "{name}");
             assert_eq!(record_verification(&refs), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn the_seen_line_names_the_people_and_the_kinds_in_both_languages() {
+        let doc = act(1, ActivityKind::Document, 18, 9, &[]);
+        let visit = act(2, ActivityKind::Visit, 20, 9, &[100]);
+        let names = std::collections::HashMap::from([(Uuid::from_u128(100), "赵主任".into())]);
+        let seen = Seen::of(&[&doc, &visit]);
+        let zh = seen.out(&names, Lang::Zh);
+        assert_eq!(zh.summary, "2 次, 3 个角度: 赵主任 (文档、拜访)");
+        assert!(zh.unattended);
+        let en = Seen::of(&[&doc]).out(&names, Lang::En);
+        assert_eq!(en.summary, "1 time, 1 angle: (Document)");
     }
 
     #[test]
