@@ -285,7 +285,7 @@ fn remember_manager(ctx: &Ctx<'_>, row: &Row, number: i32, out: &mut Vec<Manager
     let read = rows::read(ctx, row);
     if let (Some(r), Ok(Write::Contact(_, Some(m)))) = (read.reference, read.write) {
         out.push(Manager {
-            row: number,
+            number,
             contact: r,
             manager: m,
             status: None,
@@ -333,7 +333,7 @@ async fn set_managers(
 ) -> ApiResult<()> {
     let tenant = who.tenant;
     for Manager {
-        row: number,
+        number,
         contact: reference,
         manager,
         status,

@@ -23,7 +23,8 @@ use crate::service::{Conn, Precondition, Principal};
 
 /// A contact of the file with a manager to set once all rows are in.
 pub(super) struct Manager {
-    pub row: i32,
+    /// Its row's number in the file.
+    pub number: i32,
     pub contact: ExternalRef,
     pub manager: String,
     /// What its row did (none: written by an earlier run of the job).
@@ -219,7 +220,7 @@ async fn contacts_together(
     for (i, manager) in later {
         if answers.get(i).is_some_and(|a| a.is_ok()) {
             managers.push(Manager {
-                row: fresh[i].number,
+                number: fresh[i].number,
                 contact: items[i].reference.clone(),
                 manager,
                 status: Some(RowStatus::Created),
@@ -290,7 +291,7 @@ async fn write_row(
                     let written = outcome(contacts::upsert(work, who, reference, pre, b).await);
                     if let (Some(m), Ok((_, status))) = (manager, &written) {
                         managers.push(Manager {
-                            row: number,
+                            number,
                             contact,
                             manager: m,
                             status: Some(*status),
